@@ -1,0 +1,7 @@
+"""Simulated time and the quantum state registry."""
+
+from .operation import Branch, Operation, noisy
+from .simulation import Simulation
+from .state import ENGINES, IdleModel, Qubit, StateRegistry
+
+__all__ = ["Branch", "ENGINES", "IdleModel", "Operation", "Qubit", "Simulation", "StateRegistry", "noisy"]
