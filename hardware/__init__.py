@@ -1,0 +1,27 @@
+"""Device models that turn hardware parameters into Aer noise and timing.
+
+Importable as ``qstack.hardware``. Every model is a frozen, validated dataclass whose methods
+return plain floats or ``qiskit_aer.noise`` errors; presets in ``presets/*.toml`` give cited
+parameter sets per technology (:func:`list_presets`, :func:`load_preset`).
+"""
+
+from .channels import SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, FreeSpace
+from .detectors import Detector
+from .emitters import Emitter, PairSource
+from .memories import Memory, NuclearSpinRegister
+from .preset_loader import Preset, list_presets, load_preset
+
+__all__ = [
+    "SPEED_OF_LIGHT_M_PER_S",
+    "Channel",
+    "Detector",
+    "Emitter",
+    "Fiber",
+    "FreeSpace",
+    "Memory",
+    "NuclearSpinRegister",
+    "PairSource",
+    "Preset",
+    "list_presets",
+    "load_preset",
+]
