@@ -136,7 +136,7 @@ class StateRegistry:
             raise ValueError(f"new_qubits: state must be {2**n}x{2**n}, got {rho.shape}")
         now = self._clock() if time_s is None else time_s
         qubits = [Qubit(name, model, now) for name, model in zip(names, idle)]
-        group = _Group(qubits, rho)
+        group = _Group(list(qubits), rho)
         for q in qubits:
             q.group = group
         self.live_qubits += n

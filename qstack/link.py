@@ -1,0 +1,247 @@
+"""Link layer: an entanglement generation service between two neighbouring nodes.
+
+The service owns the optical interface of a link and the memory slots it fills. A request for a
+pair reserves one slot per multiplexed mode at each end, then fast-forwards the attempts: the
+number of attempts until the first success is drawn once from its geometric law
+``P(k) = (1-p)^(k-1) p`` and simulated time advances by ``k`` attempt durations in one step.
+Per-attempt side effects are applied for the drawn count: every attempt of an NV centre's
+electron dephases the qubits already stored in its nuclear-spin register.
+
+The heralded state is placed in the memories at the moment of emission; the state engine's lazy
+idle decoherence then covers the herald's flight and all later storage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import simpy
+from qiskit import QuantumCircuit
+
+from qstack.engine import IdleModel, Operation, Qubit, Simulation, noisy
+from qstack.physical import HeraldedLink, NodeHardware
+
+
+@dataclass
+class MemoryBank:
+    """The storage slots of one node, shared by every link that ends there.
+
+    Parameters
+    ----------
+    env:
+        The run's SimPy environment.
+    node:
+        The node's hardware. With a nuclear-spin register, pairs are stored there (its
+        capacity and T1/T2); otherwise in the memory itself.
+    name:
+        The node's name.
+    decoherence:
+        False for the physics-uninformed baseline: stored qubits never decohere.
+    """
+
+    env: simpy.Environment
+    node: NodeHardware
+    name: str
+    decoherence: bool = True
+    stored: set = field(default_factory=set)
+    storage_times_s: list = field(default_factory=list)
+    max_used: int = 0
+
+    def __post_init__(self) -> None:
+        self.slots = simpy.Container(self.env, capacity=self.capacity, init=self.capacity)
+
+    @property
+    def capacity(self) -> int:
+        register = self.node.nuclear_spin
+        return register.capacity if register is not None else self.node.memory.capacity
+
+    @cached_property
+    def idle_model(self) -> IdleModel | None:
+        if not self.decoherence:
+            return None
+        source = self.node.nuclear_spin or self.node.memory
+        if math.isinf(source.t1_s) and math.isinf(source.t2_s):
+            return None
+        return IdleModel(source.t1_s, source.t2_s)
+
+    def note_use(self) -> None:
+        self.max_used = max(self.max_used, self.capacity - int(self.slots.level))
+
+
+@dataclass
+class LinkPair:
+    """A heralded pair held in two memories, with how it came to be."""
+
+    qubits: tuple[Qubit, Qubit]
+    link: str
+    started_s: float
+    heralded_s: float
+    attempts: int
+    emission_wait_s: float
+    heralding_s: float
+    stored_at: tuple[MemoryBank, MemoryBank]
+
+
+def _move_operation(two_qubit_gate_error) -> Operation:
+    """Move an electron-spin state into a fresh nuclear spin: a SWAP of three noisy CNOTs."""
+    qc = QuantumCircuit(2, name="move_to_nuclear_spin")
+    for control, target in ((0, 1), (1, 0), (0, 1)):
+        qc.cx(control, target)
+        if two_qubit_gate_error is not None:
+            qc.append(noisy(two_qubit_gate_error), [0, 1])
+    return Operation(qc, discard=(0,), name="move_to_nuclear_spin")
+
+
+class LinkService:
+    """Delivers heralded pairs between the two ends of one link into memory slots.
+
+    Parameters
+    ----------
+    sim:
+        The run (time, generator, state registry).
+    link:
+        The physical layer of this link.
+    bank_a, bank_b:
+        The memories of the two ends.
+    probabilistic:
+        False for the physics-uninformed baseline: every attempt succeeds.
+    gate_noise:
+        False for the baseline: moves into nuclear spins are ideal and cost no dephasing.
+    name:
+        For reports.
+    """
+
+    def __init__(
+        self,
+        sim: Simulation,
+        link: HeraldedLink,
+        bank_a: MemoryBank,
+        bank_b: MemoryBank,
+        probabilistic: bool = True,
+        gate_noise: bool = True,
+        name: str = "",
+    ):
+        for bank in (bank_a, bank_b):
+            if link.multiplexing > bank.capacity:
+                raise ValueError(
+                    f"link.multiplexing ({link.multiplexing}) needs one memory slot per mode, "
+                    f"but node {bank.name!r} has capacity {bank.capacity}"
+                )
+        self.sim = sim
+        self.link = link
+        self.banks = (bank_a, bank_b)
+        self.probabilistic = probabilistic
+        self.gate_noise = gate_noise
+        self.name = name or f"{bank_a.name}-{bank_b.name}"
+        self.interface = simpy.Resource(sim.env, capacity=1)
+        self.attempts = 0
+        self.successes = 0
+        self._moves = tuple(self._move_for(bank) for bank in self.banks)
+
+    @property
+    def success_probability(self) -> float:
+        """Per-attempt success probability used by this service."""
+        return self.link.success_probability if self.probabilistic else 1.0
+
+    def _move_for(self, bank: MemoryBank) -> Operation | None:
+        if bank.node.nuclear_spin is None:
+            return None
+        error = bank.node.memory.two_qubit_gate_error() if self.gate_noise else None
+        return _move_operation(error)
+
+    def _move_time_s(self, bank: MemoryBank) -> float:
+        register = bank.node.nuclear_spin
+        return 0.0 if register is None else 3 * register.gate_time_s
+
+    def generate(self):
+        """SimPy process: produce one heralded pair; its value is a :class:`LinkPair`."""
+        env, rng, registry = self.sim.env, self.sim.rng, self.sim.registry
+        modes = self.link.multiplexing
+        requested = env.now
+        with self.interface.request() as turn:
+            yield turn
+            yield self.banks[0].slots.get(modes) & self.banks[1].slots.get(modes)
+            for bank in self.banks:
+                bank.note_use()
+            started = env.now
+            attempts = int(rng.geometric(self.success_probability))
+            yield env.timeout(attempts * self.link.attempt_time_s)
+            self.attempts += attempts
+            self.successes += 1
+            for bank in self.banks:
+                if modes > 1:
+                    bank.slots.put(modes - 1)
+            heralded = self.link.sample_heralded_state(rng)
+            emitted_at = env.now - self.link.heralding_time_s
+            self._dephase_stored(attempts)
+            electrons = registry.new_qubits(
+                [f"{self.name}/a", f"{self.name}/b"],
+                idle=[None if self.banks[0].node.nuclear_spin else self.banks[0].idle_model,
+                      None if self.banks[1].node.nuclear_spin else self.banks[1].idle_model],
+                rho=heralded.rho,
+                time_s=emitted_at,
+            )
+            qubits = []
+            move_time = max(self._move_time_s(b) for b in self.banks)
+            if move_time > 0:
+                yield env.timeout(move_time)
+            for electron, bank, move in zip(electrons, self.banks, self._moves):
+                if move is None:
+                    qubits.append(electron)
+                    continue
+                (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
+                registry.apply(move, [electron, nuclear])
+                qubits.append(nuclear)
+            for bank, qubit in zip(self.banks, qubits):
+                bank.stored.add(qubit)
+        # Waiting for the interface and for free slots is time before the photon could leave.
+        emission_wait = (started - requested) + (attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
+        return LinkPair(
+            qubits=tuple(qubits),
+            link=self.name,
+            started_s=started,
+            heralded_s=env.now,
+            attempts=attempts,
+            emission_wait_s=emission_wait,
+            heralding_s=self.link.heralding_time_s + move_time,
+            stored_at=self.banks,
+        )
+
+    def _dephase_stored(self, attempts: int) -> None:
+        """Every electron attempt dephases the nuclear spins already stored at its node."""
+        if not self.gate_noise:
+            return
+        for bank in self.banks:
+            register = bank.node.nuclear_spin
+            if register is None or not bank.stored:
+                continue
+            error = register.dephasing_error(attempts, self.link.bright_state_population)
+            operation = Operation(_single_qubit_channel(error), name="attempt_dephasing")
+            for qubit in list(bank.stored):
+                self.sim.registry.apply(operation, [qubit])
+
+    def release(self, pair: LinkPair, qubit_index: int | None = None) -> None:
+        """Free the memory slot(s) of a pair (all, or one end) and drop its qubits."""
+        indices = (0, 1) if qubit_index is None else (qubit_index,)
+        now = self.sim.env.now
+        for i in indices:
+            qubit, bank = pair.qubits[i], pair.stored_at[i]
+            if qubit in bank.stored:
+                bank.stored.discard(qubit)
+                bank.storage_times_s.append(now - pair.heralded_s)
+                bank.slots.put(1)
+            if qubit.alive:
+                self.sim.registry.discard([qubit])
+
+    def measured_success_probability(self) -> float:
+        """Successes per attempt counted in this run."""
+        return self.successes / self.attempts if self.attempts else float("nan")
+
+
+def _single_qubit_channel(error) -> QuantumCircuit:
+    qc = QuantumCircuit(1, name="channel")
+    qc.append(noisy(error), [0])
+    return qc

@@ -1,0 +1,220 @@
+"""Build the stack a scenario describes, run it, and report.
+
+``run_scenario`` is what ``qstack run`` calls: presets and overrides become hardware models,
+the chain becomes a ``networkx`` topology of heralded links, the requests are served in one
+SimPy run, and every metric is read off that run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import networkx as nx
+
+from qstack.engine import Simulation
+from qstack.hardware import Fiber, FreeSpace, load_preset
+from qstack.metrics import MemoryQuality, Report
+from qstack.network import Network, Request
+from qstack.physical import HeraldedLink, NodeHardware
+from qstack.scenario import Scenario, ScenarioError
+
+
+def _overrides_for(role: str, overrides: dict[str, float]) -> dict[str, float]:
+    prefix = role + "."
+    return {k[len(prefix):]: v for k, v in overrides.items() if k.startswith(prefix)}
+
+
+def _preset(role: str, name: str, overrides: dict[str, float]):
+    try:
+        return load_preset(name, _overrides_for(role, overrides))
+    except ValueError as exc:
+        raise ScenarioError(f"hardware.{role}: {exc}") from exc
+
+
+def idealized(obj, idealize: tuple[str, ...]):
+    """The same device with the named physics switched off (for the uninformed baseline)."""
+    if obj is None:
+        return None
+    names = {f.name for f in dataclasses.fields(obj)}
+    changes = {}
+    if "loss" in idealize:
+        for name in ("emission_probability", "collection_efficiency", "conversion_efficiency", "efficiency",
+                     "write_efficiency", "read_efficiency", "pointing_efficiency"):
+            if name in names:
+                changes[name] = 1.0
+        for name in ("attenuation_db_per_km", "atmospheric_attenuation_db_per_km"):
+            if name in names:
+                changes[name] = 0.0
+    if "gate_noise" in idealize:
+        for name in ("emitted_state_fidelity", "photon_indistinguishability", "single_qubit_gate_fidelity",
+                     "two_qubit_gate_fidelity", "measurement_fidelity"):
+            if name in names:
+                changes[name] = 1.0
+        if "dark_count_probability" in names:
+            changes["dark_count_probability"] = 0.0
+    return dataclasses.replace(obj, **changes) if changes else obj
+
+
+def build_network(scenario: Scenario, sim: Simulation) -> Network:
+    """The topology and devices of ``scenario`` inside ``sim``."""
+    data = scenario.data
+    hw = data["hardware"]
+    overrides = hw["overrides"]
+    idealize = scenario.idealize
+    node_preset = _preset("node", hw["node"], overrides)
+    if node_preset.memory is None:
+        raise ScenarioError(f"hardware.node: preset {hw['node']!r} has no memory; choose a node preset")
+    node = NodeHardware(
+        memory=idealized(node_preset.memory, idealize),
+        emitter=idealized(node_preset.emitter, idealize),
+        nuclear_spin=node_preset.nuclear_spin,
+        name=hw["node"],
+    )
+    detector = node_preset.detector
+    if hw["detector"] is not None:
+        detector = _preset("detector", hw["detector"], overrides).detector
+    if detector is None:
+        raise ScenarioError("hardware.detector: the node preset has no detector; name a preset that has one")
+    detector = idealized(detector, idealize)
+    channel_preset = _preset("channel", hw["channel"], overrides)
+    channel = channel_preset.fiber or channel_preset.free_space
+    if channel is None:
+        raise ScenarioError(f"hardware.channel: preset {hw['channel']!r} has no fiber or free-space channel")
+    channel = idealized(channel, idealize)
+    pair_source = None
+    link_cfg = data["link"]
+    if link_cfg["scheme"] == "midpoint_source":
+        if hw["source"] is None:
+            raise ScenarioError("hardware.source: scheme 'midpoint_source' needs a pair-source preset (e.g. spdc_source)")
+        pair_source = idealized(_preset("source", hw["source"], overrides).pair_source, idealize)
+    graph = nx.Graph()
+    names = scenario.node_names
+    for name in names:
+        graph.add_node(name, hardware=dataclasses.replace(node, name=name))
+    for i, length_km in enumerate(data["network"]["link_lengths_km"]):
+        half = channel.with_length(length_km / 2)
+        try:
+            link = HeraldedLink(
+                end_a=graph.nodes[names[i]]["hardware"],
+                end_b=graph.nodes[names[i + 1]]["hardware"],
+                channel_a=half,
+                channel_b=half,
+                detector=detector,
+                scheme=link_cfg["scheme"],
+                bright_state_population=link_cfg["bright_state_population"],
+                multiplexing=link_cfg["multiplexing"],
+                pair_source=pair_source,
+                name=f"{names[i]}-{names[i + 1]}",
+            )
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from exc
+        graph.add_edge(names[i], names[i + 1], link=link, length_km=length_km)
+    try:
+        return Network(
+            sim,
+            graph,
+            cutoff_s=link_cfg["cutoff_s"],
+            decoherence="decoherence" not in idealize,
+            probabilistic="probabilistic_generation" not in idealize,
+            gate_noise="gate_noise" not in idealize,
+        )
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from exc
+
+
+def run_scenario(scenario: Scenario) -> Report:
+    """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report."""
+    wall_start = time.perf_counter()
+    sim = Simulation(scenario.seed, engine=scenario.data["engine"])
+    network = build_network(scenario, sim)
+    processes = []
+    for i, r in enumerate(scenario.data["requests"]):
+        request = Request(r["src"], r["dst"], r["pairs"], r["min_fidelity"], r["storage_time_s"], name=f"r{i}:{r['src']}->{r['dst']}")
+        try:
+            processes.append(network.submit(request))
+        except ValueError as exc:
+            raise ScenarioError(f"requests[{i}]: {exc}") from exc
+    done = sim.env.all_of(processes)
+    sim.env.run(until=sim.env.any_of([done, sim.env.timeout(scenario.data["max_time_s"])]))
+    return _report(scenario, sim, network, time.perf_counter() - wall_start)
+
+
+def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: float) -> Report:
+    pairs = [record for stats in network.stats for record in stats.records]
+    pairs.sort(key=lambda p: (p.delivered_s, p.request))
+    pos: dict[str, float] = {}
+    links = []
+    for service in network.services.values():
+        link = service.link
+        prefix = f"link {service.name}"
+        pos[f"{prefix} attempt"] = service.success_probability
+        pos[f"{prefix} attempt (measured)"] = service.measured_success_probability()
+        pos[f"{prefix} attempt_time_s"] = link.attempt_time_s
+        pos[f"{prefix} mode"] = link.success_probability_per_mode
+        links.append(
+            {
+                "link": service.name,
+                "length_km": network.graph.edges[tuple(service.name.split("-"))]["length_km"],
+                "scheme": link.scheme,
+                "multiplexing": link.multiplexing,
+                "p_attempt": service.success_probability,
+                "attempt_time_s": link.attempt_time_s,
+                "heralding_time_s": link.heralding_time_s,
+                "attempts": service.attempts,
+                "pairs": service.successes,
+                "mean_attempts_per_pair": service.attempts / service.successes if service.successes else None,
+            }
+        )
+    requests = []
+    for stats in network.stats:
+        request = stats.request
+        fidelities = [r.fidelity for r in stats.records]
+        generated = len(stats.records) + stats.cutoff_discards + stats.extraction_failures
+        pos[f"request {request.label} cutoff survival"] = (
+            (len(stats.records) + stats.extraction_failures) / generated if generated else float("nan")
+        )
+        pos[f"request {request.label} extraction"] = (
+            len(stats.records) / (len(stats.records) + stats.extraction_failures)
+            if stats.records or stats.extraction_failures
+            else float("nan")
+        )
+        requests.append(
+            {
+                "request": request.label,
+                "pairs_requested": request.pairs,
+                "delivered": len(stats.records),
+                "complete": stats.finished_s is not None,
+                "finished_s": stats.finished_s,
+                "mean_fidelity": sum(fidelities) / len(fidelities) if fidelities else None,
+                "meeting_min_fidelity": sum(f >= request.min_fidelity for f in fidelities),
+                "cutoff_discards": stats.cutoff_discards,
+                "extraction_failures": stats.extraction_failures,
+            }
+        )
+    qomq = []
+    for name, bank in network.banks.items():
+        storage = bank.node.nuclear_spin or bank.node.memory
+        qomq.append(
+            MemoryQuality(
+                node=name,
+                absorption_efficiency=bank.node.memory.write_efficiency,
+                extraction_efficiency=bank.node.memory.read_efficiency,
+                t1_s=storage.t1_s,
+                t2_s=storage.t2_s,
+                capacity=bank.capacity,
+                mean_storage_s=sum(bank.storage_times_s) / len(bank.storage_times_s) if bank.storage_times_s else float("nan"),
+                max_slots_used=bank.max_used,
+            )
+        )
+    return Report(
+        seed=scenario.seed,
+        sim_time_s=float(sim.env.now),
+        wall_time_s=wall_time_s,
+        pairs=pairs,
+        pos=pos,
+        qomq=qomq,
+        scenario=scenario.to_dict(),
+        links=links,
+        requests=requests,
+    )

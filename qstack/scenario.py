@@ -1,0 +1,301 @@
+"""Scenario files: TOML -> validated, resolved objects.
+
+A scenario names the network, the hardware (presets plus overrides), the protocol choices, the
+requests, the engine, the seed, and ``idealize = [...]`` for the physics-uninformed baseline.
+Every key is checked: an unknown key, a wrong type or a value out of range raises
+:class:`ScenarioError`, whose one-line message names the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from qstack.engine import ENGINES
+from qstack.physical import SCHEMES
+
+IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise")
+TOPOLOGIES = ("chain",)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class _Field:
+    check: Callable[[str, Any], Any]
+    default: Any = None
+    required: bool = False
+
+
+def _integer(minimum: int) -> Callable[[str, Any], int]:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ScenarioError(f"{key}: must be an integer >= {minimum}, got {value!r}")
+        return value
+
+    return check
+
+
+def _number(low: float = -math.inf, high: float = math.inf, low_open: bool = False) -> Callable[[str, Any], float]:
+    def check(key: str, value: Any) -> float:
+        bracket = "(" if low_open else "["
+        allowed = f"{bracket}{low:g}, {high:g}]"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ScenarioError(f"{key}: must be a number in {allowed}, got {value!r}")
+        if value < low or value > high or (low_open and value == low):
+            raise ScenarioError(f"{key}: must be in {allowed}, got {value!r}")
+        return float(value)
+
+    return check
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        if value not in options:
+            raise ScenarioError(f"{key}: must be one of {', '.join(options)}; got {value!r}")
+        return value
+
+    return check
+
+
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(f"{key}: must be a non-empty string, got {value!r}")
+    return value
+
+
+def _idealize(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{key}: must be a list drawn from {', '.join(IDEALIZATIONS + ('all',))}; got {value!r}")
+    out = []
+    for item in value:
+        if item == "all":
+            out.extend(IDEALIZATIONS)
+        elif item in IDEALIZATIONS:
+            out.append(item)
+        else:
+            raise ScenarioError(f"{key}: unknown item {item!r}; allowed: {', '.join(IDEALIZATIONS + ('all',))}")
+    return tuple(dict.fromkeys(out))
+
+
+def _lengths(key: str, value: Any) -> tuple[float, ...]:
+    values = value if isinstance(value, list) else [value]
+    check = _number(0.0)
+    return tuple(check(f"{key}[{i}]", v) for i, v in enumerate(values))
+
+
+def _overrides(key: str, value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{key}: must be a table of 'role.section.field' = number")
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, table: dict) -> None:
+        for k, v in table.items():
+            path = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict):
+                walk(path, v)
+            else:
+                flat[path] = v
+
+    walk("", value)
+    for path, v in flat.items():
+        if path.split(".")[0] not in ("node", "channel", "detector", "source") or path.count(".") != 2:
+            raise ScenarioError(
+                f"{key}.{path}: override keys are 'node|channel|detector|source.<section>.<field>', got {path!r}"
+            )
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ScenarioError(f"{key}.{path}: must be a number, got {v!r}")
+    return flat
+
+
+SCHEMA: dict[str, Any] = {
+    "seed": _Field(_integer(0), 1),
+    "engine": _Field(_choice(ENGINES), "fast"),
+    "idealize": _Field(_idealize, ()),
+    "max_time_s": _Field(_number(0.0, low_open=True), 3600.0),
+    "network": {
+        "topology": _Field(_choice(TOPOLOGIES), "chain"),
+        "nodes": _Field(_integer(2), 2),
+        "link_lengths_km": _Field(_lengths, (10.0,)),
+    },
+    "hardware": {
+        "node": _Field(_string, "nv_centre"),
+        "channel": _Field(_string, "telecom_fiber"),
+        "detector": _Field(_string, None),
+        "source": _Field(_string, None),
+        "overrides": _Field(_overrides, {}),
+    },
+    "link": {
+        "scheme": _Field(_choice(SCHEMES), "single_click"),
+        "bright_state_population": _Field(_number(0.0, 1.0, low_open=True), 0.05),
+        "multiplexing": _Field(_integer(1), 1),
+        "cutoff_s": _Field(_number(0.0, low_open=True), math.inf),
+    },
+    "requests": [
+        {
+            "src": _Field(_string, required=True),
+            "dst": _Field(_string, required=True),
+            "pairs": _Field(_integer(1), 1),
+            "min_fidelity": _Field(_number(0.0, 1.0), 0.0),
+            "storage_time_s": _Field(_number(0.0), 0.0),
+        }
+    ],
+}
+
+
+def _validate(schema: dict, data: Any, prefix: str) -> dict:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{prefix or 'scenario'}: must be a table")
+    unknown = sorted(set(data) - set(schema))
+    if unknown:
+        where = f"{prefix}." if prefix else ""
+        raise ScenarioError(f"{where}{unknown[0]}: unknown key; allowed here: {', '.join(schema)}")
+    out = {}
+    for name, spec in schema.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if isinstance(spec, dict):
+            out[name] = _validate(spec, data.get(name, {}), key)
+        elif isinstance(spec, list):
+            items = data.get(name, [])
+            if not isinstance(items, list):
+                raise ScenarioError(f"{key}: must be an array of tables")
+            out[name] = [_validate(spec[0], item, f"{key}[{i}]") for i, item in enumerate(items)]
+        elif name in data:
+            out[name] = spec.check(key, data[name])
+        elif spec.required:
+            raise ScenarioError(f"{key}: required")
+        else:
+            out[name] = copy.deepcopy(spec.default)
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. ``data`` is the resolved table, with every default filled in."""
+
+    data: dict = field(repr=False)
+    source: str = "<dict>"
+
+    def __post_init__(self) -> None:
+        network = self.data["network"]
+        links = network["nodes"] - 1
+        lengths = network["link_lengths_km"]
+        if len(lengths) == 1 and links > 1:
+            network["link_lengths_km"] = lengths * links
+        elif len(lengths) != links:
+            raise ScenarioError(
+                f"network.link_lengths_km: a chain of {network['nodes']} nodes needs {links} lengths (or one), got {len(lengths)}"
+            )
+        names = self.node_names
+        if not self.data["requests"]:
+            raise ScenarioError("requests: at least one request is needed")
+        for i, request in enumerate(self.data["requests"]):
+            for end in ("src", "dst"):
+                if request[end] not in names:
+                    raise ScenarioError(f"requests[{i}].{end}: unknown node {request[end]!r}; nodes are {', '.join(names)}")
+            if request["src"] == request["dst"]:
+                raise ScenarioError(f"requests[{i}]: src and dst must differ")
+
+    @property
+    def node_names(self) -> list[str]:
+        return [f"n{i}" for i in range(self.data["network"]["nodes"])]
+
+    @property
+    def seed(self) -> int:
+        return self.data["seed"]
+
+    @property
+    def idealize(self) -> tuple[str, ...]:
+        return tuple(self.data["idealize"])
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy (infinite cut-off written as null)."""
+
+        def clean(v):
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            if isinstance(v, float) and math.isinf(v):
+                return None
+            return v
+
+        return clean(self.data)
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as a TOML value (number, bool, string, array); else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_setting(data: dict, path: str, value: Any) -> None:
+    """Set ``a.b.c = value`` in a raw scenario table; ``requests.0.pairs`` indexes arrays."""
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ScenarioError(f"--set {path!r}: expected key.path=value")
+    target: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(target, list):
+            if not part.isdigit() or int(part) >= len(target):
+                raise ScenarioError(f"--set {path}: index {part!r} out of range")
+            target = target[int(part)]
+        else:
+            target = target.setdefault(part, {} if not parts[i + 1].isdigit() else [])
+    last = parts[-1]
+    if isinstance(target, list):
+        if not last.isdigit() or int(last) >= len(target):
+            raise ScenarioError(f"--set {path}: index {last!r} out of range")
+        target[int(last)] = value
+    elif isinstance(target, dict):
+        target[last] = value
+    else:
+        raise ScenarioError(f"--set {path}: {'.'.join(parts[:-1])} is not a table")
+
+
+def default_scenario_text() -> str:
+    return resources.files("qstack").joinpath("scenarios/default.toml").read_text()
+
+
+def load_scenario(
+    source: str | Path | dict | None = None,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Read, override and validate a scenario.
+
+    ``source`` is a path, a raw table, or None for the bundled default; ``settings`` maps dotted
+    keys to values (as ``--set``); ``seed`` replaces the scenario's seed.
+    """
+    if source is None:
+        raw, name = tomllib.loads(default_scenario_text()), "default"
+    elif isinstance(source, dict):
+        raw, name = copy.deepcopy(source), "<dict>"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ScenarioError(f"scenario: no such file {str(path)!r}")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from exc
+        name = str(path)
+    for key, value in (settings or {}).items():
+        apply_setting(raw, key, value)
+    if seed is not None:
+        raw["seed"] = seed
+    return Scenario(_validate(SCHEMA, raw, ""), source=name)

@@ -1,0 +1,112 @@
+"""Physical layer: heralded generation against closed forms; engines agree on its circuits."""
+
+import math
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import random_density_matrix
+
+from qstack.engine import StateRegistry
+from qstack.hardware import Detector, Emitter, Fiber, Memory, PairSource
+from qstack.metrics import bell_fidelity
+from qstack.physical import HeraldedLink, NodeHardware
+
+C = 299_792_458.0
+
+
+def _node(**emitter):
+    return NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0, capacity=4), emitter=Emitter(emission_time_s=3.8e-6, **emitter))
+
+
+def _link(scheme="single_click", length_km=10.0, alpha=0.05, detector=None, node=None, **kw):
+    node = node or _node(emission_probability=0.46)
+    half = Fiber(length_km / 2)
+    return HeraldedLink(node, node, half, half, detector or Detector(efficiency=0.9), scheme=scheme,
+                        bright_state_population=alpha, **kw)
+
+
+@pytest.mark.parametrize("alpha", [0.02, 0.05, 0.2])
+@pytest.mark.parametrize("length_km", [1.0, 25.0])
+def test_single_click_success_and_fidelity_follow_the_optics(alpha, length_km):
+    link = _link(length_km=length_km, alpha=alpha)
+    eta = 0.46 * 10 ** (-0.02 * length_km / 2) * 0.9
+    # Exactly one click: one bright spin and its photon detected, or both bright and at least one
+    # photon detected (bunched pairs hit one detector).
+    exact = 2 * alpha * (1 - alpha) * eta + alpha**2 * eta * (2 - eta)
+    assert link.success_probability == pytest.approx(exact, rel=1e-12)
+    assert link.success_probability == pytest.approx(2 * alpha * eta, rel=alpha + 1e-12)
+    for herald in link.heralded_states:
+        assert bell_fidelity(herald.rho) == pytest.approx(2 * alpha * (1 - alpha) * eta / exact, abs=1e-12)
+        assert bell_fidelity(herald.rho) == pytest.approx(1 - alpha, abs=alpha * eta + 1e-12)
+
+
+@pytest.mark.parametrize("length_km", [0.0, 10.0, 50.0])
+def test_barrett_kok_success_is_eta_squared_over_two_with_perfect_fidelity(length_km):
+    link = _link("double_click", length_km=length_km)
+    eta = 0.46 * 10 ** (-0.02 * length_km / 2) * 0.9
+    assert link.success_probability == pytest.approx(eta**2 / 2, rel=1e-12)
+    assert len(link.heralded_states) == 4
+    for herald in link.heralded_states:
+        assert bell_fidelity(herald.rho) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_midpoint_source_success_and_fidelity():
+    source = PairSource(pair_probability=0.1, repetition_rate_hz=1e6, collection_efficiency=0.8, emitted_state_fidelity=0.93)
+    node = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0, capacity=4, write_efficiency=0.7))
+    link = _link("midpoint_source", length_km=20.0, node=node, pair_source=source)
+    eta = 0.8 * 10 ** (-0.02 * 10) * 0.7
+    assert link.success_probability == pytest.approx(0.1 * eta**2, rel=1e-12)
+    (herald,) = link.heralded_states
+    assert bell_fidelity(herald.rho) == pytest.approx(0.93, abs=1e-12)
+
+
+def test_dark_counts_and_distinguishable_photons_lower_the_fidelity():
+    clean = _link("double_click")
+    dark = _link("double_click", detector=Detector(efficiency=0.9, dark_count_probability=1e-3))
+    blurred = _link("double_click", node=_node(emission_probability=0.46, photon_indistinguishability=0.8))
+    f_clean = min(bell_fidelity(h.rho) for h in clean.heralded_states)
+    assert max(bell_fidelity(h.rho) for h in dark.heralded_states) < f_clean - 1e-4
+    assert max(bell_fidelity(h.rho) for h in blurred.heralded_states) < f_clean - 1e-2
+    assert dark.success_probability > clean.success_probability
+
+
+def test_multiplexing_and_attempt_time():
+    single = _link(length_km=30.0)
+    multi = _link(length_km=30.0, multiplexing=8)
+    p = single.success_probability
+    assert multi.success_probability == pytest.approx(1 - (1 - p) ** 8, rel=1e-12)
+    assert single.attempt_time_s == pytest.approx(3.8e-6 + 2 * 15e3 * 1.44 / C, rel=1e-12)
+    bk = _link("double_click", length_km=30.0)
+    assert bk.attempt_time_s == pytest.approx(2 * 3.8e-6 + 2 * 15e3 * 1.44 / C, rel=1e-12)
+
+
+def test_bad_link_parameters_are_refused():
+    with pytest.raises(ValueError, match="scheme"):
+        _link("teleport")
+    with pytest.raises(ValueError, match="bright_state_population"):
+        _link(alpha=1.5)
+    with pytest.raises(ValueError, match="multiplexing"):
+        _link(multiplexing=0)
+    with pytest.raises(ValueError, match="pair_source"):
+        _link("midpoint_source")
+
+
+@pytest.mark.parametrize("scheme", ["single_click", "double_click", "midpoint_source"])
+def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme):
+    source = PairSource(pair_probability=0.2, repetition_rate_hz=1e6, collection_efficiency=0.8, emitted_state_fidelity=0.9)
+    node = _node(emission_probability=0.5, emitted_state_fidelity=0.95, photon_indistinguishability=0.9)
+    link = _link(scheme, detector=Detector(efficiency=0.8, dark_count_probability=0.05), node=node, pair_source=source)
+    for k, operation in enumerate(link.operations):
+        n = operation.num_qubits
+        rho = random_density_matrix(2**n, seed=10 + k)
+        for seed in range(3):
+            aer = StateRegistry(np.random.default_rng(seed), engine="aer")
+            qa = aer.new_qubits([f"q{i}" for i in range(n)], rho=rho)
+            outcome = aer.apply(operation, qa)
+            fast = StateRegistry(np.random.default_rng(seed), engine="fast")
+            qf = fast.new_qubits([f"q{i}" for i in range(n)], rho=rho)
+            fast.apply(operation, qf, outcome=outcome)
+            kept = [i for i in range(n) if i not in operation.discard]
+            np.testing.assert_allclose(
+                fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
+            )
