@@ -83,7 +83,8 @@ class Preset:
 
     def describe(self) -> str:
         """One-paragraph summary (for ``qstack presets``)."""
-        parts = [f"{self.name} ({self.kind}): {self.description.strip()}"]
+        summary = " ".join(self.description.split())  # TOML multi-line strings -> one paragraph
+        parts = [f"{self.name} ({self.kind}): {summary}"]
         if self.emitter is not None:
             e = self.emitter
             parts.append(
@@ -97,7 +98,7 @@ class Preset:
                 f"Memory: {m.capacity} qubit(s), T1 {_format_time(m.t1_s)}, "
                 f"T2 {_format_time(m.t2_s)}, write/read efficiency "
                 f"{m.write_efficiency:.3g}/{m.read_efficiency:.3g}, gate fidelities "
-                f"{m.single_qubit_gate_fidelity:.4g} (1q) / {m.two_qubit_gate_fidelity:.4g} (2q)."
+                f"{m.single_qubit_gate_fidelity:.6g} (1q) / {m.two_qubit_gate_fidelity:.6g} (2q)."
             )
         if self.nuclear_spin is not None:
             n = self.nuclear_spin
