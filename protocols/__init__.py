@@ -1,0 +1,24 @@
+"""Circuit-level protocols: entanglement swapping and purification, as noisy engine operations."""
+
+from .noise import GateNoise
+from .purification import (
+    purification_operation,
+    purification_succeeded,
+    pump,
+    purify,
+    purify_rounds,
+)
+from .swapping import swap, swap_operation, swap_succeeded, swap_with_probability
+
+__all__ = [
+    "GateNoise",
+    "pump",
+    "purification_operation",
+    "purification_succeeded",
+    "purify",
+    "purify_rounds",
+    "swap",
+    "swap_operation",
+    "swap_succeeded",
+    "swap_with_probability",
+]
