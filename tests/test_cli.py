@@ -1,0 +1,124 @@
+"""The command line and scenario contract: JSON keys, determinism, clear errors (exit 2)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qstack.cli import main
+from qstack.scenario import ScenarioError, load_scenario
+
+REQUIRED_KEYS = {
+    "delivered", "fidelity", "latency_s", "throughput_hz", "sim_time_s", "wall_time_s",
+    "delay_breakdown_s", "pos", "qomq", "seed", "scenario",
+}
+FAST = ["--set", "requests.0.pairs=5"]
+
+
+def _run_json(capsys, *args):
+    assert main(["run", "--json", *FAST, *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_report_has_every_key_of_the_design(capsys):
+    report = _run_json(capsys)
+    assert REQUIRED_KEYS <= set(report)
+    assert set(report["fidelity"]) == {"mean", "std", "min"}
+    assert set(report["latency_s"]) == {"mean", "p50", "p95"}
+    assert report["delivered"] == 5
+    assert 0.25 <= report["fidelity"]["min"] <= report["fidelity"]["mean"] <= 1.0
+    assert any(k.endswith(" attempt") for k in report["pos"])
+    assert any(k.endswith("attempt_time_s") for k in report["pos"])
+    assert set(report["qomq"]) == {"n0", "n1"}
+    assert {"absorption_efficiency", "extraction_efficiency", "t2_s"} <= set(report["qomq"]["n0"])
+    breakdown = report["delay_breakdown_s"]
+    assert sum(breakdown.values()) == pytest.approx(report["latency_s"]["mean"], rel=1e-9)
+
+
+def test_same_seed_gives_identical_json_apart_from_wall_time(capsys):
+    first, second = _run_json(capsys, "--seed", "5"), _run_json(capsys, "--seed", "5")
+    other = _run_json(capsys, "--seed", "6")
+    for report in (first, second, other):
+        report.pop("wall_time_s")
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert first != other
+
+
+def test_human_output_is_a_table(capsys):
+    assert main(["run", *FAST]) == 0
+    out = capsys.readouterr().out
+    for word in ("delivered pairs", "fidelity", "latency", "probability of success", "quality of matter qubits"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    "setting,named",
+    [
+        ("network.link_lengths_km=[-1.0]", "network.link_lengths_km[0]"),
+        ("link.bright_state_population=1.5", "link.bright_state_population"),
+        ("hardware.overrides.node.emitter.collection_efficiency=1.5", "collection_efficiency"),
+        ("hardware.overrides.node.memory.t2_s=8000.0", "t2_s"),
+        ("hardware.overrides.node.nuclear_spin.capacity=0", "capacity"),
+        ("hardware.node=\"unobtainium\"", "unknown preset"),
+        ("link.colour=\"blue\"", "link.colour"),
+        ("requests.0.dst=\"n7\"", "requests[0].dst"),
+        ("engine=\"gpu\"", "engine"),
+        ("requests.0.min_fidelity=-0.1", "requests[0].min_fidelity"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_naming_the_key(capsys, setting, named):
+    assert main(["run", "--set", setting]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert named in lines[0]
+
+
+def test_zero_memory_capacity_and_t2_above_2t1_are_refused(capsys):
+    assert main(["run", "--set", "hardware.overrides.node.memory.capacity=0"]) == 2
+    assert "capacity" in capsys.readouterr().err
+    assert main(["run", "--set", "hardware.overrides.node.memory.t1_s=1.0", "--set", "hardware.overrides.node.memory.t2_s=3.0"]) == 2
+    assert "t2_s" in capsys.readouterr().err
+
+
+def test_unknown_scenario_file_and_unknown_top_level_key(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "missing.toml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('seed = 1\nwarp_drive = true\n[[requests]]\nsrc="n0"\ndst="n1"\n')
+    assert main(["run", str(bad)]) == 2
+    assert "warp_drive" in capsys.readouterr().err
+
+
+def test_idealized_baseline_is_better_than_reality(capsys):
+    real = _run_json(capsys)
+    ideal = _run_json(capsys, "--set", 'idealize=["all"]')
+    assert ideal["fidelity"]["mean"] > real["fidelity"]["mean"]
+    assert ideal["throughput_hz"] > 100 * real["throughput_hz"]
+    assert ideal["pos"]["link n0-n1 attempt"] == 1.0
+
+
+def test_a_failed_load_leaves_an_earlier_scenario_untouched():
+    good = load_scenario(None)
+    before = json.dumps(good.to_dict(), sort_keys=True)
+    with pytest.raises(ScenarioError):
+        load_scenario(None, settings={"link.multiplexing": 0})
+    assert json.dumps(good.to_dict(), sort_keys=True) == before
+
+
+def test_console_script_runs_the_default_scenario(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "qstack.cli", "run", "--json", "--compact", *FAST],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["delivered"] == 5
+
+
+def test_presets_lists_every_required_technology(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("nv_centre", "trapped_ion", "rare_earth_multimode", "spdc_source", "telecom_fiber", "free_space_link"):
+        assert name in out
