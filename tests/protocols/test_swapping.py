@@ -148,15 +148,26 @@ def test_two_qubit_depolarizing_on_the_bell_measurement_shrinks_the_werner_param
     np.testing.assert_allclose(out.data, werner((1 - p) * 0.72), atol=1e-12)
 
 
-def test_measurement_flips_apply_the_wrong_pauli_correction():
+@pytest.mark.parametrize("bsm", BSMS)
+def test_measurement_flips_apply_the_wrong_pauli_correction(bsm):
+    # Linear optics: a flipped parity heralds a Phi state as Psi; success stays 1/2.
     f = 0.1
-    out = swap(projector(PHI_PLUS), projector(PHI_PLUS), measurement_flip=f)
+    out, probability = swap_with_probability(projector(PHI_PLUS), projector(PHI_PLUS), bsm=bsm, measurement_flip=f)
     expected = (
         (1 - f) ** 2 * projector(PHI_PLUS)
         + f * (1 - f) * (projector(PSI_PLUS) + projector(PHI_MINUS))
         + f**2 * projector(PSI_MINUS)
     )
     np.testing.assert_allclose(out.data, expected, atol=1e-12)
+    assert probability == pytest.approx(1.0 if bsm == "deterministic" else 0.5, abs=1e-12)
+
+
+@pytest.mark.parametrize("bsm", BSMS)
+def test_one_qubit_depolarizing_after_the_hadamard_randomises_the_phase_bit(bsm):
+    # With probability p the phase qubit is replaced by I/2: its readout is wrong half the time.
+    p = 0.2
+    out = swap(projector(PHI_PLUS), projector(PHI_PLUS), bsm=bsm, single_qubit_depolarizing=p)
+    np.testing.assert_allclose(out.data, (1 - p / 2) * projector(PHI_PLUS) + p / 2 * projector(PHI_MINUS), atol=1e-12)
 
 
 # --------------------------------------------------------------------------- engines
