@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # output piped into a reader that closed early (| head)
+        sys.stderr.close()
+        return 0
     except (ScenarioError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"qstack: error: {message}", file=sys.stderr)

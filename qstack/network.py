@@ -15,6 +15,32 @@ import networkx as nx
 from qstack.engine import Simulation
 from qstack.link import LinkPair, LinkService, MemoryBank
 from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
+from qstack.protocols import GateNoise, swap_operation, swap_succeeded
+
+ROUTING_COSTS = ("hops", "expected_rate")
+BELL_MEASUREMENTS = ("deterministic", "linear_optics")
+
+
+def link_cost(metric: str):
+    """Edge weight for ``networkx`` routing: hop count, or expected time per link pair."""
+    if metric == "hops":
+        return lambda u, v, data: 1.0
+    if metric == "expected_rate":
+        return lambda u, v, data: data["link"].attempt_time_s / data["link"].success_probability
+    raise ValueError(f"routing must be one of {', '.join(ROUTING_COSTS)}, got {metric!r}")
+
+
+@dataclass
+class _Segment:
+    """Entanglement between path positions ``left`` and ``right`` (a link pair or swapped)."""
+
+    left: int
+    right: int
+    qubits: tuple
+    left_pair: LinkPair
+    right_pair: LinkPair
+    oldest_s: float
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +106,16 @@ class Network:
         decoherence: bool = True,
         probabilistic: bool = True,
         gate_noise: bool = True,
+        bsm: str = "deterministic",
+        routing: str = "hops",
     ):
+        if bsm not in BELL_MEASUREMENTS:
+            raise ValueError(f"bsm must be one of {', '.join(BELL_MEASUREMENTS)}, got {bsm!r}")
+        self.bsm = bsm
+        self.routing = routing
+        self._cost = link_cost(routing)
+        self.swaps = 0
+        self.swap_failures = 0
         if cutoff_s <= 0:
             raise ValueError(f"cutoff_s must be > 0, got {cutoff_s}")
         self.sim = sim
@@ -88,6 +123,10 @@ class Network:
         self.cutoff_s = cutoff_s
         self.banks = {
             node: MemoryBank(sim.env, data["hardware"], str(node), decoherence=decoherence)
+            for node, data in graph.nodes(data=True)
+        }
+        self._swap_ops = {
+            node: swap_operation(GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise(), bsm)
             for node, data in graph.nodes(data=True)
         }
         self.services: dict[frozenset, LinkService] = {}
@@ -102,6 +141,7 @@ class Network:
                 name=f"{u}-{v}",
             )
         self.stats: list[RequestStats] = []
+        self._reserved: dict[str, int] = {}
 
     def service(self, u: str, v: str) -> LinkService:
         try:
@@ -116,14 +156,38 @@ class Network:
                 raise ValueError(f"request {request.label}: unknown node {end!r}")
         if not nx.has_path(self.graph, request.src, request.dst):
             raise ValueError(f"request {request.label}: no route between {request.src} and {request.dst} (disconnected)")
-        if not self.graph.has_edge(request.src, request.dst):
-            raise ValueError(
-                f"request {request.label}: {request.src} and {request.dst} are not neighbours; "
-                "end-to-end requests over repeaters need the network layer's swapping"
-            )
+        path = self.route(request.src, request.dst)
+        self._reserve(request, path)
         stats = RequestStats(request, [])
         self.stats.append(stats)
-        return self.sim.env.process(self._serve_link_request(stats))
+        if len(path) == 2:
+            return self.sim.env.process(self._serve_link_request(stats))
+        return self.sim.env.process(self._serve_path_request(stats, path))
+
+    def _reserve(self, request: Request, path: list[str]) -> None:
+        """Reserve memory slots on the route: one per multiplexed mode for each link end.
+
+        A request that would need more slots at a node than its memory has, together with the
+        requests already admitted, is refused (over-subscription) and nothing is reserved.
+        """
+        need: dict[str, int] = {}
+        for u, v in zip(path, path[1:]):
+            modes = self.service(u, v).link.multiplexing
+            need[u] = need.get(u, 0) + modes
+            need[v] = need.get(v, 0) + modes
+        for node, slots in need.items():
+            have = self.banks[node].capacity
+            if self._reserved.get(node, 0) + slots > have:
+                raise ValueError(
+                    f"request {request.label}: node {node} over-subscribed: needs {slots} memory slots with "
+                    f"{self._reserved.get(node, 0)} already reserved, capacity {have}"
+                )
+        for node, slots in need.items():
+            self._reserved[node] = self._reserved.get(node, 0) + slots
+
+    def route(self, src: str, dst: str) -> list[str]:
+        """Cheapest path under the routing cost (``networkx.shortest_path``)."""
+        return nx.shortest_path(self.graph, src, dst, weight=self._cost)
 
     # ---------------------------------------------------------------- direct links
     def _serve_link_request(self, stats: RequestStats):
@@ -179,4 +243,125 @@ class Network:
                 attempts=pair.attempts,
                 breakdown=breakdown,
             )
+        )
+
+    # ---------------------------------------------------------------- repeater paths
+    def _serve_path_request(self, stats: RequestStats, path: list[str]):
+        """End-to-end pairs over a repeater path, one at a time, swapping as soon as possible."""
+        while len(stats.records) < stats.request.pairs:
+            yield from self._deliver_end_to_end(stats, path)
+        stats.finished_s = self.sim.env.now
+
+    def _swap_time_s(self, node: str) -> float:
+        memory = self.graph.nodes[node]["hardware"].memory
+        return memory.two_qubit_gate_time_s + memory.single_qubit_gate_time_s + memory.measurement_time_s
+
+    def _delay_s(self, path: list[str], i: int, j: int) -> float:
+        """Classical message time along the path between positions i and j."""
+        lo, hi = min(i, j), max(i, j)
+        total = 0.0
+        for k in range(lo, hi):
+            link = self.service(path[k], path[k + 1]).link
+            total += link.channel_a.delay_s + link.channel_b.delay_s
+        return total
+
+    def _discard_segment(self, path, segment: _Segment) -> None:
+        self.service(path[segment.left], path[segment.left + 1]).release(segment.left_pair, 0)
+        self.service(path[segment.right - 1], path[segment.right]).release(segment.right_pair, 1)
+        for qubit in segment.qubits:
+            if qubit.alive:
+                self.sim.registry.discard([qubit])
+
+    def _deliver_end_to_end(self, stats: RequestStats, path: list[str]):
+        env, registry = self.sim.env, self.sim.registry
+        request = stats.request
+        k = len(path) - 1
+        begun = env.now
+        generating = {i: env.process(self.service(path[i], path[i + 1]).generate()) for i in range(k)}
+        segments: dict[int, _Segment] = {}  # by left position
+        last_herald = begun
+        heralding = 0.0
+        swap_wait = 0.0
+        while True:
+            waits = list(generating.values())
+            expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=float("inf"))
+            if expiry < float("inf"):
+                waits.append(env.timeout(max(expiry - env.now, 0.0)))
+            yield env.any_of(waits)
+            for i, process in list(generating.items()):
+                if process.triggered:
+                    pair = process.value
+                    del generating[i]
+                    segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
+                    last_herald = env.now
+                    heralding = pair.heralding_s
+            # Cut-off: drop segments holding a qubit older than the cut-off, regenerate their links.
+            for left, segment in list(segments.items()):
+                if env.now - segment.oldest_s > self.cutoff_s:
+                    self._discard_segment(path, segment)
+                    del segments[left]
+                    stats.cutoff_discards += 1
+                    for i in range(segment.left, segment.right):
+                        generating[i] = env.process(self.service(path[i], path[i + 1]).generate())
+            # Swap as soon as possible: any two segments meeting at a node.
+            swapped = True
+            while swapped:
+                swapped = False
+                for left, first in sorted(segments.items()):
+                    second = segments.get(first.right)
+                    if second is None:
+                        continue
+                    node = path[first.right]
+                    started = env.now
+                    yield env.timeout(self._swap_time_s(node))
+                    outcome = registry.apply(
+                        self._swap_ops[node], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
+                    )
+                    self.swaps += 1
+                    self.service(path[first.right - 1], node).release(first.right_pair, 1)
+                    self.service(node, path[first.right + 1]).release(second.left_pair, 0)
+                    del segments[first.left], segments[second.left]
+                    merged = _Segment(
+                        first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
+                        second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
+                    )
+                    swap_wait += env.now - started
+                    if not swap_succeeded(outcome, self.bsm):
+                        self.swap_failures += 1
+                        self._discard_segment(path, merged)
+                        for i in range(merged.left, merged.right):
+                            generating[i] = env.process(self.service(path[i], path[i + 1]).generate())
+                    else:
+                        segments[merged.left] = merged
+                    swapped = True
+                    break
+            whole = segments.get(0)
+            if whole is not None and whole.right == k:
+                break
+        # The Bell-measurement results travel to both ends before the pair can be used.
+        messaging = max(self._delay_s(path, 0, j) for j in range(k + 1))
+        yield env.timeout(messaging)
+        hold = request.storage_time_s
+        if env.now + hold - whole.oldest_s > self.cutoff_s:
+            yield env.timeout(max(whole.oldest_s + self.cutoff_s - env.now, 0.0))
+            self._discard_segment(path, whole)
+            stats.cutoff_discards += 1
+            return
+        yield env.timeout(hold)
+        ends = (self.graph.nodes[path[0]]["hardware"].memory, self.graph.nodes[path[-1]]["hardware"].memory)
+        if self.sim.rng.random() >= ends[0].read_efficiency * ends[1].read_efficiency:
+            self._discard_segment(path, whole)
+            stats.extraction_failures += 1
+            return
+        fidelity = bell_fidelity(registry.density_matrix(list(whole.qubits)))
+        self._discard_segment(path, whole)
+        swapped_at = last_herald + swap_wait + messaging
+        breakdown = DelayBreakdown(
+            emission_wait_s=last_herald - begun - heralding,
+            heralding_s=heralding,
+            swapping_s=swapped_at - last_herald,
+            storage_s=env.now - swapped_at,
+        )
+        stats.records.append(
+            PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown)
         )

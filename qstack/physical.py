@@ -28,6 +28,8 @@ the link succeeds in an attempt with ``1 - (1 - p)^m``.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -254,11 +256,10 @@ class HeraldedLink:
     def heralded_states(self) -> tuple[HeraldedState, ...]:
         """The successful outcomes of one attempt on one mode, with corrected states on (a, b).
 
-        Computed exactly by the state engine, enumerating the circuits' outcomes.
+        Computed exactly by the state engine, enumerating the circuits' outcomes; links with the
+        same hardware share one table.
         """
-        if self.scheme == "midpoint_source":
-            return _midpoint_table(self)
-        return _emitter_table(self)
+        return _heralded_table(dataclasses.replace(self, multiplexing=1))
 
     @cached_property
     def success_probability_per_mode(self) -> float:
@@ -295,6 +296,14 @@ def _prepare_spins(alpha: float) -> Operation:
 _CORRECT_PSI_PLUS = _pauli_circuit("correct_psi_plus", ("x", 1))
 _CORRECT_PSI_MINUS = _pauli_circuit("correct_psi_minus", ("x", 1), ("z", 1))
 _FLIP_BOTH = _pauli_circuit("flip_both", ("x", 0), ("x", 1))
+
+
+@functools.lru_cache(maxsize=128)
+def _heralded_table(link: HeraldedLink) -> tuple[HeraldedState, ...]:
+    """Memoised by the (immutable) hardware: a pure function of the link's parameters."""
+    if link.scheme == "midpoint_source":
+        return _midpoint_table(link)
+    return _emitter_table(link)
 
 
 def _branch(rho: np.ndarray, operation: Operation, n_new: int = 0):

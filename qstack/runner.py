@@ -92,12 +92,12 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
     names = scenario.node_names
     for name in names:
         graph.add_node(name, hardware=dataclasses.replace(node, name=name))
-    for i, length_km in enumerate(data["network"]["link_lengths_km"]):
+    for a, b, length_km in scenario.edges():
         half = channel.with_length(length_km / 2)
         try:
             link = HeraldedLink(
-                end_a=graph.nodes[names[i]]["hardware"],
-                end_b=graph.nodes[names[i + 1]]["hardware"],
+                end_a=graph.nodes[a]["hardware"],
+                end_b=graph.nodes[b]["hardware"],
                 channel_a=half,
                 channel_b=half,
                 detector=detector,
@@ -105,11 +105,11 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
                 bright_state_population=link_cfg["bright_state_population"],
                 multiplexing=link_cfg["multiplexing"],
                 pair_source=pair_source,
-                name=f"{names[i]}-{names[i + 1]}",
+                name=f"{a}-{b}",
             )
         except ValueError as exc:
             raise ScenarioError(str(exc)) from exc
-        graph.add_edge(names[i], names[i + 1], link=link, length_km=length_km)
+        graph.add_edge(a, b, link=link, length_km=length_km)
     try:
         return Network(
             sim,
@@ -118,6 +118,8 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
             decoherence="decoherence" not in idealize,
             probabilistic="probabilistic_generation" not in idealize,
             gate_noise="gate_noise" not in idealize,
+            bsm=data["network"]["bsm"],
+            routing=data["network"]["routing"],
         )
     except ValueError as exc:
         raise ScenarioError(str(exc)) from exc
@@ -155,7 +157,7 @@ def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: 
         links.append(
             {
                 "link": service.name,
-                "length_km": network.graph.edges[tuple(service.name.split("-"))]["length_km"],
+                "length_km": network.graph.edges[service.banks[0].name, service.banks[1].name]["length_km"],
                 "scheme": link.scheme,
                 "multiplexing": link.multiplexing,
                 "p_attempt": service.success_probability,
@@ -166,6 +168,8 @@ def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: 
                 "mean_attempts_per_pair": service.attempts / service.successes if service.successes else None,
             }
         )
+    if network.swaps:
+        pos["swap (measured)"] = 1 - network.swap_failures / network.swaps
     requests = []
     for stats in network.stats:
         request = stats.request

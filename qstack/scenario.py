@@ -25,7 +25,9 @@ from qstack.engine import ENGINES
 from qstack.physical import SCHEMES
 
 IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise")
-TOPOLOGIES = ("chain",)
+TOPOLOGIES = ("chain", "grid", "custom")
+ROUTING = ("hops", "expected_rate")
+BSMS = ("deterministic", "linear_optics")
 
 
 class ScenarioError(ValueError):
@@ -96,6 +98,17 @@ def _lengths(key: str, value: Any) -> tuple[float, ...]:
     return tuple(check(f"{key}[{i}]", v) for i, v in enumerate(values))
 
 
+def _grid(key: str, value: Any) -> tuple[int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
+        or value[0] * value[1] < 2
+    ):
+        raise ScenarioError(f"{key}: must be [rows, columns] of integers >= 1 with at least 2 nodes, got {value!r}")
+    return tuple(value)
+
+
 def _overrides(key: str, value: Any) -> dict[str, float]:
     if not isinstance(value, dict):
         raise ScenarioError(f"{key}: must be a table of 'role.section.field' = number")
@@ -129,6 +142,16 @@ SCHEMA: dict[str, Any] = {
         "topology": _Field(_choice(TOPOLOGIES), "chain"),
         "nodes": _Field(_integer(2), 2),
         "link_lengths_km": _Field(_lengths, (10.0,)),
+        "grid": _Field(_grid, None),
+        "edges": [
+            {
+                "a": _Field(_string, required=True),
+                "b": _Field(_string, required=True),
+                "length_km": _Field(_number(0.0), required=True),
+            }
+        ],
+        "routing": _Field(_choice(ROUTING), "hops"),
+        "bsm": _Field(_choice(BSMS), "deterministic"),
     },
     "hardware": {
         "node": _Field(_string, "nv_centre"),
@@ -190,14 +213,20 @@ class Scenario:
 
     def __post_init__(self) -> None:
         network = self.data["network"]
-        links = network["nodes"] - 1
-        lengths = network["link_lengths_km"]
-        if len(lengths) == 1 and links > 1:
-            network["link_lengths_km"] = lengths * links
-        elif len(lengths) != links:
-            raise ScenarioError(
-                f"network.link_lengths_km: a chain of {network['nodes']} nodes needs {links} lengths (or one), got {len(lengths)}"
-            )
+        topology = network["topology"]
+        if topology == "chain":
+            links = network["nodes"] - 1
+            lengths = network["link_lengths_km"]
+            if len(lengths) == 1 and links > 1:
+                network["link_lengths_km"] = lengths * links
+            elif len(lengths) != links:
+                raise ScenarioError(
+                    f"network.link_lengths_km: a chain of {network['nodes']} nodes needs {links} lengths (or one), got {len(lengths)}"
+                )
+        elif topology == "grid" and network["grid"] is None:
+            raise ScenarioError("network.grid: topology 'grid' needs grid = [rows, columns]")
+        elif topology == "custom" and not network["edges"]:
+            raise ScenarioError("network.edges: topology 'custom' needs [[network.edges]] with a, b, length_km")
         names = self.node_names
         if not self.data["requests"]:
             raise ScenarioError("requests: at least one request is needed")
@@ -210,7 +239,32 @@ class Scenario:
 
     @property
     def node_names(self) -> list[str]:
-        return [f"n{i}" for i in range(self.data["network"]["nodes"])]
+        network = self.data["network"]
+        if network["topology"] == "grid":
+            rows, cols = network["grid"]
+            return [f"n{r}_{c}" for r in range(rows) for c in range(cols)]
+        if network["topology"] == "custom":
+            return list(dict.fromkeys(name for e in network["edges"] for name in (e["a"], e["b"])))
+        return [f"n{i}" for i in range(network["nodes"])]
+
+    def edges(self) -> list[tuple[str, str, float]]:
+        """``(a, b, length_km)`` for every link of the topology."""
+        network = self.data["network"]
+        if network["topology"] == "custom":
+            return [(e["a"], e["b"], e["length_km"]) for e in network["edges"]]
+        if network["topology"] == "grid":
+            rows, cols = network["grid"]
+            length = network["link_lengths_km"][0]
+            out = []
+            for r in range(rows):
+                for c in range(cols):
+                    if c + 1 < cols:
+                        out.append((f"n{r}_{c}", f"n{r}_{c + 1}", length))
+                    if r + 1 < rows:
+                        out.append((f"n{r}_{c}", f"n{r + 1}_{c}", length))
+            return out
+        names = self.node_names
+        return [(names[i], names[i + 1], length) for i, length in enumerate(network["link_lengths_km"])]
 
     @property
     def seed(self) -> int:
