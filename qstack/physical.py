@@ -37,7 +37,7 @@ from functools import cached_property
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Kraus
-from qiskit_aer.noise import amplitude_damping_error
+from qiskit_aer.noise import amplitude_damping_error, depolarizing_error
 
 from qstack.engine import Operation, StateRegistry, noisy
 from qstack.hardware import Detector, Emitter, Memory, NuclearSpinRegister, PairSource
@@ -207,7 +207,12 @@ class HeraldedLink:
         for spin, photon, end, side in ((0, 2, self.end_a, "a"), (1, 3, self.end_b, "b")):
             qc.cx(spin, photon)
             if end.emitter.emitted_state_fidelity < 1:
-                qc.append(noisy(end.emitter.emission_error()), [spin, photon])
+                # Imperfect spin-photon entanglement as depolarizing of the spin: local
+                # depolarizing p on one half of a Bell state gives F = 1 - 3p/4, the emitter's
+                # fidelity. (A two-qubit channel on spin x photon number would create photons
+                # from vacuum and fake heralds.)
+                p = 4 * (1 - end.emitter.emitted_state_fidelity) / 3
+                qc.append(noisy(depolarizing_error(p, 1)), [spin])
             loss = 1 - self.arm_efficiency(side)
             if loss > 0:
                 qc.append(noisy(amplitude_damping_error(loss)), [photon])

@@ -122,3 +122,23 @@ def test_presets_lists_every_required_technology(capsys):
     out = capsys.readouterr().out
     for name in ("nv_centre", "trapped_ion", "rare_earth_multimode", "spdc_source", "telecom_fiber", "free_space_link"):
         assert name in out
+
+
+def test_nine_node_chain_and_sixteen_node_grid_run_from_their_scenarios(capsys):
+    report = _run_json(capsys, "scenarios/chain_9.toml", "--set", "requests.0.pairs=2")
+    assert report["delivered"] == 2 and report["pos"]["swap (measured)"] == 1.0
+    assert main(["run", "--json", "scenarios/grid_16.toml", "--set", "requests.0.pairs=1", "--set", "requests.1.pairs=1"]) == 0
+    grid = json.loads(capsys.readouterr().out)
+    assert grid["delivered"] == 2 and len(grid["requests"]) == 2 and len(grid["links"]) == 24
+
+
+def test_disconnected_custom_topology_exits_2(tmp_path, capsys):
+    path = tmp_path / "islands.toml"
+    path.write_text(
+        '[network]\ntopology = "custom"\n'
+        '[[network.edges]]\na = "x"\nb = "y"\nlength_km = 1.0\n'
+        '[[network.edges]]\na = "u"\nb = "v"\nlength_km = 1.0\n'
+        '[[requests]]\nsrc = "x"\ndst = "v"\n'
+    )
+    assert main(["run", str(path)]) == 2
+    assert "no route" in capsys.readouterr().err

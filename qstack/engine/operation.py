@@ -121,10 +121,36 @@ def _condition_holds(condition, circuit: QuantumCircuit, bits: dict[Clbit, int])
     raise ValueError(f"unsupported classical condition {condition!r}")
 
 
-def _branch_superop(
-    circuit: QuantumCircuit, qubit_map: list[int], bits: dict[Clbit, int], total: SuperOp
-) -> SuperOp:
-    """Compose the superoperator of one classical branch of ``circuit`` onto ``total``."""
+def _small_map(operation) -> np.ndarray:
+    """Row-major map tensor (2,)*4k of a k-qubit instruction (gate, Kraus, SuperOp, projector)."""
+    superop = SuperOp(operation)
+    d = 2 ** superop.num_qubits
+    return _column_to_row(superop.data, d, d).reshape((2,) * (4 * superop.num_qubits))
+
+
+def _compose(tensor: np.ndarray, n: int, small: np.ndarray, qargs: list[int]) -> np.ndarray:
+    """Apply a small map after ``tensor`` (an n-qubit map) on qubits ``qargs``."""
+    k = len(qargs)
+    labels = list(range(4 * n))
+    fresh = iter(range(4 * n, 4 * n + 2 * k))
+    out = list(labels)
+    small_out_row, small_out_col, small_in_row, small_in_col = [], [], [], []
+    for q in reversed(qargs):  # small tensor axes run from its highest qubit down
+        row, col = n - 1 - q, 2 * n - 1 - q
+        small_in_row.append(labels[row])
+        small_in_col.append(labels[col])
+        new_row, new_col = next(fresh), next(fresh)
+        small_out_row.append(new_row)
+        small_out_col.append(new_col)
+        out[row], out[col] = new_row, new_col
+    small_labels = small_out_row + small_out_col + small_in_row + small_in_col
+    return np.einsum(small, small_labels, tensor, labels, out)
+
+
+def _branch_map(
+    circuit: QuantumCircuit, qubit_map: list[int], bits: dict[Clbit, int], tensor: np.ndarray, n: int
+) -> np.ndarray:
+    """Compose the map of one classical branch of ``circuit`` onto ``tensor``."""
     for instruction in circuit.data:
         operation = instruction.operation
         qargs = [qubit_map[circuit.find_bit(q).index] for q in instruction.qubits]
@@ -132,45 +158,43 @@ def _branch_superop(
         if name in _SKIPPED:
             continue
         if name == "measure":
-            value = bits[instruction.clbits[0]]
-            total = total.compose(SuperOp(Kraus([_PROJECTORS[value]])), qargs=qargs)
+            small = _small_map(Kraus([_PROJECTORS[bits[instruction.clbits[0]]]]))
         elif name == "if_else":
-            true_body, false_body = operation.blocks[0], (operation.blocks[1] if len(operation.blocks) > 1 else None)
-            holds = _condition_holds(operation.condition, circuit, bits)
-            body = true_body if holds else false_body
+            true_body = operation.blocks[0]
+            false_body = operation.blocks[1] if len(operation.blocks) > 1 else None
+            body = true_body if _condition_holds(operation.condition, circuit, bits) else false_body
             if body is None:
                 continue
             # Block bits map positionally onto the instruction's bits.
             block_bits = {b: bits[o] for b, o in zip(body.clbits, instruction.clbits)}
-            total = _branch_superop(body, qargs, block_bits, total)
+            tensor = _branch_map(body, qargs, block_bits, tensor, n)
+            continue
         elif name == "reset":
-            total = total.compose(SuperOp(Kraus([np.array([[1, 0], [0, 0]]), np.array([[0, 1], [0, 0]])])), qargs=qargs)
+            small = _small_map(Kraus([np.array([[1, 0], [0, 0]]), np.array([[0, 1], [0, 0]])]))
         elif name in ("kraus", "superop"):
-            total = total.compose(SuperOp(operation), qargs=qargs)
+            small = _small_map(operation)
         else:
             try:
-                matrix = Operator(operation)
+                small = _small_map(Operator(operation))
             except Exception as exc:  # noqa: BLE001 - re-raised with context
                 raise ValueError(f"cannot compile instruction {name!r}: {exc}") from exc
-            total = total.compose(SuperOp(matrix), qargs=qargs)
-    return total
+        tensor = _compose(tensor, n, small, qargs)
+    return tensor
 
 
 def _compile(operation: Operation) -> tuple[Branch, ...]:
     circuit = operation.circuit
     n = circuit.num_qubits
     kept = operation.kept
-    dim_in = 2**n
-    identity = SuperOp(np.eye(dim_in * dim_in))
+    dim = 2**n
+    identity = np.einsum("ik,jl->ijkl", np.eye(dim), np.eye(dim)).astype(complex).reshape((2,) * (4 * n))
     clbits = list(circuit.clbits)
     branches = []
     for values in itertools.product((0, 1), repeat=len(clbits)):
         bits = dict(zip(clbits, values))
-        superop = _branch_superop(circuit, list(range(n)), bits, identity)
-        tensor = _column_to_row(superop.data, dim_in, dim_in)
+        tensor = _branch_map(circuit, list(range(n)), bits, identity, n)
         if not np.any(np.abs(tensor) > 1e-15):
             continue
-        tensor = tensor.reshape((2,) * (4 * n))
         if operation.discard:
             tensor = _trace_outputs(tensor, n, operation.discard)
         branches.append(Branch(outcome=tuple(values), tensor=tensor))

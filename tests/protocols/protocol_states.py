@@ -64,16 +64,18 @@ def random_rho(seed: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- strategies
-NOISE_LEVELS = (0.0, 0.005, 0.03, 0.1)  # a few levels, so compiled operations are reused
+NOISE_LEVELS = (0.0, 0.01, 0.1)  # few levels, so that compiled operations are reused
 
 
 @st.composite
-def gate_noise(draw) -> GateNoise:
-    """Noisy gates: at least one of the three parameters nonzero."""
+def gate_noise(draw, depolarizing: bool = False) -> GateNoise:
+    """Noisy gates: some parameter nonzero (with ``depolarizing``, a depolarizing one)."""
     levels = st.sampled_from(NOISE_LEVELS)
     noise = GateNoise(draw(levels), draw(levels), draw(levels))
-    if noise.is_ideal:
-        noise = GateNoise(measurement_flip=NOISE_LEVELS[1])
+    if noise.two_qubit_depolarizing == noise.single_qubit_depolarizing == 0.0 and (
+        depolarizing or noise.measurement_flip == 0.0
+    ):
+        noise = GateNoise(0.0, NOISE_LEVELS[1], noise.measurement_flip)
     return noise
 
 

@@ -183,21 +183,52 @@ def test_success_is_decided_by_agreeing_readouts(method):
 # --------------------------------------------------------------------------- noise
 @pytest.mark.parametrize("method", METHODS)
 @settings(max_examples=30, deadline=None)
-@given(
-    coefficients=st.tuples(bell_diagonal_coefficients(min_phi_plus=0.75), bell_diagonal_coefficients(min_phi_plus=0.75)),
-    noise=gate_noise(),
-    seed=seeds,
-)
+@given(bell_diagonal_coefficients(min_phi_plus=0.75), gate_noise(depolarizing=True), seeds)
 def test_noisy_purification_has_lower_fidelity_and_stays_physical(method, coefficients, noise, seed):
-    rho_1, rho_2 = (bell_diagonal(c) for c in coefficients)
-    ideal, _ = purify(rho_1, rho_2, method)
-    noisy, probability = purify(rho_1, rho_2, method, noise)
+    # Two copies of one pair, as in the recurrence. Readout flips alone can *raise* the output
+    # fidelity of two different pairs (a wrongly accepted branch may be better than the ideal
+    # output), so the strict decrease is claimed for depolarizing gates on equal pairs.
+    rho = bell_diagonal(coefficients)
+    ideal, _ = purify(rho, rho, method)
+    noisy, probability = purify(rho, rho, method, noise)
     assert state_fidelity(noisy, PHI_PLUS) < state_fidelity(ideal, PHI_PLUS) - 1e-9
     assert 0 < probability <= 1
     assert_physical(noisy)
     out, probability = purify(random_rho(seed), random_rho(seed + 1), method, noise)
     assert_physical(out)
     assert 0 < probability <= 1
+
+
+def test_readout_flips_can_raise_the_fidelity_of_two_different_pairs():
+    # Kept pair perfect; the sacrificial pair has a phase error (B) and a little parity error (C).
+    # Ideal: F = A2/(A2+B2). A flip accepts the parity-error branch, whose kept pair is perfect.
+    perfect, other = bell_diagonal([1, 0, 0, 0]), bell_diagonal([0.75, 0.2, 0.05, 0])
+    ideal, _ = purify(perfect, other, "dejmps")
+    flipped, _ = purify(perfect, other, "dejmps", measurement_flip=0.1)
+    assert state_fidelity(ideal, PHI_PLUS) == pytest.approx(0.75 / 0.95, abs=1e-12)
+    assert state_fidelity(flipped, PHI_PLUS) > state_fidelity(ideal, PHI_PLUS)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_depolarized_cnots_purifying_perfect_pairs_mix_in_the_identity(method):
+    # Each bilateral CNOT is followed, with probability p, by its two qubits replaced by I/4;
+    # then all four qubits are maximally mixed: readouts agree half of the time, output I/4.
+    p = 0.1
+    phi = projector(PHI_PLUS)
+    out, probability = purify(phi, phi, method, two_qubit_depolarizing=p)
+    clean = (1 - p) ** 2
+    expected_probability = clean + (1 - clean) / 2
+    assert probability == pytest.approx(expected_probability, abs=1e-12)
+    np.testing.assert_allclose(out.data, (clean * phi + (1 - clean) / 2 * np.eye(4) / 4) / expected_probability, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_readout_flips_reject_perfect_pairs_without_harming_the_kept_one(method):
+    f = 0.07
+    phi = projector(PHI_PLUS)
+    out, probability = purify(phi, phi, method, measurement_flip=f)
+    assert probability == pytest.approx((1 - f) ** 2 + f**2, abs=1e-12)
+    np.testing.assert_allclose(out.data, phi, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- engines

@@ -1,0 +1,90 @@
+"""Network layer: repeater chains against closed forms, routing and admission errors."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from qstack.engine import Simulation
+from qstack.hardware import Detector, Emitter, Fiber, Memory, PairSource
+from qstack.metrics import bell_fidelity
+from qstack.network import Network, Request
+from qstack.physical import HeraldedLink, NodeHardware
+
+
+def _chain(n_links, seed=1, scheme="double_click", capacity=2, source_fidelity=None, emission_probability=0.3):
+    memory = Memory(t1_s=math.inf, t2_s=math.inf, capacity=capacity)
+    if source_fidelity is None:
+        node = NodeHardware(memory=memory, emitter=Emitter(emission_time_s=5e-6, emission_probability=emission_probability))
+        kw = {}
+    else:
+        node = NodeHardware(memory=memory)
+        kw = {"pair_source": PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=source_fidelity)}
+        scheme = "midpoint_source"
+    half = Fiber(5.0)
+    graph = nx.Graph()
+    names = [f"n{i}" for i in range(n_links + 1)]
+    for name in names:
+        graph.add_node(name, hardware=node)
+    for a, b in zip(names, names[1:]):
+        graph.add_edge(a, b, link=HeraldedLink(node, node, half, half, Detector(), scheme=scheme, **kw))
+    sim = Simulation(seed)
+    return sim, Network(sim, graph), names
+
+
+def test_two_segment_repeater_waits_the_expected_max_of_two_geometric_laws():
+    sim, network, names = _chain(2, seed=4)
+    process = network.submit(Request(names[0], names[-1], pairs=3000))
+    sim.env.run(until=process)
+    link = network.service(names[0], names[1])
+    p, t = link.success_probability, link.link.attempt_time_s
+    # Both links attempt in lock-step; the pair is ready after max(k1, k2) attempts.
+    waits = np.array([(r.breakdown.emission_wait_s + r.breakdown.heralding_s) / t for r in network.stats[0].records])
+    expected = (3 - 2 * p) / (p * (2 - p))
+    # Variance of max of two geometrics, bounded by twice the variance of one.
+    sigma = math.sqrt(2 * (1 - p) / p**2 / len(waits))
+    assert abs(waits.mean() - expected) < 4 * sigma
+
+
+@pytest.mark.parametrize("n_links", [1, 2, 3, 5])
+def test_ideal_swaps_of_werner_links_give_quarter_plus_three_quarters_w_to_the_n(n_links):
+    f_link = 0.95
+    sim, network, names = _chain(n_links, source_fidelity=f_link)
+    process = network.submit(Request(names[0], names[-1], pairs=3))
+    sim.env.run(until=process)
+    w = (4 * f_link - 1) / 3
+    for record in network.stats[0].records:
+        assert record.fidelity == pytest.approx(0.25 + 0.75 * w**n_links, abs=1e-9)
+
+
+def test_linear_optics_swaps_succeed_half_the_time():
+    sim, network, names = _chain(2, seed=3)
+    network.bsm = "linear_optics"
+    from qstack.protocols import GateNoise, swap_operation
+
+    network._swap_ops = {n: swap_operation(GateNoise(), "linear_optics") for n in names}
+    process = network.submit(Request(names[0], names[-1], pairs=400))
+    sim.env.run(until=process)
+    rate = 1 - network.swap_failures / network.swaps
+    assert abs(rate - 0.5) < 4 * math.sqrt(0.25 / network.swaps)
+    assert all(r.fidelity == pytest.approx(1.0, abs=1e-9) for r in network.stats[0].records)
+
+
+def test_disconnected_and_over_subscribed_requests_are_refused():
+    sim, network, names = _chain(2, capacity=2)
+    network.graph.add_node("island", hardware=network.graph.nodes[names[0]]["hardware"])
+    with pytest.raises(ValueError, match="no route"):
+        network.submit(Request(names[0], "island"))
+    network.submit(Request(names[0], names[2]))
+    with pytest.raises(ValueError, match="over-subscribed"):
+        network.submit(Request(names[1], names[2]))
+
+
+def test_routing_takes_the_cheapest_path():
+    sim, network, names = _chain(3)
+    node = network.graph.nodes[names[0]]["hardware"]
+    network.graph.add_edge(names[0], names[3], link=HeraldedLink(node, node, Fiber(100.0), Fiber(100.0), Detector(), scheme="double_click"))
+    assert network.route(names[0], names[3]) == [names[0], names[3]]
+    network._cost = lambda u, v, d: d["link"].attempt_time_s / d["link"].success_probability
+    assert network.route(names[0], names[3]) == names
