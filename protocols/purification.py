@@ -86,7 +86,8 @@ def purify(
 
     Returns the kept pair's state conditioned on success, and the success probability. Inputs
     are 2-qubit density matrices (``DensityMatrix`` or 4x4 arrays, Alice's qubit first).
-    Runs :func:`purification_operation` through the engine's exact outcome table.
+    Runs :func:`purification_operation` through the engine's exact outcome table. Raises
+    ``ValueError`` when success is impossible (e.g. a bit-flipped sacrificial pair, ideal gates).
     """
     kept = pair_state(rho_1, "rho_1")
     sacrificed = pair_state(rho_2, "rho_2")

@@ -91,7 +91,11 @@ def swap_with_probability(
     bsm: str = "deterministic",
     **noise_kwargs: float,
 ) -> tuple[DensityMatrix, float]:
-    """As :func:`swap`, also returning the success probability (1 for ``"deterministic"``)."""
+    """As :func:`swap`, also returning the success probability (1 for ``"deterministic"``).
+
+    Raises ``ValueError`` when success is impossible (linear optics on inner qubits that are
+    certainly equal in Z, e.g. both in ``|0>``).
+    """
     first = pair_state(rho_ab, "rho_ab")
     second = pair_state(rho_cd, "rho_cd")
     operation = swap_operation(resolve_noise(noise, noise_kwargs), bsm)
