@@ -8,17 +8,61 @@ edge one :class:`~qstack.link.LinkService`.
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 
 from qstack.engine import Simulation
 from qstack.link import LinkPair, LinkService, MemoryBank
 from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
-from qstack.protocols import GateNoise, swap_operation, swap_succeeded
+from qstack.protocols import GateNoise, purification_operation, purification_succeeded, swap_operation, swap_succeeded
 
-ROUTING_COSTS = ("hops", "expected_rate")
+ROUTING_COSTS = ("hops", "expected_rate", "expected_fidelity")
 BELL_MEASUREMENTS = ("deterministic", "linear_optics")
+SWAPPING_POLICIES = ("asap", "nested")
+PURIFICATION_SCOPES = ("none", "link", "end_to_end")
+PURIFICATION_SCHEMES = ("recurrence", "pumping")
+PURIFICATION_METHODS = ("dejmps", "bbpssw")
+
+
+@dataclass(frozen=True)
+class PurificationPolicy:
+    """Where and how pairs are purified.
+
+    scope: ``"none"``, ``"link"`` (every elementary pair before swapping) or ``"end_to_end"``.
+    method: ``"dejmps"`` or ``"bbpssw"``.
+    scheme: ``"recurrence"`` (pairs of equal rounds purified together; holds ``rounds + 1`` pairs)
+        or ``"pumping"`` (the kept pair purified with each fresh pair; holds 2 pairs).
+    rounds: rounds each delivered pair has survived.
+    """
+
+    scope: str = "none"
+    method: str = "dejmps"
+    scheme: str = "recurrence"
+    rounds: int = 0
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("scope", self.scope, PURIFICATION_SCOPES),
+            ("method", self.method, PURIFICATION_METHODS),
+            ("scheme", self.scheme, PURIFICATION_SCHEMES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"purification.{name} must be one of {', '.join(allowed)}, got {value!r}")
+        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or not 0 <= self.rounds <= 10:
+            raise ValueError(f"purification.rounds must be an integer in [0, 10], got {self.rounds!r}")
+        if self.scope == "none" and self.rounds:
+            raise ValueError("purification.rounds needs purification.scope 'link' or 'end_to_end'")
+
+    @property
+    def held_pairs(self) -> int:
+        """Pairs held at once while purifying (slots per pair end)."""
+        if self.rounds == 0:
+            return 1
+        return self.rounds + 1 if self.scheme == "recurrence" else 2
 
 
 def link_cost(metric: str):
@@ -27,7 +71,16 @@ def link_cost(metric: str):
         return lambda u, v, data: 1.0
     if metric == "expected_rate":
         return lambda u, v, data: data["link"].attempt_time_s / data["link"].success_probability
+    if metric == "expected_fidelity":
+        # Werner parameters multiply under swapping: minimise -sum log w of the link states.
+        return lambda u, v, data: -math.log(max(_werner_parameter(data["link"]), 1e-300))
     raise ValueError(f"routing must be one of {', '.join(ROUTING_COSTS)}, got {metric!r}")
+
+
+def _werner_parameter(link) -> float:
+    """``w = (4F - 1)/3`` of a link's heralded state (mean over heralding outcomes)."""
+    fidelity = sum(h.probability * bell_fidelity(h.rho) for h in link.heralded_states) / link.success_probability_per_mode
+    return (4 * fidelity - 1) / 3
 
 
 @dataclass
@@ -108,10 +161,18 @@ class Network:
         gate_noise: bool = True,
         bsm: str = "deterministic",
         routing: str = "hops",
+        swapping: str = "asap",
+        purification: PurificationPolicy = PurificationPolicy(),
     ):
         if bsm not in BELL_MEASUREMENTS:
             raise ValueError(f"bsm must be one of {', '.join(BELL_MEASUREMENTS)}, got {bsm!r}")
+        if swapping not in SWAPPING_POLICIES:
+            raise ValueError(f"swapping must be one of {', '.join(SWAPPING_POLICIES)}, got {swapping!r}")
         self.bsm = bsm
+        self.swapping = swapping
+        self.purification = purification
+        self.purifications = 0
+        self.purification_failures = 0
         self.routing = routing
         self._cost = link_cost(routing)
         self.swaps = 0
@@ -125,10 +186,12 @@ class Network:
             node: MemoryBank(sim.env, data["hardware"], str(node), decoherence=decoherence)
             for node, data in graph.nodes(data=True)
         }
-        self._swap_ops = {
-            node: swap_operation(GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise(), bsm)
+        noise = {
+            node: GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise()
             for node, data in graph.nodes(data=True)
         }
+        self._swap_ops = {node: swap_operation(n, bsm) for node, n in noise.items()}
+        self._purify_ops = {node: purification_operation(purification.method, n) for node, n in noise.items()}
         self.services: dict[frozenset, LinkService] = {}
         for u, v, data in graph.edges(data=True):
             self.services[frozenset((u, v))] = LinkService(
@@ -160,7 +223,7 @@ class Network:
         self._reserve(request, path)
         stats = RequestStats(request, [])
         self.stats.append(stats)
-        if len(path) == 2:
+        if len(path) == 2 and self.purification.rounds == 0:
             return self.sim.env.process(self._serve_link_request(stats))
         return self.sim.env.process(self._serve_path_request(stats, path))
 
@@ -171,10 +234,14 @@ class Network:
         requests already admitted, is refused (over-subscription) and nothing is reserved.
         """
         need: dict[str, int] = {}
+        per_link = self.purification.held_pairs if self.purification.scope == "link" else 1
         for u, v in zip(path, path[1:]):
-            modes = self.service(u, v).link.multiplexing
+            modes = self.service(u, v).link.multiplexing * per_link
             need[u] = need.get(u, 0) + modes
             need[v] = need.get(v, 0) + modes
+        if self.purification.scope == "end_to_end":
+            for end in (path[0], path[-1]):
+                need[end] += self.purification.held_pairs - 1
         for node, slots in need.items():
             have = self.banks[node].capacity
             if self._reserved.get(node, 0) + slots > have:
@@ -247,10 +314,23 @@ class Network:
 
     # ---------------------------------------------------------------- repeater paths
     def _serve_path_request(self, stats: RequestStats, path: list[str]):
-        """End-to-end pairs over a repeater path, one at a time, swapping as soon as possible."""
+        """End-to-end pairs over a path, one at a time: links, purification, swaps, delivery."""
+        env = self.sim.env
         while len(stats.records) < stats.request.pairs:
-            yield from self._deliver_end_to_end(stats, path)
-        stats.finished_s = self.sim.env.now
+            begun = env.now
+            timing = _Timing()
+            whole = yield from self._purified(
+                lambda: self._establish(stats, path, timing),
+                release=lambda seg: self._discard_segment(path, seg),
+                oldest=lambda seg: seg.oldest_s,
+                nodes=(path[0], path[-1]),
+                delay_s=self._delay_s(path, 0, len(path) - 1) / 2,
+                rounds=self.purification.rounds if self.purification.scope == "end_to_end" else 0,
+                stats=stats,
+                timing=timing,
+            )
+            yield from self._deliver(stats, path, whole, begun, timing)
+        stats.finished_s = env.now
 
     def _swap_time_s(self, node: str) -> float:
         memory = self.graph.nodes[node]["hardware"].memory
@@ -272,16 +352,88 @@ class Network:
             if qubit.alive:
                 self.sim.registry.discard([qubit])
 
-    def _deliver_end_to_end(self, stats: RequestStats, path: list[str]):
+    def _link_pair(self, stats: RequestStats, path: list[str], i: int, timing: "_Timing"):
+        """SimPy process: one (optionally purified) pair on link ``i`` of the path."""
+        service = self.service(path[i], path[i + 1])
+        rounds = self.purification.rounds if self.purification.scope == "link" else 0
+        pair = yield from self._purified(
+            service.generate,
+            release=service.release,
+            oldest=lambda pair: pair.heralded_s - pair.heralding_s,
+            nodes=(path[i], path[i + 1]),
+            delay_s=self._delay_s(path, i, i + 1) / 2,
+            rounds=rounds,
+            stats=stats,
+            timing=timing,
+        )
+        return pair
+
+    def _purified(self, source, release, oldest, nodes, delay_s, rounds, stats, timing):
+        """Draw pairs from ``source`` and purify them ``rounds`` times (recurrence or pumping).
+
+        Recurrence: two pairs that have survived the same number of rounds are purified
+        together (a binary counter over levels, so ``rounds + 1`` pairs are held at most).
+        Pumping: the kept pair is purified with each fresh pair. A failed round frees both pairs;
+        a stored pair older than the cut-off is freed before use. ``delay_s`` is the one-way
+        classical delay between the two nodes, paid to compare the measurement outcomes.
+        """
+        env = self.sim.env
+        if rounds == 0:
+            while True:
+                pair = yield env.process(source())
+                if pair is not None:
+                    return pair
+        operation = self._purify_ops[nodes[0]]
+        step_time = self._swap_time_s(nodes[0]) + delay_s
+        held: dict[int, object] = {}
+        first_ready = None
+        while True:
+            pair = yield env.process(source())
+            if pair is None:
+                continue
+            if first_ready is None:
+                first_ready = env.now
+            level = 0
+            while level < rounds:
+                partner_level = level if self.purification.scheme == "recurrence" else None
+                if partner_level is None:  # pumping: the kept pair, whatever its level
+                    partner_level = next(iter(held), None)
+                    if partner_level is None:
+                        break
+                kept = held.pop(partner_level, None)
+                if kept is None:
+                    break
+                if env.now - oldest(kept) > self.cutoff_s:
+                    release(kept)
+                    stats.cutoff_discards += 1
+                    if self.purification.scheme == "pumping":
+                        break
+                    continue
+                yield env.timeout(step_time)
+                outcome = self.sim.registry.apply(operation, [kept.qubits[0], kept.qubits[1], pair.qubits[0], pair.qubits[1]])
+                release(pair)  # the sacrificed pair's slots
+                self.purifications += 1
+                if not purification_succeeded(outcome):
+                    self.purification_failures += 1
+                    release(kept)
+                    pair = None
+                    break
+                pair = kept
+                level = (partner_level if self.purification.scheme == "pumping" else level) + 1
+            if pair is None:
+                continue
+            if level >= rounds:
+                timing.purification_s = max(timing.purification_s, env.now - first_ready)
+                return pair
+            held[level] = pair
+
+    def _establish(self, stats: RequestStats, path: list[str], timing: "_Timing"):
+        """SimPy process: one end-to-end pair over ``path`` by swapping, or None if lost."""
         env, registry = self.sim.env, self.sim.registry
-        request = stats.request
         k = len(path) - 1
-        begun = env.now
-        generating = {i: env.process(self.service(path[i], path[i + 1]).generate()) for i in range(k)}
+        generating = {i: env.process(self._link_pair(stats, path, i, timing)) for i in range(k)}
         segments: dict[int, _Segment] = {}  # by left position
-        last_herald = begun
-        heralding = 0.0
-        swap_wait = 0.0
+        swap_started = None
         while True:
             waits = list(generating.values())
             expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=float("inf"))
@@ -293,8 +445,8 @@ class Network:
                     pair = process.value
                     del generating[i]
                     segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
-                    last_herald = env.now
-                    heralding = pair.heralding_s
+                    timing.last_herald_s = env.now
+                    timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit older than the cut-off, regenerate their links.
             for left, segment in list(segments.items()):
                 if env.now - segment.oldest_s > self.cutoff_s:
@@ -302,45 +454,61 @@ class Network:
                     del segments[left]
                     stats.cutoff_discards += 1
                     for i in range(segment.left, segment.right):
-                        generating[i] = env.process(self.service(path[i], path[i + 1]).generate())
-            # Swap as soon as possible: any two segments meeting at a node.
-            swapped = True
-            while swapped:
-                swapped = False
-                for left, first in sorted(segments.items()):
-                    second = segments.get(first.right)
-                    if second is None:
-                        continue
-                    node = path[first.right]
-                    started = env.now
-                    yield env.timeout(self._swap_time_s(node))
-                    outcome = registry.apply(
-                        self._swap_ops[node], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
-                    )
-                    self.swaps += 1
-                    self.service(path[first.right - 1], node).release(first.right_pair, 1)
-                    self.service(node, path[first.right + 1]).release(second.left_pair, 0)
-                    del segments[first.left], segments[second.left]
-                    merged = _Segment(
-                        first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
-                        second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
-                    )
-                    swap_wait += env.now - started
-                    if not swap_succeeded(outcome, self.bsm):
-                        self.swap_failures += 1
-                        self._discard_segment(path, merged)
-                        for i in range(merged.left, merged.right):
-                            generating[i] = env.process(self.service(path[i], path[i + 1]).generate())
-                    else:
-                        segments[merged.left] = merged
-                    swapped = True
+                        generating[i] = env.process(self._link_pair(stats, path, i, timing))
+            # Swap what the policy allows, until nothing more can be swapped now.
+            while True:
+                match = next(
+                    ((first, segments[first.right]) for _, first in sorted(segments.items())
+                     if first.right in segments and self._may_swap(first.left, first.right, segments[first.right].right, k)),
+                    None,
+                )
+                if match is None:
                     break
+                first, second = match
+                node = path[first.right]
+                swap_started = env.now if swap_started is None else swap_started
+                yield env.timeout(self._swap_time_s(node))
+                outcome = registry.apply(
+                    self._swap_ops[node], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
+                )
+                self.swaps += 1
+                self.service(path[first.right - 1], node).release(first.right_pair, 1)
+                self.service(node, path[first.right + 1]).release(second.left_pair, 0)
+                del segments[first.left], segments[second.left]
+                merged = _Segment(
+                    first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
+                    second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
+                )
+                if swap_succeeded(outcome, self.bsm):
+                    segments[merged.left] = merged
+                else:
+                    self.swap_failures += 1
+                    self._discard_segment(path, merged)
+                    for i in range(merged.left, merged.right):
+                        generating[i] = env.process(self._link_pair(stats, path, i, timing))
             whole = segments.get(0)
             if whole is not None and whole.right == k:
                 break
         # The Bell-measurement results travel to both ends before the pair can be used.
-        messaging = max(self._delay_s(path, 0, j) for j in range(k + 1))
+        messaging = max(self._delay_s(path, 0, j) for j in range(k + 1)) if k > 1 else 0.0
         yield env.timeout(messaging)
+        timing.swapping_s = env.now - timing.last_herald_s
+        if env.now - whole.oldest_s > self.cutoff_s:
+            self._discard_segment(path, whole)
+            stats.cutoff_discards += 1
+            return None
+        return whole
+
+    def _may_swap(self, left: int, middle: int, right: int, k: int) -> bool:
+        if self.swapping == "asap":
+            return True
+        return (left, middle, right) in _nested_triples(k)
+
+    def _deliver(self, stats: RequestStats, path: list[str], whole: _Segment, begun: float, timing: "_Timing"):
+        """Hold the end-to-end pair for the application, then use it (or lose it)."""
+        env, registry = self.sim.env, self.sim.registry
+        request = stats.request
+        ready = env.now
         hold = request.storage_time_s
         if env.now + hold - whole.oldest_s > self.cutoff_s:
             yield env.timeout(max(whole.oldest_s + self.cutoff_s - env.now, 0.0))
@@ -355,13 +523,45 @@ class Network:
             return
         fidelity = bell_fidelity(registry.density_matrix(list(whole.qubits)))
         self._discard_segment(path, whole)
-        swapped_at = last_herald + swap_wait + messaging
+        # Attribute the latency: swapping and purification as measured, storage after ready,
+        # heralding of the last link, the rest is waiting for emission successes.
+        purification = min(timing.purification_s, ready - begun)
+        swapping = min(timing.swapping_s, ready - begun - purification)
+        heralding = min(timing.heralding_s, ready - begun - purification - swapping)
         breakdown = DelayBreakdown(
-            emission_wait_s=last_herald - begun - heralding,
+            emission_wait_s=ready - begun - purification - swapping - heralding,
             heralding_s=heralding,
-            swapping_s=swapped_at - last_herald,
-            storage_s=env.now - swapped_at,
+            swapping_s=swapping,
+            purification_s=purification,
+            storage_s=env.now - ready,
         )
-        stats.records.append(
-            PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown)
-        )
+        stats.records.append(PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown))
+
+
+@dataclass
+class _Timing:
+    """Where the time of one end-to-end pair went, as it happens."""
+
+    last_herald_s: float = 0.0
+    heralding_s: float = 0.0
+    swapping_s: float = 0.0
+    purification_s: float = 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _nested_triples(k: int) -> frozenset:
+    """Swaps of the nested (doubling) policy on a path of ``k`` links: ``(left, middle, right)``.
+
+    The path is split recursively at its middle; only the two halves of a split are swapped.
+    """
+    triples = set()
+
+    def split(a: int, b: int) -> None:
+        if b - a >= 2:
+            m = (a + b) // 2
+            triples.add((a, m, b))
+            split(a, m)
+            split(m, b)
+
+    split(0, k)
+    return frozenset(triples)

@@ -11,11 +11,13 @@ import dataclasses
 import time
 
 import networkx as nx
+import numpy as np
 
 from qstack.engine import Simulation
 from qstack.hardware import Fiber, FreeSpace, load_preset
 from qstack.metrics import MemoryQuality, Report
-from qstack.network import Network, Request
+from qstack.network import Network, PurificationPolicy, Request
+from qstack.protocols import GateNoise, pump, purify_rounds, swap
 from qstack.physical import HeraldedLink, NodeHardware
 from qstack.scenario import Scenario, ScenarioError
 
@@ -110,10 +112,13 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
         except ValueError as exc:
             raise ScenarioError(str(exc)) from exc
         graph.add_edge(a, b, link=link, length_km=length_km)
+    policy = purification_policy(scenario, graph)
     try:
         return Network(
             sim,
             graph,
+            swapping=data["network"]["swapping"],
+            purification=policy,
             cutoff_s=link_cfg["cutoff_s"],
             decoherence="decoherence" not in idealize,
             probabilistic="probabilistic_generation" not in idealize,
@@ -123,6 +128,60 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
         )
     except ValueError as exc:
         raise ScenarioError(str(exc)) from exc
+
+
+def predicted_fidelity(graph: nx.Graph, path: list, policy: PurificationPolicy, noise: GateNoise) -> float:
+    """Fidelity a purification policy should reach on ``path``, ignoring decoherence.
+
+    A design-time estimate (what an operator computes to choose the number of rounds): the
+    link's mean heralded state, purified per link and/or swapped along the path with the
+    protocols' circuits and the nodes' gate noise. Reported results never use it.
+    """
+    def mean_state(link):
+        rho = sum(h.probability * h.rho for h in link.heralded_states)
+        return rho / link.success_probability_per_mode
+
+    def purified(rho):
+        if policy.scheme == "recurrence":
+            return purify_rounds(rho, policy.rounds, policy.method, noise)[0].data
+        return pump(rho, rho, policy.rounds, policy.method, noise)[0].data
+
+    states = [mean_state(graph.edges[u, v]["link"]) for u, v in zip(path, path[1:])]
+    if policy.scope == "link":
+        states = [purified(rho) for rho in states]
+    rho = states[0]
+    for other in states[1:]:
+        rho = swap(rho, other, noise).data
+    if policy.scope == "end_to_end":
+        rho = purified(rho)
+    return float(np.real(rho[0, 0] + rho[3, 3] + rho[0, 3] + rho[3, 0]) / 2)
+
+
+def purification_policy(scenario: Scenario, graph: nx.Graph) -> PurificationPolicy:
+    """The scenario's purification; with ``target_fidelity``, the fewest rounds predicted to
+    reach it on every request's route (ideal-memory estimate, see :func:`predicted_fidelity`)."""
+    cfg = scenario.data["purification"]
+    base = dict(scope=cfg["scope"], method=cfg["method"], scheme=cfg["scheme"])
+    try:
+        if cfg["target_fidelity"] is None:
+            return PurificationPolicy(rounds=cfg["rounds"], **base)
+        target = cfg["target_fidelity"]
+        noise = GateNoise() if "gate_noise" in scenario.idealize else GateNoise.from_memory(
+            next(iter(graph.nodes.values()))["hardware"].memory
+        )
+        paths = [nx.shortest_path(graph, r["src"], r["dst"]) for r in scenario.data["requests"]]
+        best = 0.0
+        for rounds in range(0, 7):
+            policy = PurificationPolicy(rounds=rounds, **base)
+            worst = min(predicted_fidelity(graph, path, policy, noise) for path in paths)
+            best = max(best, worst)
+            if worst >= target:
+                return policy
+    except (ValueError, nx.NetworkXNoPath) as exc:
+        raise ScenarioError(f"purification: {exc}") from exc
+    raise ScenarioError(
+        f"purification.target_fidelity: {target} is out of reach; at most {best:.4f} is predicted with up to 6 rounds"
+    )
 
 
 def run_scenario(scenario: Scenario) -> Report:
@@ -170,6 +229,8 @@ def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: 
         )
     if network.swaps:
         pos["swap (measured)"] = 1 - network.swap_failures / network.swaps
+    if network.purifications:
+        pos["purification (measured)"] = 1 - network.purification_failures / network.purifications
     requests = []
     for stats in network.stats:
         request = stats.request

@@ -25,8 +25,9 @@ from qstack.engine import ENGINES
 from qstack.physical import SCHEMES
 
 IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise")
-TOPOLOGIES = ("chain", "grid", "custom")
-ROUTING = ("hops", "expected_rate")
+TOPOLOGIES = ("chain", "star", "grid", "custom")
+ROUTING = ("hops", "expected_rate", "expected_fidelity")
+SWAPPING = ("asap", "nested")
 BSMS = ("deterministic", "linear_optics")
 
 
@@ -152,6 +153,14 @@ SCHEMA: dict[str, Any] = {
         ],
         "routing": _Field(_choice(ROUTING), "hops"),
         "bsm": _Field(_choice(BSMS), "deterministic"),
+        "swapping": _Field(_choice(SWAPPING), "asap"),
+    },
+    "purification": {
+        "scope": _Field(_choice(("none", "link", "end_to_end")), "none"),
+        "method": _Field(_choice(("dejmps", "bbpssw")), "dejmps"),
+        "scheme": _Field(_choice(("recurrence", "pumping")), "recurrence"),
+        "rounds": _Field(_integer(0), 0),
+        "target_fidelity": _Field(_number(0.25, 1.0), None),
     },
     "hardware": {
         "node": _Field(_string, "nv_centre"),
@@ -223,10 +232,19 @@ class Scenario:
                 raise ScenarioError(
                     f"network.link_lengths_km: a chain of {network['nodes']} nodes needs {links} lengths (or one), got {len(lengths)}"
                 )
+        elif topology == "star":
+            network["link_lengths_km"] = network["link_lengths_km"][:1] * (network["nodes"] - 1)
         elif topology == "grid" and network["grid"] is None:
             raise ScenarioError("network.grid: topology 'grid' needs grid = [rows, columns]")
         elif topology == "custom" and not network["edges"]:
             raise ScenarioError("network.edges: topology 'custom' needs [[network.edges]] with a, b, length_km")
+        purification = self.data["purification"]
+        if purification["scope"] == "none" and (purification["rounds"] or purification["target_fidelity"] is not None):
+            raise ScenarioError("purification.scope: set 'link' or 'end_to_end' to purify (rounds or target_fidelity given)")
+        if purification["rounds"] > 10:
+            raise ScenarioError(f"purification.rounds: must be in [0, 10], got {purification['rounds']}")
+        if purification["rounds"] and purification["target_fidelity"] is not None:
+            raise ScenarioError("purification.target_fidelity: give either rounds or target_fidelity, not both")
         names = self.node_names
         if not self.data["requests"]:
             raise ScenarioError("requests: at least one request is needed")
@@ -252,6 +270,9 @@ class Scenario:
         network = self.data["network"]
         if network["topology"] == "custom":
             return [(e["a"], e["b"], e["length_km"]) for e in network["edges"]]
+        if network["topology"] == "star":
+            names = self.node_names
+            return [(names[0], leaf, length) for leaf, length in zip(names[1:], network["link_lengths_km"])]
         if network["topology"] == "grid":
             rows, cols = network["grid"]
             length = network["link_lengths_km"][0]

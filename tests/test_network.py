@@ -88,3 +88,83 @@ def test_routing_takes_the_cheapest_path():
     assert network.route(names[0], names[3]) == [names[0], names[3]]
     network._cost = lambda u, v, d: d["link"].attempt_time_s / d["link"].success_probability
     assert network.route(names[0], names[3]) == names
+
+
+# ----------------------------------------------------------------------------- purification
+from qstack.network import PurificationPolicy, _nested_triples  # noqa: E402
+
+
+def _dejmps(first, second):
+    """DEJMPS on Bell-diagonal (A, B, C, D) = (Phi+, Psi-, Psi+, Phi-) coefficients."""
+    a1, b1, c1, d1 = first
+    a2, b2, c2, d2 = second
+    n = (a1 + b1) * (a2 + b2) + (c1 + d1) * (c2 + d2)
+    return (a1 * a2 + b1 * b2) / n, (c1 * d2 + d1 * c2) / n, (c1 * c2 + d1 * d2) / n, (a1 * b2 + b1 * a2) / n
+
+
+def _werner(f):
+    return (f, (1 - f) / 3, (1 - f) / 3, (1 - f) / 3)
+
+
+def _purifying_chain(n_links, policy, seed=2, f_link=0.85):
+    sim, network, names = _chain(n_links, seed=seed, source_fidelity=f_link, capacity=8)
+    network.purification = policy
+    return sim, network, names
+
+
+@pytest.mark.parametrize("scheme,rounds", [("recurrence", 1), ("recurrence", 2), ("pumping", 2), ("pumping", 3)])
+def test_link_purification_delivers_the_dejmps_recurrence(scheme, rounds):
+    policy = PurificationPolicy(scope="link", scheme=scheme, rounds=rounds)
+    sim, network, names = _purifying_chain(1, policy)
+    process = network.submit(Request(names[0], names[1], pairs=4))
+    sim.env.run(until=process)
+    fresh = _werner(0.85)
+    state = fresh
+    for _ in range(rounds):
+        state = _dejmps(state, state if scheme == "recurrence" else fresh)
+    for record in network.stats[0].records:
+        assert record.fidelity == pytest.approx(state[0], abs=1e-9)
+    assert network.purifications >= rounds * 4
+
+
+def test_measured_purification_success_matches_the_protocol():
+    policy = PurificationPolicy(scope="link", rounds=1)
+    sim, network, names = _purifying_chain(1, policy, f_link=0.7)
+    process = network.submit(Request(names[0], names[1], pairs=600))
+    sim.env.run(until=process)
+    a, b, c, d = _werner(0.7)
+    p = (a + b) ** 2 + (c + d) ** 2
+    measured = 1 - network.purification_failures / network.purifications
+    assert abs(measured - p) < 4 * math.sqrt(p * (1 - p) / network.purifications)
+
+
+def test_end_to_end_purification_of_a_swapped_pair():
+    policy = PurificationPolicy(scope="end_to_end", rounds=1)
+    sim, network, names = _purifying_chain(2, policy)
+    process = network.submit(Request(names[0], names[2], pairs=3))
+    sim.env.run(until=process)
+    w = (4 * 0.85 - 1) / 3
+    swapped = _werner(0.25 + 0.75 * w * w)
+    expected = _dejmps(swapped, swapped)[0]
+    assert all(r.fidelity == pytest.approx(expected, abs=1e-9) for r in network.stats[0].records)
+    assert all(r.breakdown.purification_s > 0 for r in network.stats[0].records)
+
+
+def test_nested_policy_swaps_only_matching_halves_and_keeps_the_ideal_fidelity():
+    assert _nested_triples(4) == frozenset({(0, 2, 4), (0, 1, 2), (2, 3, 4)})
+    assert _nested_triples(3) == frozenset({(0, 1, 3), (1, 2, 3)})
+    sim, network, names = _chain(4, source_fidelity=0.9)
+    network.swapping = "nested"
+    process = network.submit(Request(names[0], names[4], pairs=3))
+    sim.env.run(until=process)
+    w = (4 * 0.9 - 1) / 3
+    assert all(r.fidelity == pytest.approx(0.25 + 0.75 * w**4, abs=1e-9) for r in network.stats[0].records)
+
+
+def test_purification_policy_validates_its_fields():
+    with pytest.raises(ValueError, match="purification.scope"):
+        PurificationPolicy(scope="everywhere")
+    with pytest.raises(ValueError, match="purification.rounds"):
+        PurificationPolicy(scope="link", rounds=-1)
+    assert PurificationPolicy(scope="link", rounds=3).held_pairs == 4
+    assert PurificationPolicy(scope="link", scheme="pumping", rounds=3).held_pairs == 2

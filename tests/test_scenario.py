@@ -1,0 +1,52 @@
+"""Scenario building: topologies, purification target, policies reach the network."""
+
+import pytest
+
+from qstack.engine import Simulation
+from qstack.runner import build_network, purification_policy
+from qstack.scenario import ScenarioError, load_scenario
+
+
+def test_star_grid_and_chain_topologies():
+    star = load_scenario(None, settings={"network.topology": "star", "network.nodes": 5, "requests.0.dst": "n4"})
+    assert [(a, b) for a, b, _ in star.edges()] == [("n0", "n1"), ("n0", "n2"), ("n0", "n3"), ("n0", "n4")]
+    grid = load_scenario(None, settings={"network.topology": "grid", "network.grid": [3, 4], "requests.0.dst": "n2_3",
+                                         "requests.0.src": "n0_0"})
+    assert len(grid.edges()) == 3 * 3 + 2 * 4
+    chain = load_scenario(None, settings={"network.nodes": 4, "network.link_lengths_km": [1.0, 2.0, 3.0]})
+    assert [length for *_, length in chain.edges()] == [1.0, 2.0, 3.0]
+    with pytest.raises(ScenarioError, match="link_lengths_km"):
+        load_scenario(None, settings={"network.nodes": 4, "network.link_lengths_km": [1.0, 2.0]})
+
+
+def test_target_fidelity_picks_the_fewest_rounds_that_reach_it():
+    settings = {
+        "network.nodes": 3, "requests.0.dst": "n2", "purification.scope": "link",
+        "hardware.overrides.node.emitter.collection_efficiency": 0.3,
+    }
+    scenario = load_scenario(None, settings=settings)
+    sim = Simulation(1)
+    graph = build_network(scenario, sim).graph
+    none = purification_policy(load_scenario(None, settings={**settings, "purification.rounds": 0}), graph)
+    from qstack.protocols import GateNoise
+    from qstack.runner import predicted_fidelity
+
+    noise = GateNoise.from_memory(graph.nodes["n0"]["hardware"].memory)
+    f0 = predicted_fidelity(graph, ["n0", "n1", "n2"], none, noise)
+    chosen = purification_policy(load_scenario(None, settings={**settings, "purification.target_fidelity": f0 + 0.01}), graph)
+    assert chosen.rounds >= 1
+    fewer = purification_policy(load_scenario(None, settings={**settings, "purification.rounds": chosen.rounds - 1}), graph)
+    assert predicted_fidelity(graph, ["n0", "n1", "n2"], fewer, noise) < f0 + 0.01
+    assert predicted_fidelity(graph, ["n0", "n1", "n2"], chosen, noise) >= f0 + 0.01
+    with pytest.raises(ScenarioError, match="target_fidelity"):
+        purification_policy(load_scenario(None, settings={**settings, "purification.target_fidelity": 0.9999}), graph)
+
+
+def test_inconsistent_purification_settings_are_refused():
+    with pytest.raises(ScenarioError, match="purification.scope"):
+        load_scenario(None, settings={"purification.rounds": 2})
+    with pytest.raises(ScenarioError, match="purification.target_fidelity"):
+        load_scenario(None, settings={"purification.scope": "link", "purification.rounds": 1,
+                                      "purification.target_fidelity": 0.9})
+    with pytest.raises(ScenarioError, match="network.swapping"):
+        load_scenario(None, settings={"network.swapping": "eventually"})
