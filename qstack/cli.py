@@ -1,13 +1,16 @@
-"""``qstack`` command line: ``run`` a scenario, list ``presets``.
+"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets``.
 
-Exit codes: 0 success, 2 bad input (one line on stderr naming the key and the allowed range).
+Exit codes: 0 success, 2 bad input (one line on stderr naming the key and the allowed range);
+``sweep`` exits 1 when some points failed (each recorded with its error).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from qstack.scenario import ScenarioError, load_scenario, parse_value
 
@@ -35,6 +38,73 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from qstack.sweep import SweepError, parse_param, plot_sweep, run_sweep
+
+    settings = _settings(args.set)
+    params: dict = {}
+    for text in args.param:
+        key, values = parse_param(text)
+        if key in params:
+            raise SweepError(f"--param {key}: given twice; list all its values in one --param")
+        params[key] = values
+    if args.seed_list is not None:
+        try:
+            seeds = [int(s) for s in args.seed_list.split(",")]
+        except ValueError:
+            raise SweepError(f"--seed-list {args.seed_list!r}: expected integers such as 1,2,3") from None
+    elif args.seeds is not None:
+        if args.seeds < 1:
+            raise SweepError(f"--seeds: must be an integer >= 1, got {args.seeds}")
+        first = load_scenario(args.scenario, settings=settings).seed
+        seeds = list(range(first, first + args.seeds))
+    else:
+        seeds = None
+    if args.scheduler:
+        executor = "dask"
+    elif args.in_process:
+        executor = "inprocess"
+    else:
+        executor = "process"
+    stem = Path(args.scenario).stem if args.scenario else "default"
+    out_dir = Path(args.out) if args.out else Path(f"sweep-{stem}")
+
+    def progress(state) -> None:
+        if state.record is None:
+            resumed = f", {state.resumed} already finished in {out_dir}" if state.resumed else ""
+            where = {"dask": f"on {args.scheduler}", "inprocess": "in this process"}.get(
+                executor, f"on {args.workers or os.cpu_count()} local processes")
+            print(f"sweep: {state.total} points{resumed}; running {state.total - state.resumed} {where}", flush=True)
+            return
+        record = state.record
+        where = " ".join(f"{k}={json.dumps(v)}" for k, v in record["params"].items())
+        outcome = "ok" if record["status"] == "ok" else f"FAILED {record['error']}"
+        print(f"[{state.resumed + state.finished}/{state.total}] {where} seed={record['seed']} "
+              f"({record['wall_time_s']:.2f} s) {outcome}", flush=True)
+
+    try:
+        records = run_sweep(
+            args.scenario,
+            params,
+            seeds,
+            executor=executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out_dir=out_dir,
+            settings=settings,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}, "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    failed = sum(r["status"] != "ok" for r in records)
+    print(f"sweep: {len(records) - failed} ok, {failed} failed; results in {out_dir / 'results.jsonl'}")
+    for metric in args.plot:
+        print(f"sweep: {metric} plotted to {plot_sweep(out_dir, metric)}")
+    return 1 if failed else 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from qstack.hardware import list_presets, load_preset
 
@@ -54,6 +124,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
     run.set_defaults(func=_run)
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a grid of settings x seeds, in parallel, resumable",
+        description="Run every combination of the --param values for every seed; each finished point is "
+        "appended to OUT/results.jsonl at once, and the same command run again resumes where it stopped.",
+    )
+    sweep.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (the bundled default if none)")
+    sweep.add_argument("--param", action="append", default=[], metavar="KEY.PATH=V1,V2,...",
+                       help="a swept key and its values (parsed like --set values); repeat for a grid")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                       help="override a scenario key for every point")
+    seeds = sweep.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=None, metavar="N",
+                       help="N seeds per point: the scenario's seed and the N-1 following (default: its seed only)")
+    seeds.add_argument("--seed-list", default=None, metavar="S1,S2,...", help="these seeds for every point")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="local worker processes (default: one per CPU)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on a Dask cluster, e.g. tcp://host:8786")
+    where.add_argument("--in-process", action="store_true", help="run every point in this process")
+    sweep.add_argument("--out", default=None, metavar="DIR",
+                       help="output directory (default: sweep-<scenario name>); results.jsonl and sweep.json")
+    sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
+                       help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
+    sweep.set_defaults(func=_sweep)
     presets = sub.add_parser("presets", help="list hardware presets and their sources")
     presets.set_defaults(func=_presets)
     return parser

@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import numpy as np
 import simpy
 from qiskit import QuantumCircuit
 

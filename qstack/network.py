@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import networkx as nx
-import numpy as np
 
 from qstack.engine import Simulation
 from qstack.link import LinkPair, LinkService, MemoryBank
@@ -205,6 +204,7 @@ class Network:
             )
         self.stats: list[RequestStats] = []
         self._reserved: dict[str, int] = {}
+        self._path_delays: dict[tuple, list[float]] = {}
 
     def service(self, u: str, v: str) -> LinkService:
         try:
@@ -338,12 +338,15 @@ class Network:
 
     def _delay_s(self, path: list[str], i: int, j: int) -> float:
         """Classical message time along the path between positions i and j."""
-        lo, hi = min(i, j), max(i, j)
-        total = 0.0
-        for k in range(lo, hi):
-            link = self.service(path[k], path[k + 1]).link
-            total += link.channel_a.delay_s + link.channel_b.delay_s
-        return total
+        key = tuple(path)
+        cumulative = self._path_delays.get(key)
+        if cumulative is None:
+            cumulative = [0.0]
+            for u, v in zip(path, path[1:]):
+                link = self.service(u, v).link
+                cumulative.append(cumulative[-1] + link.channel_a.delay_s + link.channel_b.delay_s)
+            self._path_delays[key] = cumulative
+        return abs(cumulative[j] - cumulative[i])
 
     def _discard_segment(self, path, segment: _Segment) -> None:
         self.service(path[segment.left], path[segment.left + 1]).release(segment.left_pair, 0)
@@ -490,7 +493,8 @@ class Network:
             if whole is not None and whole.right == k:
                 break
         # The Bell-measurement results travel to both ends before the pair can be used.
-        messaging = max(self._delay_s(path, 0, j) for j in range(k + 1)) if k > 1 else 0.0
+        # The farthest swap result from an end travels the whole path.
+        messaging = self._delay_s(path, 0, k) if k > 1 else 0.0
         yield env.timeout(messaging)
         timing.swapping_s = env.now - timing.last_herald_s
         if env.now - whole.oldest_s > self.cutoff_s:

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from qstack.engine import Simulation
-from qstack.hardware import Fiber, FreeSpace, load_preset
+from qstack.hardware import load_preset
 from qstack.metrics import MemoryQuality, Report
 from qstack.network import Network, PurificationPolicy, Request
 from qstack.protocols import GateNoise, pump, purify_rounds, swap

@@ -103,6 +103,20 @@ class Operation:
         """The compiled instrument: one :class:`Branch` per possible classical outcome."""
         return _compile(self)
 
+    @cached_property
+    def maps(self) -> tuple[np.ndarray, ...]:
+        """Each branch as a 4-index array ``L[i, j, k, l]``: ``rho'[i, j] = sum L rho[k, l]``.
+
+        Input indices run over the circuit's qubits, output indices over the kept ones.
+        """
+        d_in, d_out = 2**self.num_qubits, 2 ** len(self.kept)
+        return tuple(b.tensor.reshape(d_out, d_out, d_in, d_in) for b in self.branches)
+
+    @cached_property
+    def trace_functionals(self) -> np.ndarray:
+        """``T[b, k, l] = sum_i L_b[i, i, k, l]``: branch ``b`` occurs with ``sum T rho``."""
+        return np.stack([np.einsum("iikl->kl", m) for m in self.maps])
+
 
 def _flatten(circuit: QuantumCircuit):
     for instruction in circuit.data:
@@ -185,7 +199,6 @@ def _branch_map(
 def _compile(operation: Operation) -> tuple[Branch, ...]:
     circuit = operation.circuit
     n = circuit.num_qubits
-    kept = operation.kept
     dim = 2**n
     identity = np.einsum("ik,jl->ijkl", np.eye(dim), np.eye(dim)).astype(complex).reshape((2,) * (4 * n))
     clbits = list(circuit.clbits)
