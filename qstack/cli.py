@@ -74,7 +74,8 @@ def _sweep(args: argparse.Namespace) -> int:
             resumed = f", {state.resumed} already finished in {out_dir}" if state.resumed else ""
             where = {"dask": f"on {args.scheduler}", "inprocess": "in this process"}.get(
                 executor, f"on {args.workers or os.cpu_count()} local processes")
-            print(f"sweep: {state.total} points{resumed}; running {state.total - state.resumed} {where}", flush=True)
+            print(f"sweep: {state.total} point{'s' if state.total != 1 else ''}{resumed}; "
+                  f"running {state.total - state.resumed} {where}", flush=True)
             return
         record = state.record
         where = " ".join(f"{k}={json.dumps(v)}" for k, v in record["params"].items())

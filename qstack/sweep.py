@@ -348,17 +348,27 @@ def _execute_process_pool(table: dict, pending: list[SweepPoint], emit: Emit, wo
     pool.shutdown()
 
 
-def _execute_dask(table: dict, pending: list[SweepPoint], emit: Emit, scheduler: Any) -> None:
-    from distributed import Client, as_completed
+@contextlib.contextmanager
+def _dask_client(scheduler: Any) -> Iterator[Any]:
+    """A client of ``scheduler`` (an address, closed at the end, or a client, left open)."""
+    from distributed import Client
 
-    own = not isinstance(scheduler, Client)
-    if own:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(f"--scheduler {scheduler}: cannot connect ({_one_line(exc)})") from exc
-    else:
-        client = scheduler
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SweepError(f"--scheduler {scheduler}: cannot connect ({_one_line(exc)})") from exc
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _execute_dask(table: dict, pending: list[SweepPoint], emit: Emit, client: Any) -> None:
+    from distributed import as_completed
+
     # Unique keys: a scheduler shared by two sweeps must not take one's point for the other's.
     token = uuid.uuid4().hex[:8]
     futures = {}
@@ -378,9 +388,6 @@ def _execute_dask(table: dict, pending: list[SweepPoint], emit: Emit, scheduler:
     except BaseException:
         client.cancel([f for f, _ in futures.values()])
         raise
-    finally:
-        if own:
-            client.close()
 
 
 # --- the output directory --------------------------------------------------------------------
@@ -486,51 +493,66 @@ def run_sweep(
     if executor == "dask" and scheduler is None:
         raise SweepError("executor 'dask' needs a scheduler address or a distributed.Client")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise SweepError(f"workers: must be an integer >= 1, got {workers!r}")
+        raise SweepError(f"--workers: must be an integer >= 1, got {workers!r}")
     if out_dir is None:
         raise SweepError("out_dir: a directory for results.jsonl is required")
     sweep = Sweep.create(scenario, params, seeds, settings)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SweepError(f"--out {out}: not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        if (out / SWEEP_FILE).is_file():
-            previous = load_sweep(out)
-            if previous.get("scenario_sha256") != sweep.digest:
-                raise SweepError(
-                    f"--out {out}: holds a sweep of another scenario or other --set settings; choose another directory"
-                )
-        points = sweep.points()
-        wanted = {p.point_id for p in points}
-        done = _compact(out / RESULTS_FILE, wanted)
-        _write_atomic(out / SWEEP_FILE, json.dumps(sweep.describe(), indent=1) + "\n")
-        pending = [p for p in points if p.point_id not in done]
-        state = {"finished": 0, "failed": 0}
-        resumed = len(points) - len(pending)
-        if progress:
-            progress(Progress(len(points), resumed, 0, 0, None))
+    with contextlib.ExitStack() as stack:
+        # Connect first: an unreachable scheduler is bad input, found before out_dir is touched.
+        client = stack.enter_context(_dask_client(scheduler)) if executor == "dask" else None
+        out.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(_locked(out))
+        return _run_grid(sweep, out, executor, workers, client, progress)
 
-        with open(out / RESULTS_FILE, "a") as results:
 
-            def emit(point: SweepPoint, outcome: dict) -> None:
-                record = {"point": point.point_id, "params": point.settings, "seed": point.seed, **outcome}
-                results.write(json.dumps(record) + "\n")
-                results.flush()
-                os.fsync(results.fileno())
-                done[point.point_id] = record
-                state["finished"] += 1
-                state["failed"] += record["status"] != "ok"
-                if progress:
-                    progress(Progress(len(points), resumed, state["finished"], state["failed"], record))
+def _run_grid(
+    sweep: Sweep,
+    out: Path,
+    executor: str,
+    workers: int | None,
+    client: Any,
+    progress: Callable[[Progress], None] | None,
+) -> list[dict]:
+    """Run the points of ``sweep`` not yet finished in ``out`` (locked by the caller)."""
+    if (out / SWEEP_FILE).is_file():
+        previous = load_sweep(out)
+        if previous.get("scenario_sha256") != sweep.digest:
+            raise SweepError(
+                f"--out {out}: holds a sweep of another scenario or other --set settings; choose another directory"
+            )
+    points = sweep.points()
+    wanted = {p.point_id for p in points}
+    done = _compact(out / RESULTS_FILE, wanted)
+    _write_atomic(out / SWEEP_FILE, json.dumps(sweep.describe(), indent=1) + "\n")
+    pending = [p for p in points if p.point_id not in done]
+    state = {"finished": 0, "failed": 0}
+    resumed = len(points) - len(pending)
+    if progress:
+        progress(Progress(len(points), resumed, 0, 0, None))
 
-            if pending:
-                if executor == "inprocess":
-                    _execute_inprocess(sweep.table, pending, emit)
-                elif executor == "process":
-                    _execute_process_pool(sweep.table, pending, emit, workers or os.cpu_count() or 1)
-                else:
-                    _execute_dask(sweep.table, pending, emit, scheduler)
+    with open(out / RESULTS_FILE, "a") as results:
+
+        def emit(point: SweepPoint, outcome: dict) -> None:
+            record = {"point": point.point_id, "params": point.settings, "seed": point.seed, **outcome}
+            results.write(json.dumps(record) + "\n")
+            results.flush()
+            os.fsync(results.fileno())
+            done[point.point_id] = record
+            state["finished"] += 1
+            state["failed"] += record["status"] != "ok"
+            if progress:
+                progress(Progress(len(points), resumed, state["finished"], state["failed"], record))
+
+        if pending:
+            if executor == "inprocess":
+                _execute_inprocess(sweep.table, pending, emit)
+            elif executor == "process":
+                _execute_process_pool(sweep.table, pending, emit, workers or os.cpu_count() or 1)
+            else:
+                _execute_dask(sweep.table, pending, emit, client)
     return [done[p.point_id] for p in points]
 
 

@@ -1,12 +1,10 @@
 """Sweeps: the same reports on every executor, resume after a kill, failing points, bad input."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
