@@ -46,7 +46,9 @@ class MemoryBank:
     name: str
     decoherence: bool = True
     stored: set = field(default_factory=set)
-    storage_times_s: list = field(default_factory=list)
+    storage_total_s: float = 0.0
+    storage_count: int = 0
+    max_storage_s: float = 0.0
     max_used: int = 0
 
     def __post_init__(self) -> None:
@@ -65,6 +67,16 @@ class MemoryBank:
         if math.isinf(source.t1_s) and math.isinf(source.t2_s):
             return None
         return IdleModel(source.t1_s, source.t2_s)
+
+    def note_storage(self, duration_s: float) -> None:
+        """Count one qubit's time in memory (running totals: a long run keeps no list)."""
+        self.storage_total_s += duration_s
+        self.storage_count += 1
+        self.max_storage_s = max(self.max_storage_s, duration_s)
+
+    @property
+    def mean_storage_s(self) -> float:
+        return self.storage_total_s / self.storage_count if self.storage_count else float("nan")
 
     def note_use(self) -> None:
         self.max_used = max(self.max_used, self.capacity - int(self.slots.level))
@@ -230,7 +242,7 @@ class LinkService:
             qubit, bank = pair.qubits[i], pair.stored_at[i]
             if qubit in bank.stored:
                 bank.stored.discard(qubit)
-                bank.storage_times_s.append(now - pair.heralded_s)
+                bank.note_storage(now - pair.heralded_s)
                 bank.slots.put(1)
             if qubit.alive:
                 self.sim.registry.discard([qubit])

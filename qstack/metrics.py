@@ -23,7 +23,7 @@ def bell_fidelity(rho: np.ndarray) -> float:
     return float(np.real(_PHI_PLUS @ np.asarray(rho) @ _PHI_PLUS))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DelayBreakdown:
     """Where a delivered pair's latency went [s]; the parts add up to the latency.
 
@@ -47,7 +47,7 @@ class DelayBreakdown:
         return sum(getattr(self, f.name) for f in fields(self))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairRecord:
     """One delivered pair."""
 
@@ -57,6 +57,7 @@ class PairRecord:
     fidelity: float
     attempts: int
     breakdown: DelayBreakdown
+    oldest_age_s: float = 0.0  # age of the oldest qubit of the pair when used (since emission)
 
     @property
     def latency_s(self) -> float:

@@ -93,6 +93,7 @@ class _Segment:
     right_pair: LinkPair
     oldest_s: float
     attempts: int
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,12 +186,10 @@ class Network:
             node: MemoryBank(sim.env, data["hardware"], str(node), decoherence=decoherence)
             for node, data in graph.nodes(data=True)
         }
-        noise = {
+        self._noise = {
             node: GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise()
             for node, data in graph.nodes(data=True)
         }
-        self._swap_ops = {node: swap_operation(n, bsm) for node, n in noise.items()}
-        self._purify_ops = {node: purification_operation(purification.method, n) for node, n in noise.items()}
         self.services: dict[frozenset, LinkService] = {}
         for u, v, data in graph.edges(data=True):
             self.services[frozenset((u, v))] = LinkService(
@@ -206,6 +205,21 @@ class Network:
         self._reserved: dict[str, int] = {}
         self._path_delays: dict[tuple, list[float]] = {}
 
+    def swap_operation(self, node: str):
+        """The Bell measurement at ``node``, with its gate noise (built once, cached)."""
+        return swap_operation(self._noise[node], self.bsm)
+
+    def purification_operation(self, a: str, b: str):
+        """A purification round between nodes ``a`` and ``b``: each gate noise parameter is the
+        larger of the two nodes' (one circuit carries one noise model)."""
+        noise_a, noise_b = self._noise[a], self._noise[b]
+        noise = GateNoise(
+            two_qubit_depolarizing=max(noise_a.two_qubit_depolarizing, noise_b.two_qubit_depolarizing),
+            single_qubit_depolarizing=max(noise_a.single_qubit_depolarizing, noise_b.single_qubit_depolarizing),
+            measurement_flip=max(noise_a.measurement_flip, noise_b.measurement_flip),
+        )
+        return purification_operation(self.purification.method, noise)
+
     def service(self, u: str, v: str) -> LinkService:
         try:
             return self.services[frozenset((u, v))]
@@ -219,6 +233,11 @@ class Network:
                 raise ValueError(f"request {request.label}: unknown node {end!r}")
         if not nx.has_path(self.graph, request.src, request.dst):
             raise ValueError(f"request {request.label}: no route between {request.src} and {request.dst} (disconnected)")
+        if request.storage_time_s > self.cutoff_s:
+            raise ValueError(
+                f"request {request.label}: storage_time_s ({request.storage_time_s}) exceeds the cut-off "
+                f"({self.cutoff_s}); every pair would be discarded"
+            )
         path = self.route(request.src, request.dst)
         self._reserve(request, path)
         stats = RequestStats(request, [])
@@ -281,8 +300,9 @@ class Network:
             requested = env.now
             pair = yield env.process(service.generate())
             hold = request.storage_time_s
-            if hold > self.cutoff_s:
-                yield env.timeout(self.cutoff_s)
+            emitted = pair.heralded_s - pair.heralding_s
+            if env.now + hold >= emitted + self.cutoff_s:
+                yield env.timeout(max(emitted + self.cutoff_s - env.now, 0.0))
                 service.release(pair)
                 stats.cutoff_discards += 1
                 continue
@@ -309,6 +329,7 @@ class Network:
                 fidelity=fidelity,
                 attempts=pair.attempts,
                 breakdown=breakdown,
+                oldest_age_s=env.now - emitted,
             )
         )
 
@@ -316,20 +337,22 @@ class Network:
     def _serve_path_request(self, stats: RequestStats, path: list[str]):
         """End-to-end pairs over a path, one at a time: links, purification, swaps, delivery."""
         env = self.sim.env
+        begun = env.now
         while len(stats.records) < stats.request.pairs:
-            begun = env.now
-            timing = _Timing()
+            timing = _Timing(started_s=env.now)
             whole = yield from self._purified(
                 lambda: self._establish(stats, path, timing),
                 release=lambda seg: self._discard_segment(path, seg),
                 oldest=lambda seg: seg.oldest_s,
                 nodes=(path[0], path[-1]),
-                delay_s=self._delay_s(path, 0, len(path) - 1) / 2,
+                delay_s=self._delay_s(path, 0, len(path) - 1),
                 rounds=self.purification.rounds if self.purification.scope == "end_to_end" else 0,
                 stats=stats,
                 timing=timing,
             )
-            yield from self._deliver(stats, path, whole, begun, timing)
+            delivered = yield from self._deliver(stats, path, whole, begun, timing)
+            if delivered:
+                begun = env.now
         stats.finished_s = env.now
 
     def _swap_time_s(self, node: str) -> float:
@@ -364,7 +387,7 @@ class Network:
             release=service.release,
             oldest=lambda pair: pair.heralded_s - pair.heralding_s,
             nodes=(path[i], path[i + 1]),
-            delay_s=self._delay_s(path, i, i + 1) / 2,
+            delay_s=self._delay_s(path, i, i + 1),
             rounds=rounds,
             stats=stats,
             timing=timing,
@@ -386,8 +409,8 @@ class Network:
                 pair = yield env.process(source())
                 if pair is not None:
                     return pair
-        operation = self._purify_ops[nodes[0]]
-        step_time = self._swap_time_s(nodes[0]) + delay_s
+        operation = self.purification_operation(*nodes)
+        gate_time = max(self._swap_time_s(nodes[0]), self._swap_time_s(nodes[1]))
         held: dict[int, object] = {}
         first_ready = None
         while True:
@@ -406,15 +429,16 @@ class Network:
                 kept = held.pop(partner_level, None)
                 if kept is None:
                     break
-                if env.now - oldest(kept) > self.cutoff_s:
+                if env.now >= oldest(kept) + self.cutoff_s:
                     release(kept)
                     stats.cutoff_discards += 1
                     if self.purification.scheme == "pumping":
                         break
                     continue
-                yield env.timeout(step_time)
+                yield env.timeout(gate_time)
                 outcome = self.sim.registry.apply(operation, [kept.qubits[0], kept.qubits[1], pair.qubits[0], pair.qubits[1]])
                 release(pair)  # the sacrificed pair's slots
+                yield env.timeout(delay_s)  # the two sides compare outcomes; the kept pair waits
                 self.purifications += 1
                 if not purification_succeeded(outcome):
                     self.purification_failures += 1
@@ -436,13 +460,14 @@ class Network:
         k = len(path) - 1
         generating = {i: env.process(self._link_pair(stats, path, i, timing)) for i in range(k)}
         segments: dict[int, _Segment] = {}  # by left position
-        swap_started = None
+        swapped = False
         while True:
-            waits = list(generating.values())
-            expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=float("inf"))
-            if expiry < float("inf"):
-                waits.append(env.timeout(max(expiry - env.now, 0.0)))
-            yield env.any_of(waits)
+            if not swapped:  # after a batch of swaps, look again before waiting
+                waits = list(generating.values())
+                expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=math.inf)
+                if expiry < math.inf:
+                    waits.append(env.timeout(max(expiry - env.now, 0.0)))
+                yield env.any_of(waits)
             for i, process in list(generating.items()):
                 if process.triggered:
                     pair = process.value
@@ -450,58 +475,70 @@ class Network:
                     segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
                     timing.last_herald_s = env.now
                     timing.heralding_s = pair.heralding_s
-            # Cut-off: drop segments holding a qubit older than the cut-off, regenerate their links.
+            # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
             for left, segment in list(segments.items()):
-                if env.now - segment.oldest_s > self.cutoff_s:
-                    self._discard_segment(path, segment)
-                    del segments[left]
+                if env.now >= segment.oldest_s + self.cutoff_s:
+                    self._drop(stats, path, segments, segment, generating, timing)
                     stats.cutoff_discards += 1
-                    for i in range(segment.left, segment.right):
-                        generating[i] = env.process(self._link_pair(stats, path, i, timing))
-            # Swap what the policy allows, until nothing more can be swapped now.
-            while True:
-                match = next(
-                    ((first, segments[first.right]) for _, first in sorted(segments.items())
-                     if first.right in segments and self._may_swap(first.left, first.right, segments[first.right].right, k)),
-                    None,
-                )
-                if match is None:
-                    break
-                first, second = match
-                node = path[first.right]
-                swap_started = env.now if swap_started is None else swap_started
-                yield env.timeout(self._swap_time_s(node))
-                outcome = registry.apply(
-                    self._swap_ops[node], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
-                )
-                self.swaps += 1
-                self.service(path[first.right - 1], node).release(first.right_pair, 1)
-                self.service(node, path[first.right + 1]).release(second.left_pair, 0)
-                del segments[first.left], segments[second.left]
-                merged = _Segment(
-                    first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
-                    second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
-                )
-                if swap_succeeded(outcome, self.bsm):
+            # Swap what the policy allows. Nodes swap in parallel: one batch costs the slowest
+            # node's Bell-measurement time; outcomes are known only after it.
+            batch = [
+                m for m in range(1, k)
+                if self._ends_at(segments, m) is not None and m in segments
+                and self._may_swap(self._ends_at(segments, m).left, m, segments[m].right, k)
+            ]
+            if batch:
+                yield env.timeout(max(self._swap_time_s(path[m]) for m in batch))
+                failed = []
+                for m in batch:
+                    first, second = self._ends_at(segments, m), segments[m]
+                    outcome = registry.apply(
+                        self.swap_operation(path[m]), [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
+                    )
+                    self.swaps += 1
+                    self.service(path[m - 1], path[m]).release(first.right_pair, 1)
+                    self.service(path[m], path[m + 1]).release(second.left_pair, 0)
+                    del segments[first.left], segments[second.left]
+                    merged = _Segment(
+                        first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
+                        second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
+                    )
                     segments[merged.left] = merged
-                else:
-                    self.swap_failures += 1
-                    self._discard_segment(path, merged)
-                    for i in range(merged.left, merged.right):
-                        generating[i] = env.process(self._link_pair(stats, path, i, timing))
+                    failed = [seg for seg in failed if seg is not first and seg is not second]
+                    if not swap_succeeded(outcome, self.bsm) or first.failed or second.failed:
+                        if not swap_succeeded(outcome, self.bsm):
+                            self.swap_failures += 1
+                        merged.failed = True
+                        failed.append(merged)
+                for segment in failed:
+                    self._drop(stats, path, segments, segment, generating, timing)
+            swapped = bool(batch)
             whole = segments.get(0)
             if whole is not None and whole.right == k:
                 break
-        # The Bell-measurement results travel to both ends before the pair can be used.
-        # The farthest swap result from an end travels the whole path.
-        messaging = self._delay_s(path, 0, k) if k > 1 else 0.0
+        # Every swap result must reach both ends: the farthest is one hop from the other end.
+        messaging = max(self._delay_s(path, 0, k - 1), self._delay_s(path, 1, k)) if k > 1 else 0.0
         yield env.timeout(messaging)
         timing.swapping_s = env.now - timing.last_herald_s
-        if env.now - whole.oldest_s > self.cutoff_s:
+        if env.now >= whole.oldest_s + self.cutoff_s:
             self._discard_segment(path, whole)
             stats.cutoff_discards += 1
             return None
         return whole
+
+    @staticmethod
+    def _ends_at(segments: dict[int, "_Segment"], position: int) -> "_Segment | None":
+        for segment in segments.values():
+            if segment.right == position:
+                return segment
+        return None
+
+    def _drop(self, stats, path, segments, segment, generating, timing) -> None:
+        """Discard a segment and start its links again."""
+        self._discard_segment(path, segment)
+        segments.pop(segment.left, None)
+        for i in range(segment.left, segment.right):
+            generating[i] = self.sim.env.process(self._link_pair(stats, path, i, timing))
 
     def _may_swap(self, left: int, middle: int, right: int, k: int) -> bool:
         if self.swapping == "asap":
@@ -514,38 +551,46 @@ class Network:
         request = stats.request
         ready = env.now
         hold = request.storage_time_s
-        if env.now + hold - whole.oldest_s > self.cutoff_s:
+        if whole is None:
+            return False
+        if env.now + hold >= whole.oldest_s + self.cutoff_s:
             yield env.timeout(max(whole.oldest_s + self.cutoff_s - env.now, 0.0))
             self._discard_segment(path, whole)
             stats.cutoff_discards += 1
-            return
+            return False
         yield env.timeout(hold)
         ends = (self.graph.nodes[path[0]]["hardware"].memory, self.graph.nodes[path[-1]]["hardware"].memory)
         if self.sim.rng.random() >= ends[0].read_efficiency * ends[1].read_efficiency:
             self._discard_segment(path, whole)
             stats.extraction_failures += 1
-            return
+            return False
         fidelity = bell_fidelity(registry.density_matrix(list(whole.qubits)))
         self._discard_segment(path, whole)
         # Attribute the latency: swapping and purification as measured, storage after ready,
         # heralding of the last link, the rest is waiting for emission successes.
-        purification = min(timing.purification_s, ready - begun)
-        swapping = min(timing.swapping_s, ready - begun - purification)
-        heralding = min(timing.heralding_s, ready - begun - purification - swapping)
+        this_try = ready - timing.started_s
+        purification = min(timing.purification_s, this_try)
+        swapping = min(timing.swapping_s, this_try - purification)
+        heralding = min(timing.heralding_s, this_try - purification - swapping)
         breakdown = DelayBreakdown(
-            emission_wait_s=ready - begun - purification - swapping - heralding,
+            emission_wait_s=this_try - purification - swapping - heralding,
             heralding_s=heralding,
             swapping_s=swapping,
             purification_s=purification,
             storage_s=env.now - ready,
+            cutoff_retries_s=timing.started_s - begun,
         )
-        stats.records.append(PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown))
+        stats.records.append(
+            PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown, oldest_age_s=env.now - whole.oldest_s)
+        )
+        return True
 
 
 @dataclass
 class _Timing:
     """Where the time of one end-to-end pair went, as it happens."""
 
+    started_s: float = 0.0
     last_herald_s: float = 0.0
     heralding_s: float = 0.0
     swapping_s: float = 0.0

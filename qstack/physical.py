@@ -200,32 +200,19 @@ class HeraldedLink:
         return end.emitter.photon_efficiency * channel.transmissivity * self.detector.efficiency
 
     # ------------------------------------------------------------------ circuits
-    def _emission_round(self) -> Operation:
-        """Spins (0, 1), photons (2, 3): optical excitation of the bright state ``|1>``, emission,
-        loss on the way to the station, interference and detection."""
-        qc = QuantumCircuit(4, 2, name="emission_round")
-        for spin, photon, end, side in ((0, 2, self.end_a, "a"), (1, 3, self.end_b, "b")):
-            qc.cx(spin, photon)
-            if end.emitter.emitted_state_fidelity < 1:
-                # Imperfect spin-photon entanglement as depolarizing of the spin: local
-                # depolarizing p on one half of a Bell state gives F = 1 - 3p/4, the emitter's
-                # fidelity. (A two-qubit channel on spin x photon number would create photons
-                # from vacuum and fake heralds.)
-                p = 4 * (1 - end.emitter.emitted_state_fidelity) / 3
-                qc.append(noisy(depolarizing_error(p, 1)), [spin])
-            loss = 1 - self.arm_efficiency(side)
-            if loss > 0:
-                qc.append(noisy(amplitude_damping_error(loss)), [photon])
+    def _emission_round(self) -> tuple[Operation, Operation, Operation]:
+        """One round as three circuits: emission (spins 0, 1 -> photons 2, 3), loss on the way
+        to the station (photons), interference and detection (photons, measured and dropped).
+
+        Split so that links differing only in length share the compiled emission and detection
+        circuits and compile just their small loss circuit.
+        """
         visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
-        if visibility < 1:
-            qc.append(_distinguishability_kraus(visibility), [2, 3])
-        qc.append(detection_kraus(visibility), [2, 3])
-        if self.detector.dark_count_probability > 0:
-            qc.append(_dark_count_kraus(self.detector.dark_count_probability), [2])
-            qc.append(_dark_count_kraus(self.detector.dark_count_probability), [3])
-        qc.measure(2, 0)
-        qc.measure(3, 1)
-        return Operation(qc, discard=(2, 3), name=f"{self.scheme}_round")
+        return (
+            _emission_op(self.end_a.emitter.emitted_state_fidelity, self.end_b.emitter.emitted_state_fidelity),
+            _loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b")),
+            _detection_op(visibility, self.detector.dark_count_probability),
+        )
 
     def _absorption(self, side: str) -> Operation:
         """Photon (0) absorbed into memory (1); qubit 2 flags the photon's presence."""
@@ -252,9 +239,9 @@ class HeraldedLink:
         """Every circuit the scheme runs (for inspection and engine cross-checks)."""
         if self.scheme == "single_click":
             prepare = _prepare_spins(self.bright_state_population)
-            return (prepare, self._emission_round(), _CORRECT_PSI_PLUS, _CORRECT_PSI_MINUS)
+            return (prepare, *self._emission_round(), _CORRECT_PSI_PLUS, _CORRECT_PSI_MINUS)
         if self.scheme == "double_click":
-            return (_prepare_spins(0.5), self._emission_round(), _FLIP_BOTH, _CORRECT_PSI_PLUS, _CORRECT_PSI_MINUS)
+            return (_prepare_spins(0.5), *self._emission_round(), _FLIP_BOTH, _CORRECT_PSI_PLUS, _CORRECT_PSI_MINUS)
         return (self._source(), self._absorption("a"), self._absorption("b"))
 
     @cached_property
@@ -288,6 +275,47 @@ def _pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:
     return Operation(qc, name=name)
 
 
+@functools.lru_cache(maxsize=64)
+def _emission_op(fidelity_a: float, fidelity_b: float) -> Operation:
+    """Spins (0, 1) emit into photon-number qubits (2, 3) when in the bright state ``|1>``.
+
+    Imperfect spin-photon entanglement is depolarizing of the spin: local depolarizing ``p`` on
+    one half of a Bell state gives ``F = 1 - 3p/4``, the emitter's fidelity. (A two-qubit channel
+    on spin x photon number would create photons from vacuum and fake heralds.)
+    """
+    qc = QuantumCircuit(4, name="emission")
+    for spin, photon, fidelity in ((0, 2, fidelity_a), (1, 3, fidelity_b)):
+        qc.cx(spin, photon)
+        if fidelity < 1:
+            qc.append(noisy(depolarizing_error(4 * (1 - fidelity) / 3, 1)), [spin])
+    return Operation(qc, name="emission")
+
+
+@functools.lru_cache(maxsize=4096)
+def _loss_op(loss_a: float, loss_b: float) -> Operation:
+    """Photon loss on each arm: amplitude damping of the photon-number qubit."""
+    qc = QuantumCircuit(2, name="loss")
+    for qubit, loss in ((0, loss_a), (1, loss_b)):
+        if loss > 0:
+            qc.append(noisy(amplitude_damping_error(loss)), [qubit])
+    return Operation(qc, name="loss")
+
+
+@functools.lru_cache(maxsize=64)
+def _detection_op(visibility: float, dark_count_probability: float) -> Operation:
+    """Beam splitter and threshold detectors on photons (0, 1); outcome (click c, click d)."""
+    qc = QuantumCircuit(2, 2, name="detection")
+    if visibility < 1:
+        qc.append(_distinguishability_kraus(visibility), [0, 1])
+    qc.append(detection_kraus(visibility), [0, 1])
+    if dark_count_probability > 0:
+        qc.append(_dark_count_kraus(dark_count_probability), [0])
+        qc.append(_dark_count_kraus(dark_count_probability), [1])
+    qc.measure(0, 0)
+    qc.measure(1, 1)
+    return Operation(qc, discard=(0, 1), name="detection")
+
+
 def _prepare_spins(alpha: float) -> Operation:
     """Both spins to ``sqrt(1-alpha)|0> + sqrt(alpha)|1>`` (``|1>`` the bright state)."""
     qc = QuantumCircuit(2, name="prepare_spins")
@@ -319,6 +347,18 @@ def _branch(rho: np.ndarray, operation: Operation, n_new: int = 0):
     return registry.outcome_table(operation, old + new)
 
 
+def _round(rho: np.ndarray, round_ops: tuple[Operation, Operation, Operation]):
+    """Outcome table of one emission round on spins in state ``rho``: [(clicks, p, spins)]."""
+    emission, loss, detection = round_ops
+    registry = StateRegistry(np.random.default_rng(0))
+    spins = registry.new_qubits(["spin_a", "spin_b"], rho=rho)
+    photons = registry.new_qubits(["photon_a", "photon_b"])
+    registry.apply(emission, spins + photons)
+    registry.apply(loss, photons)
+    # After the detection the group holds the two spins, in the order (spin_a, spin_b).
+    return registry.outcome_table(detection, photons)
+
+
 def _one_click(outcome: tuple[int, ...]) -> str | None:
     return {(1, 0): "c", (0, 1): "d"}.get(tuple(outcome))
 
@@ -334,10 +374,10 @@ def _emitter_table(link: HeraldedLink) -> tuple[HeraldedState, ...]:
     ground[0, 0] = 1.0
     operations = link.operations
     prepared = _corrected(ground, operations[0])
-    round_op = operations[1]
+    round_ops = operations[1:4]
     states = []
     if link.scheme == "single_click":
-        for outcome, p, rho in _branch(prepared, round_op, 2):
+        for outcome, p, rho in _round(prepared, round_ops):
             click = _one_click(outcome)
             if click is None:
                 continue
@@ -345,13 +385,13 @@ def _emitter_table(link: HeraldedLink) -> tuple[HeraldedState, ...]:
             states.append(HeraldedState(p, _corrected(rho, correction), f"click_{click}"))
         return tuple(states)
     # Barrett-Kok: two rounds at alpha = 1/2 with a flip of both spins between them.
-    flip = operations[2]
-    for outcome1, p1, rho1 in _branch(prepared, round_op, 2):
+    flip = operations[4]
+    for outcome1, p1, rho1 in _round(prepared, round_ops):
         first = _one_click(outcome1)
         if first is None:
             continue
         flipped = _corrected(rho1, flip)
-        for outcome2, p2, rho2 in _branch(flipped, round_op, 2):
+        for outcome2, p2, rho2 in _round(flipped, round_ops):
             second = _one_click(outcome2)
             if second is None:
                 continue

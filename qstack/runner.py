@@ -268,7 +268,7 @@ def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: 
                 t1_s=storage.t1_s,
                 t2_s=storage.t2_s,
                 capacity=bank.capacity,
-                mean_storage_s=sum(bank.storage_times_s) / len(bank.storage_times_s) if bank.storage_times_s else float("nan"),
+                mean_storage_s=bank.mean_storage_s,
                 max_slots_used=bank.max_used,
             )
         )

@@ -81,14 +81,22 @@ def test_both_stored_halves_decay_as_closed_form(t1_s, t2_s, storage_s):
 def test_cutoff_discards_pairs_stored_longer_than_the_cutoff():
     memory = Memory(t1_s=math.inf, t2_s=1.0, capacity=1)
     sim, network = _network(memory=memory, cutoff_s=0.05)
-    network.submit(Request("a", "b", pairs=2, storage_time_s=0.1))
+    # Held for the whole cut-off after a herald that already took time: always too old.
+    network.submit(Request("a", "b", pairs=2, storage_time_s=0.05))
     sim.env.run(until=0.5)
     stats = network.stats[0]
     assert not stats.records
     assert stats.cutoff_discards > 0
     # Every discarded pair gave its slots back and its qubits left the registry.
-    assert network.banks["a"].storage_times_s and max(network.banks["a"].storage_times_s) <= 0.05 + 1e-12
+    assert network.banks["a"].storage_count and network.banks["a"].max_storage_s <= 0.05 + 1e-12
     assert sim.registry.live_qubits <= 2
+
+
+def test_a_request_held_longer_than_the_cutoff_is_refused():
+    memory = Memory(t1_s=math.inf, t2_s=1.0, capacity=1)
+    sim, network = _network(memory=memory, cutoff_s=0.05)
+    with pytest.raises(ValueError, match="exceeds the cut-off"):
+        network.submit(Request("a", "b", pairs=2, storage_time_s=0.1))
 
 
 def test_delivered_pairs_are_never_older_than_the_cutoff():
@@ -97,6 +105,7 @@ def test_delivered_pairs_are_never_older_than_the_cutoff():
     stats = _serve(sim, network, Request("a", "b", pairs=20, storage_time_s=0.04))
     assert len(stats.records) == 20
     assert all(r.breakdown.storage_s <= 0.05 for r in stats.records)
+    assert all(r.oldest_age_s < 0.05 for r in stats.records)
 
 
 def test_capacity_is_respected_and_multiplexing_needs_slots():
@@ -148,3 +157,31 @@ def test_idealized_baseline_generates_every_attempt_and_never_decoheres():
     stats = _serve(sim, network, Request("a", "b", pairs=10, storage_time_s=1.0))
     assert all(r.attempts == 1 for r in stats.records)
     assert all(r.fidelity == pytest.approx(1.0, abs=1e-12) for r in stats.records)
+
+
+def test_fast_and_aer_engines_agree_on_the_link_layer_circuits():
+    from qiskit.quantum_info import random_density_matrix
+
+    from qstack.engine import Operation, StateRegistry
+    from qstack.link import _move_operation, _single_qubit_channel
+
+    register = NuclearSpinRegister(coupling_hz=5e5, reset_time_constant_s=1e-6, t1_s=math.inf, t2_s=1.0, capacity=2)
+    memory = Memory(t1_s=1.0, t2_s=1.0, two_qubit_gate_fidelity=0.97)
+    operations = [
+        _move_operation(memory.two_qubit_gate_error()),
+        Operation(_single_qubit_channel(register.dephasing_error(37, 0.1))),
+    ]
+    for k, operation in enumerate(operations):
+        n = operation.num_qubits
+        rho = random_density_matrix(2 ** (n + 1), seed=k)
+        names = [f"q{i}" for i in range(n + 1)]
+        aer = StateRegistry(np.random.default_rng(k), engine="aer")
+        qa = aer.new_qubits(names, rho=rho)
+        aer.apply(operation, qa[:n])
+        fast = StateRegistry(np.random.default_rng(k))
+        qf = fast.new_qubits(names, rho=rho)
+        fast.apply(operation, qf[:n])
+        kept = [i for i in range(n + 1) if i not in operation.discard]
+        np.testing.assert_allclose(
+            fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
+        )

@@ -98,15 +98,18 @@ def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme):
     link = _link(scheme, detector=Detector(efficiency=0.8, dark_count_probability=0.05), node=node, pair_source=source)
     for k, operation in enumerate(link.operations):
         n = operation.num_qubits
-        rho = random_density_matrix(2**n, seed=10 + k)
+        # Two spectator qubits entangled with the operated ones: the conditional state of the
+        # rest of the world is compared too (and something remains when an op discards all).
+        rho = random_density_matrix(2 ** (n + 2), seed=10 + k)
+        names = [f"q{i}" for i in range(n + 2)]
         for seed in range(3):
             aer = StateRegistry(np.random.default_rng(seed), engine="aer")
-            qa = aer.new_qubits([f"q{i}" for i in range(n)], rho=rho)
-            outcome = aer.apply(operation, qa)
+            qa = aer.new_qubits(names, rho=rho)
+            outcome = aer.apply(operation, qa[:n])
             fast = StateRegistry(np.random.default_rng(seed), engine="fast")
-            qf = fast.new_qubits([f"q{i}" for i in range(n)], rho=rho)
-            fast.apply(operation, qf, outcome=outcome)
-            kept = [i for i in range(n) if i not in operation.discard]
+            qf = fast.new_qubits(names, rho=rho)
+            fast.apply(operation, qf[:n], outcome=outcome)
+            kept = [i for i in range(n + 2) if i not in operation.discard]
             np.testing.assert_allclose(
                 fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
             )

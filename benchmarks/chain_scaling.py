@@ -1,0 +1,111 @@
+"""Wall time per delivered end-to-end pair on repeater chains of 3 to 1025 nodes.
+
+Each chain has Barrett-Kok links of 10 km (station in the middle), memories with T2 = 1 s and
+two slots, noisy swaps (two-qubit gate fidelity 0.99). For every chain length the benchmark
+reports wall seconds per delivered pair, per link and per pair, peak resident memory, and the
+*numpy floor*: the cost, measured in the same process, of the matrix operations one link and one
+swap need (tensor product of two pairs, one Bell-measurement map applied, one partial trace).
+The ratio to the floor is machine-independent enough to compare runs on these shared machines.
+
+    python benchmarks/chain_scaling.py                  # 3, 9, 33, 129, 1025 nodes
+    python benchmarks/chain_scaling.py --nodes 3,33 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import time
+
+import networkx as nx
+import numpy as np
+
+from qstack.engine import Simulation
+from qstack.hardware import Detector, Emitter, Fiber, Memory
+from qstack.network import Network, Request
+from qstack.physical import HeraldedLink, NodeHardware
+from qstack.protocols import GateNoise, swap_operation
+
+
+def build_chain(n_nodes: int, seed: int) -> tuple[Simulation, Network, list[str]]:
+    memory = Memory(t1_s=math.inf, t2_s=1.0, capacity=2, two_qubit_gate_fidelity=0.99, measurement_fidelity=0.99)
+    emitter = Emitter(emission_time_s=5e-6, emission_probability=0.9, emitted_state_fidelity=0.95)
+    node = NodeHardware(memory=memory, emitter=emitter)
+    half = Fiber(5.0)
+    link = HeraldedLink(node, node, half, half, Detector(efficiency=0.9), scheme="double_click")
+    graph = nx.Graph()
+    names = [f"n{i}" for i in range(n_nodes)]
+    for name in names:
+        graph.add_node(name, hardware=node)
+    for a, b in zip(names, names[1:]):
+        graph.add_edge(a, b, link=link)
+    sim = Simulation(seed)
+    return sim, Network(sim, graph), names
+
+
+def numpy_floor_s(repeats: int = 2000) -> float:
+    """Matrix work of one link plus one swap: kron of two pairs, a 4-qubit map, a trace."""
+    op = swap_operation(GateNoise(two_qubit_depolarizing=0.01))
+    matrix = op.maps[0]
+    rng = np.random.default_rng(0)
+    a = rng.random((4, 4)) + 0j
+    b = rng.random((4, 4)) + 0j
+    start = time.perf_counter()
+    for _ in range(repeats):
+        joint = np.kron(b, a)
+        out = np.einsum("ijkl,kl->ij", matrix, joint)
+        np.trace(out)
+    return (time.perf_counter() - start) / repeats
+
+
+def measure(n_nodes: int, pairs: int, seed: int = 1) -> dict:
+    sim, network, names = build_chain(n_nodes, seed)
+    network.service(names[0], names[1]).link.success_probability  # tabulate heralding once
+    start = time.perf_counter()
+    process = network.submit(Request(names[0], names[-1], pairs=pairs))
+    sim.env.run(until=process)
+    wall = time.perf_counter() - start
+    records = network.stats[0].records
+    links = n_nodes - 1
+    return {
+        "nodes": n_nodes,
+        "pairs": len(records),
+        "fidelity": float(np.mean([r.fidelity for r in records])),
+        "sim_time_s": float(sim.env.now),
+        "wall_s_per_pair": wall / len(records),
+        "wall_s_per_pair_per_link": wall / len(records) / links,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "live_qubits_after": sim.registry.live_qubits,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", default="3,9,33,129,1025")
+    parser.add_argument("--pair-budget", type=int, default=4000, help="links x pairs per chain length")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    floor = numpy_floor_s()
+    rows = []
+    for n in (int(x) for x in args.nodes.split(",")):
+        pairs = max(2, min(200, args.pair_budget // (n - 1)))
+        row = measure(n, pairs)
+        row["numpy_floor_s_per_link"] = floor
+        row["ratio_to_floor"] = row["wall_s_per_pair_per_link"] / floor
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row))
+    if not args.json:
+        print(f"numpy floor (kron + 4-qubit map + trace, same process): {floor * 1e6:.1f} us per link")
+        print(f"{'nodes':>6} {'pairs':>6} {'fidelity':>9} {'wall/pair [s]':>14} {'per link [ms]':>14} {'x floor':>8} {'peak MB':>8} {'live qubits':>11}")
+        for r in rows:
+            print(
+                f"{r['nodes']:>6} {r['pairs']:>6} {r['fidelity']:>9.4f} {r['wall_s_per_pair']:>14.4g} "
+                f"{r['wall_s_per_pair_per_link'] * 1e3:>14.3f} {r['ratio_to_floor']:>8.1f} {r['peak_rss_mb']:>8.0f} {r['live_qubits_after']:>11}"
+            )
+
+
+if __name__ == "__main__":
+    main()
