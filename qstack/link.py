@@ -14,6 +14,7 @@ idle decoherence then covers the herald's flight and all later storage.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -22,6 +23,39 @@ from qiskit import QuantumCircuit
 
 from qstack.engine import IdleModel, Operation, Qubit, Simulation, noisy
 from qstack.physical import HeraldedLink, NodeHardware
+
+
+class SlotPool:
+    """Counted resources (memory slots, an optical interface) handed out first come, first served.
+
+    ``take(n)`` returns None when ``n`` are free and nobody queues before it (no event at all:
+    most takes in a run are of this kind), else an event that fires when they are granted.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity: int):
+        self.env = env
+        self.capacity = capacity
+        self.level = capacity
+        self._waiting: deque = deque()
+
+    def take(self, n: int):
+        if n > self.capacity:
+            raise ValueError(f"cannot take {n} of {self.capacity} slots")
+        if not self._waiting and self.level >= n:
+            self.level -= n
+            return None
+        event = self.env.event()
+        self._waiting.append((n, event))
+        return event
+
+    def give(self, n: int) -> None:
+        self.level += n
+        if self.level > self.capacity:
+            raise RuntimeError("more slots given back than taken")
+        while self._waiting and self._waiting[0][0] <= self.level:
+            wanted, event = self._waiting.popleft()
+            self.level -= wanted
+            event.succeed()
 
 
 @dataclass
@@ -52,7 +86,7 @@ class MemoryBank:
     max_used: int = 0
 
     def __post_init__(self) -> None:
-        self.slots = simpy.Container(self.env, capacity=self.capacity, init=self.capacity)
+        self.slots = SlotPool(self.env, self.capacity)
 
     @property
     def capacity(self) -> int:
@@ -147,7 +181,7 @@ class LinkService:
         self.probabilistic = probabilistic
         self.gate_noise = gate_noise
         self.name = name or f"{bank_a.name}-{bank_b.name}"
-        self.interface = simpy.Resource(sim.env, capacity=1)
+        self.interface = SlotPool(sim.env, 1)
         self.attempts = 0
         self.successes = 0
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
@@ -172,9 +206,13 @@ class LinkService:
         env, rng, registry = self.sim.env, self.sim.rng, self.sim.registry
         modes = self.link.multiplexing
         requested = env.now
-        with self.interface.request() as turn:
+        turn = self.interface.take(1)
+        if turn is not None:
             yield turn
-            yield self.banks[0].slots.get(modes) & self.banks[1].slots.get(modes)
+        try:
+            waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
+            if waits:
+                yield env.all_of(waits)
             for bank in self.banks:
                 bank.note_use()
             started = env.now
@@ -184,7 +222,7 @@ class LinkService:
             self.successes += 1
             for bank in self.banks:
                 if modes > 1:
-                    bank.slots.put(modes - 1)
+                    bank.slots.give(modes - 1)
             heralded = self.link.sample_heralded_state(rng)
             emitted_at = env.now - self.link.heralding_time_s
             self._dephase_stored(attempts)
@@ -208,6 +246,8 @@ class LinkService:
                 qubits.append(nuclear)
             for bank, qubit in zip(self.banks, qubits):
                 bank.stored.add(qubit)
+        finally:
+            self.interface.give(1)
         # Waiting for the interface and for free slots is time before the photon could leave.
         emission_wait = (started - requested) + (attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
         return LinkPair(
@@ -243,7 +283,7 @@ class LinkService:
             if qubit in bank.stored:
                 bank.stored.discard(qubit)
                 bank.note_storage(now - pair.heralded_s)
-                bank.slots.put(1)
+                bank.slots.give(1)
             if qubit.alive:
                 self.sim.registry.discard([qubit])
 

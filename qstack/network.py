@@ -406,7 +406,7 @@ class Network:
         env = self.sim.env
         if rounds == 0:
             while True:
-                pair = yield env.process(source())
+                pair = yield from source()
                 if pair is not None:
                     return pair
         operation = self.purification_operation(*nodes)
@@ -414,7 +414,7 @@ class Network:
         held: dict[int, object] = {}
         first_ready = None
         while True:
-            pair = yield env.process(source())
+            pair = yield from source()
             if pair is None:
                 continue
             if first_ready is None:
@@ -458,34 +458,37 @@ class Network:
         """SimPy process: one end-to-end pair over ``path`` by swapping, or None if lost."""
         env, registry = self.sim.env, self.sim.registry
         k = len(path) - 1
-        generating = {i: env.process(self._link_pair(stats, path, i, timing)) for i in range(k)}
+        # Link pairs arrive through one mailbox and one wake-up event, so a wait costs the same
+        # whatever the number of links (a condition over every pending link would not).
+        mailbox = _Mailbox(env)
+        generating = {i: self._start_link(mailbox, stats, path, i, timing) for i in range(k)}
         segments: dict[int, _Segment] = {}  # by left position
         swapped = False
         while True:
-            if not swapped:  # after a batch of swaps, look again before waiting
-                waits = list(generating.values())
+            if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
                 expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=math.inf)
                 if expiry < math.inf:
-                    waits.append(env.timeout(max(expiry - env.now, 0.0)))
-                yield env.any_of(waits)
-            for i, process in list(generating.items()):
-                if process.triggered:
-                    pair = process.value
-                    del generating[i]
-                    segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
-                    timing.last_herald_s = env.now
-                    timing.heralding_s = pair.heralding_s
+                    yield mailbox.wake | env.timeout(max(expiry - env.now, 0.0))
+                else:
+                    yield mailbox.wake
+            for i, process, pair in mailbox.drain():
+                if generating.get(i) is not process:
+                    continue  # a link restarted meanwhile; cannot happen while it is generating
+                del generating[i]
+                segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
+                timing.last_herald_s = env.now
+                timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
             for left, segment in list(segments.items()):
                 if env.now >= segment.oldest_s + self.cutoff_s:
-                    self._drop(stats, path, segments, segment, generating, timing)
+                    self._drop(stats, path, segments, segment, generating, timing, mailbox)
                     stats.cutoff_discards += 1
             # Swap what the policy allows. Nodes swap in parallel: one batch costs the slowest
             # node's Bell-measurement time; outcomes are known only after it.
+            ending = {segment.right: segment for segment in segments.values()}
             batch = [
-                m for m in range(1, k)
-                if self._ends_at(segments, m) is not None and m in segments
-                and self._may_swap(self._ends_at(segments, m).left, m, segments[m].right, k)
+                m for m in sorted(segments)
+                if m in ending and self._may_swap(ending[m].left, m, segments[m].right, k)
             ]
             if batch:
                 yield env.timeout(max(self._swap_time_s(path[m]) for m in batch))
@@ -511,7 +514,7 @@ class Network:
                         merged.failed = True
                         failed.append(merged)
                 for segment in failed:
-                    self._drop(stats, path, segments, segment, generating, timing)
+                    self._drop(stats, path, segments, segment, generating, timing, mailbox)
             swapped = bool(batch)
             whole = segments.get(0)
             if whole is not None and whole.right == k:
@@ -528,17 +531,30 @@ class Network:
 
     @staticmethod
     def _ends_at(segments: dict[int, "_Segment"], position: int) -> "_Segment | None":
-        for segment in segments.values():
-            if segment.right == position:
-                return segment
+        """The segment whose right end is ``position`` (segments never overlap)."""
+        for left in range(position - 1, -1, -1):
+            segment = segments.get(left)
+            if segment is not None:
+                return segment if segment.right == position else None
         return None
 
-    def _drop(self, stats, path, segments, segment, generating, timing) -> None:
+    def _drop(self, stats, path, segments, segment, generating, timing, mailbox) -> None:
         """Discard a segment and start its links again."""
         self._discard_segment(path, segment)
         segments.pop(segment.left, None)
         for i in range(segment.left, segment.right):
-            generating[i] = self.sim.env.process(self._link_pair(stats, path, i, timing))
+            generating[i] = self._start_link(mailbox, stats, path, i, timing)
+
+    def _start_link(self, mailbox: "_Mailbox", stats, path, i, timing):
+        """Start generating link ``i``'s pair; it is posted to ``mailbox`` when ready."""
+        env = self.sim.env
+
+        def job():
+            pair = yield from self._link_pair(stats, path, i, timing)
+            mailbox.post((i, process, pair))
+
+        process = env.process(job())
+        return process
 
     def _may_swap(self, left: int, middle: int, right: int, k: int) -> bool:
         if self.swapping == "asap":
@@ -584,6 +600,26 @@ class Network:
             PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown, oldest_age_s=env.now - whole.oldest_s)
         )
         return True
+
+
+class _Mailbox:
+    """Items posted by processes, and one event that fires when the first of them arrives."""
+
+    def __init__(self, env):
+        self.env = env
+        self.items: list = []
+        self.wake = env.event()
+
+    def post(self, item) -> None:
+        self.items.append(item)
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def drain(self) -> list:
+        items, self.items = self.items, []
+        if self.wake.triggered:
+            self.wake = self.env.event()
+        return items
 
 
 @dataclass

@@ -161,12 +161,12 @@ class HeraldedLink:
                     raise ValueError(f"link.end_{side} needs an emitter for scheme {self.scheme!r}")
 
     # ------------------------------------------------------------------ timing
-    @property
+    @cached_property
     def station_delay_s(self) -> float:
         """Longest one-way delay between a node and the station [s]."""
         return max(self.channel_a.delay_s, self.channel_b.delay_s)
 
-    @property
+    @cached_property
     def emission_time_s(self) -> float:
         """Time the sources need to emit the photons of one attempt [s]."""
         if self.scheme == "midpoint_source":
@@ -174,7 +174,7 @@ class HeraldedLink:
         per_round = max(self.end_a.emitter.emission_time_s, self.end_b.emitter.emission_time_s)
         return 2 * per_round if self.scheme == "double_click" else per_round
 
-    @property
+    @cached_property
     def heralding_time_s(self) -> float:
         """Photon flight to the station (or to the memories) and the herald's return [s].
 
@@ -186,7 +186,7 @@ class HeraldedLink:
             return self.station_delay_s + self.channel_a.delay_s + self.channel_b.delay_s
         return 2 * self.station_delay_s
 
-    @property
+    @cached_property
     def attempt_time_s(self) -> float:
         """Duration of one attempt: emission, flight, heralding message [s]."""
         return self.emission_time_s + self.heralding_time_s
@@ -257,15 +257,19 @@ class HeraldedLink:
     def success_probability_per_mode(self) -> float:
         return float(sum(h.probability for h in self.heralded_states))
 
-    @property
+    @cached_property
     def success_probability(self) -> float:
         """Probability that an attempt (all ``multiplexing`` modes) heralds a pair."""
         return 1.0 - (1.0 - self.success_probability_per_mode) ** self.multiplexing
 
     def sample_heralded_state(self, rng: np.random.Generator) -> HeraldedState:
         """Draw which heralding outcome occurred, given that the attempt succeeded."""
-        weights = np.array([h.probability for h in self.heralded_states])
-        return self.heralded_states[int(rng.choice(len(weights), p=weights / weights.sum()))]
+        index = int(np.searchsorted(self._cumulative_weights, rng.random() * self._cumulative_weights[-1], side="right"))
+        return self.heralded_states[min(index, len(self.heralded_states) - 1)]
+
+    @cached_property
+    def _cumulative_weights(self) -> np.ndarray:
+        return np.cumsum([h.probability for h in self.heralded_states])
 
 
 def _pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:

@@ -231,7 +231,7 @@ class StateRegistry:
                 groups.append(q.group)
         merged = groups[0]
         for other in groups[1:]:
-            merged.rho = np.kron(other.rho, merged.rho)
+            merged.rho = _kron(other.rho, merged.rho)
             merged.qubits.extend(other.qubits)
             for q in other.qubits:
                 q.group = merged
@@ -253,7 +253,9 @@ class StateRegistry:
                     raise ValueError(f"outcome {tuple(outcome)} has zero probability in {operation.name or 'operation'}")
                 choice = matches[0]
             else:
-                choice = int(self.rng.choice(len(branches), p=probabilities / probabilities.sum()))
+                cumulative = np.cumsum(probabilities)
+                draw = self.rng.random() * cumulative[-1]
+                choice = min(int(np.searchsorted(cumulative, draw, side="right")), len(branches) - 1)
             probability = probabilities[choice]
         rho = _apply_op_first(operation.maps[choice], rho4)
         if probability is not None:
@@ -286,6 +288,12 @@ class StateRegistry:
 def _axes(n: int, qubit: int) -> tuple[int, int]:
     """Row and column tensor axes of ``qubit`` in an n-qubit density tensor."""
     return n - 1 - qubit, 2 * n - 1 - qubit
+
+
+def _kron(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """``high (x) low`` for density matrices (``np.kron`` without its generic overhead)."""
+    dh, dl = high.shape[0], low.shape[0]
+    return np.einsum("ij,kl->ikjl", high, low).reshape(dh * dl, dh * dl)
 
 
 def _op_first(group: _Group, qubits: Sequence[Qubit]) -> tuple[np.ndarray, list[Qubit]]:
