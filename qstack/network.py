@@ -202,6 +202,10 @@ class Network:
                 name=f"{u}-{v}",
             )
         self.stats: list[RequestStats] = []
+        # Called as hook(request, record, rho) for every delivered pair, with the pair's real
+        # two-qubit state at the moment of use (qubit 0 at request.src): applications consume
+        # delivered pairs through these.
+        self.delivery_hooks: list = []
         self._reserved: dict[str, int] = {}
         self._path_delays: dict[tuple, list[float]] = {}
 
@@ -313,7 +317,8 @@ class Network:
                 stats.extraction_failures += 1
                 continue
             break
-        fidelity = bell_fidelity(self.sim.registry.density_matrix(list(pair.qubits)))
+        rho = self.sim.registry.density_matrix(self._oriented(request, pair.qubits, service.banks[0].name))
+        fidelity = bell_fidelity(rho)
         service.release(pair)
         breakdown = DelayBreakdown(
             emission_wait_s=pair.emission_wait_s,
@@ -332,6 +337,7 @@ class Network:
                 oldest_age_s=env.now - emitted,
             )
         )
+        self._notify(request, stats.records[-1], rho)
 
     # ---------------------------------------------------------------- repeater paths
     def _serve_path_request(self, stats: RequestStats, path: list[str]):
@@ -354,6 +360,15 @@ class Network:
             if delivered:
                 begun = env.now
         stats.finished_s = env.now
+
+    @staticmethod
+    def _oriented(request: Request, qubits, first_node: str) -> list:
+        """The pair's qubits with the one at ``request.src`` first."""
+        return list(qubits) if first_node == request.src else list(reversed(qubits))
+
+    def _notify(self, request: Request, record: PairRecord, rho) -> None:
+        for hook in self.delivery_hooks:
+            hook(request, record, rho)
 
     def _swap_time_s(self, node: str) -> float:
         memory = self.graph.nodes[node]["hardware"].memory
@@ -580,7 +595,8 @@ class Network:
             self._discard_segment(path, whole)
             stats.extraction_failures += 1
             return False
-        fidelity = bell_fidelity(registry.density_matrix(list(whole.qubits)))
+        rho = registry.density_matrix(self._oriented(request, whole.qubits, path[0]))
+        fidelity = bell_fidelity(rho)
         self._discard_segment(path, whole)
         # Attribute the latency: swapping and purification as measured, storage after ready,
         # heralding of the last link, the rest is waiting for emission successes.
@@ -599,6 +615,7 @@ class Network:
         stats.records.append(
             PairRecord(request.label, begun, env.now, fidelity, whole.attempts, breakdown, oldest_age_s=env.now - whole.oldest_s)
         )
+        self._notify(request, stats.records[-1], rho)
         return True
 
 

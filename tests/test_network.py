@@ -193,3 +193,16 @@ def test_swaps_at_different_nodes_run_in_parallel():
     swapping = [r.breakdown.swapping_s - messaging for r in network.stats[0].records]
     assert max(swapping) <= 2e-3 + 1e-12
     assert min(swapping) >= 1e-3 - 1e-12
+
+
+def test_delivery_hooks_receive_the_real_state_oriented_from_the_source():
+    sim, network, names = _chain(2, source_fidelity=0.9)
+    seen = []
+    network.delivery_hooks.append(lambda request, record, rho: seen.append((request, record, rho)))
+    process = network.submit(Request(names[2], names[0], pairs=3))  # path runs against the chain
+    sim.env.run(until=process)
+    assert len(seen) == 3
+    for request, record, rho in seen:
+        assert request.src == names[2]
+        assert bell_fidelity(rho) == pytest.approx(record.fidelity, abs=1e-12)
+        assert np.trace(rho) == pytest.approx(1.0, abs=1e-12)
