@@ -180,5 +180,20 @@ class Report:
                 f"  {node:<12} absorption {num(q['absorption_efficiency'])}  extraction {num(q['extraction_efficiency'])}"
                 f"  T1 {num(q['t1_s'])} s  T2 {num(q['t2_s'])} s  mean storage {num(q['mean_storage_s'])} s"
             )
+        if d["links"]:
+            lines.append("links")
+            for link in d["links"]:
+                lines.append(
+                    f"  {link['link']:<12} {num(link['length_km'])} km  {link['scheme']}  p/attempt {num(link['p_attempt'])}"
+                    f"  attempt {num(link['attempt_time_s'])} s  pairs {link['pairs']}"
+                )
+        if d["requests"]:
+            lines.append("requests")
+            for request in d["requests"]:
+                lines.append(
+                    f"  {request['request']:<16} delivered {request['delivered']}/{request['pairs_requested']}"
+                    f"  mean F {num(request['mean_fidelity'], '{:.4f}')}  >= min F {request['meeting_min_fidelity']}"
+                    f"  cut-off discards {request['cutoff_discards']}"
+                )
         lines.append(f"simulated {num(d['sim_time_s'])} s in {num(d['wall_time_s'], '{:.3f}')} s wall, seed {d['seed']}")
         return "\n".join(lines)
