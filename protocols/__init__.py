@@ -22,3 +22,7 @@ __all__ = [
     "swap_succeeded",
     "swap_with_probability",
 ]
+
+from .teleportation import teleport, teleportation_circuit, teleportation_operation  # noqa: E402
+
+__all__ += ["teleport", "teleportation_circuit", "teleportation_operation"]
