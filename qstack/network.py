@@ -310,7 +310,8 @@ class Network:
                 service.release(pair)
                 stats.cutoff_discards += 1
                 continue
-            yield env.timeout(hold)
+            if hold > 0:
+                yield env.timeout(hold)
             extraction = pair.stored_at[0].node.memory.read_efficiency * pair.stored_at[1].node.memory.read_efficiency
             if rng.random() >= extraction:
                 service.release(pair)
@@ -479,13 +480,15 @@ class Network:
         generating = {i: self._start_link(mailbox, stats, path, i, timing) for i in range(k)}
         segments: dict[int, _Segment] = {}  # by left position
         swapped = False
+        alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
         while True:
             if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
                 expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=math.inf)
-                if expiry < math.inf:
-                    yield mailbox.wake | env.timeout(max(expiry - env.now, 0.0))
-                else:
-                    yield mailbox.wake
+                if expiry < math.inf and (expiry < alarm_at or alarm_at <= env.now):
+                    alarm = env.timeout(max(expiry - env.now, 0.0))
+                    alarm.callbacks.append(mailbox.poke)
+                    alarm_at = expiry
+                yield mailbox.wake
             for i, process, pair in mailbox.drain():
                 if generating.get(i) is not process:
                     continue  # a link restarted meanwhile; cannot happen while it is generating
@@ -506,7 +509,9 @@ class Network:
                 if m in ending and self._may_swap(ending[m].left, m, segments[m].right, k)
             ]
             if batch:
-                yield env.timeout(max(self._swap_time_s(path[m]) for m in batch))
+                swap_time = max(self._swap_time_s(path[m]) for m in batch)
+                if swap_time > 0:
+                    yield env.timeout(swap_time)
                 failed = []
                 for m in batch:
                     first, second = self._ends_at(segments, m), segments[m]
@@ -589,7 +594,8 @@ class Network:
             self._discard_segment(path, whole)
             stats.cutoff_discards += 1
             return False
-        yield env.timeout(hold)
+        if hold > 0:
+            yield env.timeout(hold)
         ends = (self.graph.nodes[path[0]]["hardware"].memory, self.graph.nodes[path[-1]]["hardware"].memory)
         if self.sim.rng.random() >= ends[0].read_efficiency * ends[1].read_efficiency:
             self._discard_segment(path, whole)
@@ -629,6 +635,10 @@ class _Mailbox:
 
     def post(self, item) -> None:
         self.items.append(item)
+        self.poke()
+
+    def poke(self, _event=None) -> None:
+        """Wake the reader without an item (a timer rang); it looks again."""
         if not self.wake.triggered:
             self.wake.succeed()
 
