@@ -142,3 +142,10 @@ def test_disconnected_custom_topology_exits_2(tmp_path, capsys):
     )
     assert main(["run", str(path)]) == 2
     assert "no route" in capsys.readouterr().err
+
+
+def test_over_subscribed_request_exits_2(capsys):
+    # Five modes per link end: an inner node of the chain would need 10 of its 9 storage slots.
+    assert main(["run", "scenarios/chain_9.toml", "--set", "link.multiplexing=5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "over-subscribed" in err[0]
