@@ -120,6 +120,7 @@ class Report:
     scenario: dict = field(default_factory=dict)
     links: list[dict] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
+    application: dict | None = None
 
     @property
     def delivered(self) -> int:
@@ -152,6 +153,7 @@ class Report:
                 "qomq": {m.node: {k: v for k, v in asdict(m).items() if k != "node"} for m in self.qomq},
                 "links": self.links,
                 "requests": self.requests,
+                "application": self.application,
                 "seed": self.seed,
                 "scenario": self.scenario,
             }
@@ -195,5 +197,12 @@ class Report:
                     f"  mean F {num(request['mean_fidelity'], '{:.4f}')}  >= min F {request['meeting_min_fidelity']}"
                     f"  cut-off discards {request['cutoff_discards']}"
                 )
+        if d["application"]:
+            lines.append(f"application ({d['application']['kind']})")
+            for key, value in d["application"].items():
+                if key != "kind":
+                    shown = "  ".join(f"{k} {num(v)}" for k, v in value.items()) if isinstance(value, dict) else (
+                        num(value) if isinstance(value, float) else value)
+                    lines.append(f"  {key:<24} {shown}")
         lines.append(f"simulated {num(d['sim_time_s'])} s in {num(d['wall_time_s'], '{:.3f}')} s wall, seed {d['seed']}")
         return "\n".join(lines)

@@ -169,6 +169,7 @@ class Network:
         if swapping not in SWAPPING_POLICIES:
             raise ValueError(f"swapping must be one of {', '.join(SWAPPING_POLICIES)}, got {swapping!r}")
         self.bsm = bsm
+        self.gate_noise = gate_noise
         self.swapping = swapping
         self.purification = purification
         self.purifications = 0

@@ -175,6 +175,11 @@ SCHEMA: dict[str, Any] = {
         "multiplexing": _Field(_integer(1), 1),
         "cutoff_s": _Field(_number(0.0, low_open=True), math.inf),
     },
+    "application": {
+        "kind": _Field(_choice(("none", "qkd", "teleportation", "ghz")), "none"),
+        "request": _Field(_integer(0), 0),
+        "z_probability": _Field(_number(0.0, 1.0), 0.5),
+    },
     "requests": [
         {
             "src": _Field(_string, required=True),
@@ -245,6 +250,15 @@ class Scenario:
             raise ScenarioError(f"purification.rounds: must be in [0, 10], got {purification['rounds']}")
         if purification["rounds"] and purification["target_fidelity"] is not None:
             raise ScenarioError("purification.target_fidelity: give either rounds or target_fidelity, not both")
+        application = self.data["application"]
+        if application["kind"] in ("qkd", "teleportation") and application["request"] >= len(self.data["requests"]):
+            raise ScenarioError(
+                f"application.request: must index one of the {len(self.data['requests'])} requests, got {application['request']}"
+            )
+        if application["kind"] == "ghz":
+            hubs = {r["src"] for r in self.data["requests"]}
+            if len(self.data["requests"]) < 2 or len(hubs) != 1:
+                raise ScenarioError("application.kind 'ghz': needs two or more requests from one hub (the same src)")
         names = self.node_names
         if not self.data["requests"]:
             raise ScenarioError("requests: at least one request is needed")
