@@ -1,0 +1,250 @@
+"""BBM92: error rates of Werner and Bell pairs, Shor-Preskill key, sampling and sifting, networks."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qiskit.quantum_info import DensityMatrix
+
+from qstack.engine import Simulation
+from qstack.hardware import Detector, Fiber, Memory, PairSource
+from qstack.network import Network, Request
+from qstack.physical import HeraldedLink, NodeHardware
+from qstack.protocols import GateNoise, bbm92, bbm92_operation, qber, qkd_over_network, secret_key_fraction
+from qstack.protocols.qkd import binary_entropy
+
+from protocol_states import (
+    PHI_MINUS,
+    PHI_PLUS,
+    PSI_MINUS,
+    PSI_PLUS,
+    bell_diagonal,
+    bell_diagonal_coefficients,
+    projector,
+    random_rho,
+    werner_of_fidelity,
+)
+
+
+def h(p):
+    return 0.0 if p in (0.0, 1.0) else -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+# --------------------------------------------------------------------------- exact closed forms
+@pytest.mark.parametrize("fidelity", [1.0, 0.97, 0.9, 0.8, 0.5, 0.25])
+def test_werner_pairs_have_qber_two_thirds_of_their_infidelity_in_both_bases(fidelity):
+    result = bbm92(werner_of_fidelity(fidelity))
+    expected = 2 * (1 - fidelity) / 3
+    assert result.qber_z == pytest.approx(expected, abs=1e-12)
+    assert result.qber_x == pytest.approx(expected, abs=1e-12)
+    assert result.key_fraction == pytest.approx(max(0.0, 1 - 2 * h(expected)), abs=1e-12)
+    assert result.exact and result.counts is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(bell_diagonal_coefficients())
+def test_bell_diagonal_pairs_err_in_z_for_psi_and_in_x_for_minus_states(c):
+    # DEJMPS order (Phi+, Psi-, Psi+, Phi-): Z errors from Psi states, X errors from minus states.
+    rho = bell_diagonal(c)
+    assert qber(rho, "Z") == pytest.approx(c[1] + c[2], abs=1e-12)
+    assert qber(rho, "X") == pytest.approx(c[1] + c[3], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bell,e_z,e_x", [(PHI_PLUS, 0, 0), (PSI_PLUS, 1, 0), (PHI_MINUS, 0, 1), (PSI_MINUS, 1, 1)]
+)
+def test_bell_states_are_perfectly_correlated_or_anticorrelated(bell, e_z, e_x):
+    result = bbm92(DensityMatrix(bell))
+    assert (result.qber_z, result.qber_x) == pytest.approx((e_z, e_x), abs=1e-12)
+    assert result.key_fraction == pytest.approx(1.0, abs=1e-12)  # a known flip is no secret lost
+
+
+def test_key_fraction_vanishes_at_the_shor_preskill_threshold_of_eleven_percent():
+    threshold = 0.1100278644
+    assert secret_key_fraction(threshold, threshold) == pytest.approx(0.0, abs=1e-9)
+    assert secret_key_fraction(0.10, 0.10) > 0.0
+    assert secret_key_fraction(0.12, 0.12) == 0.0
+    assert secret_key_fraction(0.02, 0.07) == pytest.approx(1 - h(0.02) - h(0.07), abs=1e-12)
+    assert binary_entropy(0.5) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="qber_x"):
+        secret_key_fraction(0.1, 1.5)
+
+
+@pytest.mark.parametrize("z_probability", [0.5, 0.9, 1.0])
+def test_sifted_fraction_and_key_rate_follow_the_basis_bias(z_probability):
+    result = bbm92(werner_of_fidelity(0.95), z_probability=z_probability)
+    sifted = z_probability**2 + (1 - z_probability) ** 2
+    assert result.sifted_fraction == pytest.approx(sifted, abs=1e-12)
+    assert result.key_rate_hz(1000.0) == pytest.approx(1000.0 * sifted * result.key_fraction, abs=1e-9)
+
+
+def test_exact_rates_of_a_list_are_those_of_the_average_state():
+    states = [random_rho(s) for s in range(5)]
+    result = bbm92(states)
+    mean = sum(states) / 5
+    assert result.pairs == 5
+    assert result.qber_z == pytest.approx(np.mean([qber(s, "Z") for s in states]), abs=1e-12)
+    assert result.qber_x == pytest.approx(qber(mean, "X"), abs=1e-12)
+    assert bbm92(np.array(states)).qber_x == pytest.approx(result.qber_x, abs=1e-14)
+
+
+# --------------------------------------------------------------------------- measurement noise
+def test_readout_flips_on_both_sides_give_qber_two_f_one_minus_f():
+    f = 0.03
+    result = bbm92(projector(PHI_PLUS), measurement_flip=f)
+    assert result.qber_z == pytest.approx(2 * f * (1 - f), abs=1e-12)
+    assert result.qber_x == pytest.approx(2 * f * (1 - f), abs=1e-12)
+
+
+def test_depolarizing_after_the_x_basis_hadamard_raises_only_the_x_error():
+    p = 0.1
+    result = bbm92(projector(PHI_PLUS), single_qubit_depolarizing=p)
+    assert result.qber_z == pytest.approx(0.0, abs=1e-12)
+    assert result.qber_x == pytest.approx(2 * (p / 2) * (1 - p / 2), abs=1e-12)
+
+
+def test_alice_and_bob_may_have_different_readouts():
+    f = 0.05
+    result = bbm92(projector(PHI_PLUS), noise=GateNoise(measurement_flip=f), noise_b=GateNoise())
+    assert result.qber_z == pytest.approx(f, abs=1e-12)
+
+
+def test_operation_outcome_bits_are_alice_then_bob_and_both_qubits_are_discarded():
+    operation = bbm92_operation("Z", "X")
+    assert operation.kept == ()
+    assert operation.circuit.num_clbits == 2
+    # |1> for Alice, |+> for Bob: Alice reads 1, Bob 0.
+    plus = np.full((2, 2), 0.5)
+    assert qber(np.kron(plus, np.diag([0.0, 1.0])), "Z") == pytest.approx(0.5, abs=1e-12)
+    with pytest.raises(ValueError, match="basis_a"):
+        bbm92_operation("Y", "Z")
+
+
+# --------------------------------------------------------------------------- sampling
+@pytest.mark.parametrize("fidelity,z_probability", [(0.9, 0.5), (0.95, 0.8)])
+def test_sampled_qber_is_within_binomial_error_of_the_exact_one(fidelity, z_probability):
+    n = 6000
+    pair = werner_of_fidelity(fidelity)
+    exact = bbm92(pair, z_probability=z_probability)
+    sampled = bbm92([pair] * n, np.random.default_rng(7), z_probability=z_probability)
+    counts = sampled.counts
+    assert counts.rounds == n and not sampled.exact
+    sifted = exact.sifted_fraction
+    assert abs(sampled.sifted_fraction - sifted) < 4 * math.sqrt(sifted * (1 - sifted) / n)
+    for e, rounds, exact_e in ((sampled.qber_z, counts.sifted_z, exact.qber_z), (sampled.qber_x, counts.sifted_x, exact.qber_x)):
+        assert abs(e - exact_e) < 4 * math.sqrt(exact_e * (1 - exact_e) / rounds)
+    assert sampled.key_fraction == pytest.approx(secret_key_fraction(sampled.qber_z, sampled.qber_x))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_sampling_is_reproducible_from_the_generator(seed):
+    pairs = [werner_of_fidelity(0.8)] * 50
+    first = bbm92(pairs, np.random.default_rng(seed))
+    assert first == bbm92(pairs, np.random.default_rng(seed))
+
+
+def test_aer_engine_samples_the_same_deterministic_correlations():
+    # Psi+: Z bits always differ, X bits always agree, whatever the engine draws.
+    result = bbm92([projector(PSI_PLUS)] * 60, np.random.default_rng(3), engine="aer")
+    assert result.counts.errors_z == result.counts.sifted_z > 0
+    assert result.counts.errors_x == 0 and result.counts.sifted_x > 0
+
+
+def test_a_basis_never_sifted_has_unknown_qber_and_no_key():
+    result = bbm92([werner_of_fidelity(0.9)] * 20, np.random.default_rng(1), z_probability=1.0)
+    assert result.counts.sifted_x == 0 and math.isnan(result.qber_x)
+    assert result.key_fraction == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"pairs": np.eye(2) / 2}, "pairs"),
+        ({"pairs": []}, "pairs"),
+        ({"z_probability": 1.5}, "z_probability"),
+        ({"measurement_flip": -0.1}, "measurement_flip"),
+        ({"engine": "slow", "rng": np.random.default_rng(0)}, "engine"),
+    ],
+)
+def test_bad_input_is_refused_naming_it(kwargs, match):
+    arguments = {"pairs": werner_of_fidelity(0.9)} | kwargs
+    with pytest.raises(ValueError, match=match):
+        bbm92(**arguments)
+
+
+# --------------------------------------------------------------------------- over a network
+def _chain(n_links, source_fidelity, seed=2):
+    node = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=math.inf, capacity=2))
+    source = PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=source_fidelity)
+    graph = nx.Graph()
+    names = [f"n{i}" for i in range(n_links + 1)]
+    for name in names:
+        graph.add_node(name, hardware=node)
+    for a, b in zip(names, names[1:]):
+        link = HeraldedLink(node, node, Fiber(5.0), Fiber(5.0), Detector(), scheme="midpoint_source", pair_source=source)
+        graph.add_edge(a, b, link=link)
+    sim = Simulation(seed)
+    return sim, Network(sim, graph), names
+
+
+@pytest.mark.parametrize("n_links", [1, 3])
+def test_bbm92_over_a_network_measures_the_delivered_states(n_links):
+    f_link = 0.95
+    sim, network, names = _chain(n_links, f_link)
+    result = qkd_over_network(network, names[0], names[-1], 200, np.random.default_rng(5))
+    records = network.stats[-1].records
+    assert result.delivered == len(records) == 200
+    assert network.delivery_hooks == []
+    # Ideal swaps of Werner links deliver Werner pairs: QBER 2(1 - F)/3 with F the recorded fidelity.
+    w = (4 * f_link - 1) / 3
+    fidelity = 0.25 + 0.75 * w**n_links
+    assert all(r.fidelity == pytest.approx(fidelity, abs=1e-9) for r in records)
+    assert result.exact.qber_z == pytest.approx(2 * (1 - fidelity) / 3, abs=1e-9)
+    assert result.exact.qber_x == pytest.approx(2 * (1 - fidelity) / 3, abs=1e-9)
+    assert result.sampled.counts.rounds == 200
+    assert result.pair_rate_hz == pytest.approx(200 / result.duration_s)
+    assert result.key_rate_hz == pytest.approx(result.pair_rate_hz * 0.5 * (1 - 2 * h(2 * (1 - fidelity) / 3)))
+
+
+def test_measuring_for_qkd_does_not_change_the_network_run():
+    sim, network, names = _chain(2, 0.97, seed=9)
+    qkd_over_network(network, names[0], names[-1], 30, np.random.default_rng(1))
+    plain_sim, plain, _ = _chain(2, 0.97, seed=9)
+    process = plain.submit(Request(names[0], names[-1], pairs=30, name=f"bbm92 {names[0]}->{names[-1]}"))
+    plain_sim.env.run(until=process)
+    assert [r.delivered_s for r in network.stats[0].records] == [r.delivered_s for r in plain.stats[0].records]
+    assert [r.fidelity for r in network.stats[0].records] == [r.fidelity for r in plain.stats[0].records]
+
+
+def test_network_measurement_noise_defaults_to_the_end_memories_readout():
+    node = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=math.inf, capacity=2, measurement_fidelity=0.98))
+    source = PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=0.96)
+    graph = nx.Graph()
+    graph.add_node("a", hardware=node)
+    graph.add_node("b", hardware=node)
+    link = HeraldedLink(node, node, Fiber(1.0), Fiber(1.0), Detector(), scheme="midpoint_source", pair_source=source)
+    graph.add_edge("a", "b", link=link)
+    network = Network(Simulation(1), graph)
+    states = []
+    network.delivery_hooks.append(lambda request, record, rho: states.append(rho))
+    result = qkd_over_network(network, "a", "b", 5, np.random.default_rng(0))
+    assert len(states) == 5
+    flipped = bbm92(states, measurement_flip=0.02)
+    assert (result.exact.qber_z, result.exact.qber_x) == pytest.approx((flipped.qber_z, flipped.qber_x), abs=1e-12)
+    assert result.exact.qber_z > bbm92(states).qber_z + 0.01
+
+
+def test_a_network_without_gate_noise_measures_ideally():
+    node = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=math.inf, capacity=2, measurement_fidelity=0.9))
+    source = PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=1.0)
+    graph = nx.Graph()
+    graph.add_node("a", hardware=node)
+    graph.add_node("b", hardware=node)
+    link = HeraldedLink(node, node, Fiber(1.0), Fiber(1.0), Detector(), scheme="midpoint_source", pair_source=source)
+    graph.add_edge("a", "b", link=link)
+    result = qkd_over_network(Network(Simulation(1), graph, gate_noise=False), "a", "b", 5, np.random.default_rng(0))
+    assert (result.exact.qber_z, result.exact.qber_x) == pytest.approx((0.0, 0.0), abs=1e-12)
