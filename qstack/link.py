@@ -48,6 +48,10 @@ class SlotPool:
         self._waiting.append((n, event))
         return event
 
+    def available(self, n: int) -> bool:
+        """Whether ``take(n)`` would be granted at once."""
+        return not self._waiting and self.level >= n
+
     def give(self, n: int) -> None:
         self.level += n
         if self.level > self.capacity:
@@ -130,6 +134,16 @@ class LinkPair:
     stored_at: tuple[MemoryBank, MemoryBank]
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """A generation under way: when it was asked for, when attempts began, how many they are."""
+
+    requested_s: float
+    started_s: float
+    attempts: int
+    duration_s: float
+
+
 def _move_operation(two_qubit_gate_error) -> Operation:
     """Move an electron-spin state into a fresh nuclear spin: a SWAP of three noisy CNOTs."""
     qc = QuantumCircuit(2, name="move_to_nuclear_spin")
@@ -197,67 +211,111 @@ class LinkService:
         error = bank.node.memory.two_qubit_gate_error() if self.gate_noise else None
         return _move_operation(error)
 
-    def _move_time_s(self, bank: MemoryBank) -> float:
+    def _bank_move_time_s(self, bank: MemoryBank) -> float:
         register = bank.node.nuclear_spin
         return 0.0 if register is None else 3 * register.gate_time_s
 
     def generate(self):
         """SimPy process: produce one heralded pair; its value is a :class:`LinkPair`."""
-        env, rng, registry = self.sim.env, self.sim.rng, self.sim.registry
-        modes = self.link.multiplexing
+        env = self.sim.env
         requested = env.now
         turn = self.interface.take(1)
         if turn is not None:
             yield turn
         try:
+            modes = self.link.multiplexing
             waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
             if waits:
                 yield env.all_of(waits)
-            for bank in self.banks:
-                bank.note_use()
-            started = env.now
-            attempts = int(rng.geometric(self.success_probability))
-            yield env.timeout(attempts * self.link.attempt_time_s)
-            self.attempts += attempts
-            self.successes += 1
-            for bank in self.banks:
-                if modes > 1:
-                    bank.slots.give(modes - 1)
-            heralded = self.link.sample_heralded_state(rng)
-            emitted_at = env.now - self.link.heralding_time_s
-            self._dephase_stored(attempts)
-            electrons = registry.new_qubits(
-                [f"{self.name}/a", f"{self.name}/b"],
-                idle=[None if self.banks[0].node.nuclear_spin else self.banks[0].idle_model,
-                      None if self.banks[1].node.nuclear_spin else self.banks[1].idle_model],
-                rho=heralded.rho,
-                time_s=emitted_at,
-            )
-            qubits = []
-            move_time = max(self._move_time_s(b) for b in self.banks)
-            if move_time > 0:
-                yield env.timeout(move_time)
-            for electron, bank, move in zip(electrons, self.banks, self._moves):
-                if move is None:
-                    qubits.append(electron)
-                    continue
-                (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
-                registry.apply(move, [electron, nuclear])
-                qubits.append(nuclear)
-            for bank, qubit in zip(self.banks, qubits):
-                bank.stored.add(qubit)
+            attempt = self._begin(requested)
+            yield env.timeout(attempt.duration_s)
+            electrons = self._herald(attempt)
+            if self._move_time_s > 0:
+                yield env.timeout(self._move_time_s)
+            return self._store(attempt, electrons)
         finally:
             self.interface.give(1)
+
+    def try_start(self) -> "_Attempt | None":
+        """Start generating now, without a process, if nothing has to be waited for.
+
+        Takes the interface and the slots and draws the attempts; returns None (taking nothing)
+        when the interface or a slot is busy or a move into nuclear spins follows the herald.
+        The caller waits ``duration_s`` and then calls :meth:`finish`. Same physics and the same
+        draws as :meth:`generate`, with fewer simulation events.
+        """
+        modes = self.link.multiplexing
+        if self._move_time_s > 0 or not self.interface.available(1):
+            return None
+        if not (self.banks[0].slots.available(modes) and self.banks[1].slots.available(modes)):
+            return None
+        self.interface.take(1)
+        for bank in self.banks:
+            bank.slots.take(modes)
+        return self._begin(self.sim.env.now)
+
+    def finish(self, attempt: "_Attempt") -> LinkPair:
+        """Complete a generation begun by :meth:`try_start`, at its herald."""
+        try:
+            return self._store(attempt, self._herald(attempt))
+        finally:
+            self.interface.give(1)
+
+    @cached_property
+    def _move_time_s(self) -> float:
+        return max(self._bank_move_time_s(b) for b in self.banks)
+
+    def _begin(self, requested_s: float) -> "_Attempt":
+        """Slots held: draw the number of attempts until the first success (one geometric draw)."""
+        for bank in self.banks:
+            bank.note_use()
+        attempts = int(self.sim.rng.geometric(self.success_probability))
+        return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s)
+
+    def _herald(self, attempt: "_Attempt") -> list[Qubit]:
+        """At the herald: free the unused modes, place the heralded state (from its emission)."""
+        modes = self.link.multiplexing
+        self.attempts += attempt.attempts
+        self.successes += 1
+        if modes > 1:
+            for bank in self.banks:
+                bank.slots.give(modes - 1)
+        heralded = self.link.sample_heralded_state(self.sim.rng)
+        self._dephase_stored(attempt.attempts)
+        return self.sim.registry.new_qubits(
+            [f"{self.name}/a", f"{self.name}/b"],
+            idle=[None if b.node.nuclear_spin else b.idle_model for b in self.banks],
+            rho=heralded.rho,
+            time_s=self.sim.env.now - self.link.heralding_time_s,
+        )
+
+    def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
+        """Move into nuclear spins where the node has them; the pair is then stored."""
+        registry = self.sim.registry
+        qubits = []
+        for electron, bank, move in zip(electrons, self.banks, self._moves):
+            if move is None:
+                qubits.append(electron)
+                continue
+            (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
+            registry.apply(move, [electron, nuclear])
+            qubits.append(nuclear)
+        for bank, qubit in zip(self.banks, qubits):
+            bank.stored.add(qubit)
         # Waiting for the interface and for free slots is time before the photon could leave.
-        emission_wait = (started - requested) + (attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
+        emission_wait = (
+            (attempt.started_s - attempt.requested_s)
+            + (attempt.attempts - 1) * self.link.attempt_time_s
+            + self.link.emission_time_s
+        )
         return LinkPair(
             qubits=tuple(qubits),
             link=self.name,
-            started_s=started,
-            heralded_s=env.now,
-            attempts=attempts,
+            started_s=attempt.started_s,
+            heralded_s=self.sim.env.now,
+            attempts=attempt.attempts,
             emission_wait_s=emission_wait,
-            heralding_s=self.link.heralding_time_s + move_time,
+            heralding_s=self.link.heralding_time_s + self._move_time_s,
             stored_at=self.banks,
         )
 

@@ -490,8 +490,8 @@ class Network:
                     alarm.callbacks.append(mailbox.poke)
                     alarm_at = expiry
                 yield mailbox.wake
-            for i, process, pair in mailbox.drain():
-                if generating.get(i) is not process:
+            for i, token, pair in mailbox.drain():
+                if generating.get(i) is not token:
                     continue  # a link restarted meanwhile; cannot happen while it is generating
                 del generating[i]
                 segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
@@ -567,8 +567,21 @@ class Network:
             generating[i] = self._start_link(mailbox, stats, path, i, timing)
 
     def _start_link(self, mailbox: "_Mailbox", stats, path, i, timing):
-        """Start generating link ``i``'s pair; it is posted to ``mailbox`` when ready."""
+        """Start generating link ``i``'s pair; it is posted to ``mailbox`` when ready.
+
+        Returns a token identifying this generation. Without link purification, a link whose
+        interface and slots are free starts at once and posts its pair from a timer callback
+        (no process: the common case costs two simulation events fewer).
+        """
         env = self.sim.env
+        if not (self.purification.scope == "link" and self.purification.rounds):
+            service = self.service(path[i], path[i + 1])
+            attempt = service.try_start()
+            if attempt is not None:
+                token = object()
+                timer = env.timeout(attempt.duration_s)
+                timer.callbacks.append(lambda _event: mailbox.post((i, token, service.finish(attempt))))
+                return token
 
         def job():
             pair = yield from self._link_pair(stats, path, i, timing)
