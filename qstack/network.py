@@ -89,11 +89,20 @@ class _Segment:
     left: int
     right: int
     qubits: tuple
-    left_pair: LinkPair
+    left_pair: LinkPair  # the link pair holding the left end's qubit, at index left_index
     right_pair: LinkPair
     oldest_s: float
     attempts: int
+    left_index: int = 0
+    right_index: int = 1
     failed: bool = False
+
+    @classmethod
+    def of_link(cls, position: int, pair: LinkPair, left_node: str) -> "_Segment":
+        """A link pair as a segment, oriented along the path (its qubit 0 at ``left_node``)."""
+        a = 0 if pair.stored_at[0].name == left_node else 1
+        return cls(position, position + 1, (pair.qubits[a], pair.qubits[1 - a]), pair, pair,
+                   pair.heralded_s - pair.heralding_s, pair.attempts, left_index=a, right_index=1 - a)
 
 
 @dataclass(frozen=True)
@@ -389,8 +398,8 @@ class Network:
         return abs(cumulative[j] - cumulative[i])
 
     def _discard_segment(self, path, segment: _Segment) -> None:
-        self.service(path[segment.left], path[segment.left + 1]).release(segment.left_pair, 0)
-        self.service(path[segment.right - 1], path[segment.right]).release(segment.right_pair, 1)
+        self.service(path[segment.left], path[segment.left + 1]).release(segment.left_pair, segment.left_index)
+        self.service(path[segment.right - 1], path[segment.right]).release(segment.right_pair, segment.right_index)
         for qubit in segment.qubits:
             if qubit.alive:
                 self.sim.registry.discard([qubit])
@@ -494,7 +503,7 @@ class Network:
                 if generating.get(i) is not token:
                     continue  # a link restarted meanwhile; cannot happen while it is generating
                 del generating[i]
-                segments[i] = _Segment(i, i + 1, pair.qubits, pair, pair, pair.heralded_s - pair.heralding_s, pair.attempts)
+                segments[i] = _Segment.of_link(i, pair, path[i])
                 timing.last_herald_s = env.now
                 timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
@@ -520,12 +529,13 @@ class Network:
                         self.swap_operation(path[m]), [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
                     )
                     self.swaps += 1
-                    self.service(path[m - 1], path[m]).release(first.right_pair, 1)
-                    self.service(path[m], path[m + 1]).release(second.left_pair, 0)
+                    self.service(path[m - 1], path[m]).release(first.right_pair, first.right_index)
+                    self.service(path[m], path[m + 1]).release(second.left_pair, second.left_index)
                     del segments[first.left], segments[second.left]
                     merged = _Segment(
                         first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
                         second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
+                        left_index=first.left_index, right_index=second.right_index,
                     )
                     segments[merged.left] = merged
                     failed = [seg for seg in failed if seg is not first and seg is not second]
