@@ -32,3 +32,7 @@ from .qkd import BBM92Result, bbm92, bbm92_operation, qber, qkd_over_network, se
 
 __all__ += ["distribute_ghz", "ghz_fidelity", "ghz_fusion_operation", "ghz_operation", "ghz_state"]
 __all__ += ["BBM92Result", "bbm92", "bbm92_operation", "qber", "qkd_over_network", "secret_key_fraction"]
+
+from .nonlocal_gates import telegate, telegate_circuit, telegate_operation  # noqa: E402
+
+__all__ += ["telegate", "telegate_circuit", "telegate_operation"]
