@@ -133,7 +133,8 @@ class StateRegistry:
             self._require_alive([q])
             group = q.group
             index = group.qubits.index(q)
-            group.rho = _partial_trace(group.rho, len(group.qubits), [index])
+            if len(group.qubits) > 1:  # the last qubit of a group takes the group with it
+                group.rho = _partial_trace(group.rho, len(group.qubits), [index])
             group.qubits.pop(index)
             q.group = None
             self.live_qubits -= 1
