@@ -1,6 +1,5 @@
 """Physical layer: heralded generation against closed forms; engines agree on its circuits."""
 
-import math
 
 import numpy as np
 import pytest

@@ -37,7 +37,6 @@
 
 # %%
 import dataclasses
-import math
 import os
 import time
 from pathlib import Path

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from qiskit.quantum_info import DensityMatrix, state_fidelity
 
 from qstack.engine import StateRegistry
