@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qiskit_aer.noise import QuantumError
+from qiskit_aer.noise import QuantumError, depolarizing_error
 
 from ._noise import check_fidelity, depolarizing_error_for_fidelity
 from ._validation import as_real, positive, probability
@@ -81,9 +81,13 @@ class Emitter:
         return self.emission_time_s
 
     def emission_error(self) -> QuantumError:
-        """Two-qubit depolarizing error with fidelity ``emitted_state_fidelity`` (qubit order:
-        spin, photon); ``p = 4 (1 - F) / 3``."""
-        return depolarizing_error_for_fidelity(self.emitted_state_fidelity, 2)
+        """One-qubit depolarizing error on the *spin*, ``p = 4 (1 - F) / 3``, that leaves the
+        spin-photon state with fidelity ``F = emitted_state_fidelity``.
+
+        Acting on the spin only: a channel on spin x photon number would also create photons
+        from vacuum (false heralds), which an imperfect emitter does not do.
+        """
+        return depolarizing_error(4.0 * (1.0 - self.emitted_state_fidelity) / 3.0, 1)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from functools import cached_property
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Kraus
-from qiskit_aer.noise import amplitude_damping_error, depolarizing_error
+from qiskit_aer.noise import amplitude_damping_error
 
 from qstack.engine import Operation, StateRegistry, noisy
 from qstack.hardware import Detector, Emitter, Memory, NuclearSpinRegister, PairSource
@@ -209,7 +209,7 @@ class HeraldedLink:
         """
         visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
         return (
-            _emission_op(self.end_a.emitter.emitted_state_fidelity, self.end_b.emitter.emitted_state_fidelity),
+            _emission_op(self.end_a.emitter, self.end_b.emitter),
             _loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b")),
             _detection_op(visibility, self.detector.dark_count_probability),
         )
@@ -280,18 +280,14 @@ def _pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:
 
 
 @functools.lru_cache(maxsize=64)
-def _emission_op(fidelity_a: float, fidelity_b: float) -> Operation:
-    """Spins (0, 1) emit into photon-number qubits (2, 3) when in the bright state ``|1>``.
-
-    Imperfect spin-photon entanglement is depolarizing of the spin: local depolarizing ``p`` on
-    one half of a Bell state gives ``F = 1 - 3p/4``, the emitter's fidelity. (A two-qubit channel
-    on spin x photon number would create photons from vacuum and fake heralds.)
-    """
+def _emission_op(emitter_a: Emitter, emitter_b: Emitter) -> Operation:
+    """Spins (0, 1) emit into photon-number qubits (2, 3) when in the bright state ``|1>``;
+    imperfect spin-photon entanglement is each emitter's error on its spin."""
     qc = QuantumCircuit(4, name="emission")
-    for spin, photon, fidelity in ((0, 2, fidelity_a), (1, 3, fidelity_b)):
+    for spin, photon, emitter in ((0, 2, emitter_a), (1, 3, emitter_b)):
         qc.cx(spin, photon)
-        if fidelity < 1:
-            qc.append(noisy(depolarizing_error(4 * (1 - fidelity) / 3, 1)), [spin])
+        if emitter.emitted_state_fidelity < 1:
+            qc.append(noisy(emitter.emission_error()), [spin])
     return Operation(qc, name="emission")
 
 
