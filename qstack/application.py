@@ -51,6 +51,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix, Statevector
 
+from qstack.metrics import bell_fidelity
 from qstack.network import Network, Request
 from qstack.protocols import GateNoise
 from qstack.protocols.distributed import (
@@ -78,6 +79,7 @@ class DistributedResult:
     circuit: the distributed protocol circuit (one register per node, ideal ``bell_pair`` gates
         standing for the pairs, mid-circuit measurements, ``if_test`` corrections): draw it,
         export it with ``qiskit.qasm3.dumps``, or run it on any backend.
+    logical_qubits: the ``circuit`` qubit that holds each logical qubit at the end.
     final_state: the logical qubits' state at the end (qubit ``i`` is logical qubit ``i``;
         ``None`` for trajectories); with measurements, just before readout (flips included).
     counts: output counts over the circuit's clbits, when it measures.
@@ -97,6 +99,7 @@ class DistributedResult:
     latency_s: float
     pairs_used: int
     circuit: QuantumCircuit
+    logical_qubits: tuple
     final_state: Statevector | DensityMatrix | None
     counts: dict[str, int] | None
     fidelity_stderr: float
@@ -226,6 +229,7 @@ def run_distributed(
         latency_s=compiled.latency_s,
         pairs_used=plan.pairs_used,
         circuit=compiled.circuit,
+        logical_qubits=compiled.logical_qubits,
         final_state=outcome.final_state,
         counts=outcome.counts,
         fidelity_stderr=outcome.fidelity_stderr,
@@ -237,7 +241,7 @@ def run_distributed(
         telegates=plan.telegates,
         teleportations=plan.teleportations,
         pairs_by_link=dict(plan.pairs_needed),
-        pair_fidelities=tuple(p.fidelity for p in compiled.pairs),
+        pair_fidelities=tuple(bell_fidelity(p.rho) for p in compiled.pairs),
         noisy_circuit=compiled.noisy_circuit,
         wall_time_s=time.perf_counter() - wall_start,
     )

@@ -1,0 +1,402 @@
+"""Application layer: distributed circuits against the monolithic circuit, pairs from networks."""
+
+import math
+import time
+
+import networkx as nx
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit, qasm3, transpile
+from qiskit.circuit import Parameter
+from qiskit.circuit.random import random_circuit
+from qiskit.quantum_info import DensityMatrix, Statevector, state_fidelity
+from qiskit.result import marginal_distribution
+from qiskit_aer import AerSimulator
+
+from qstack.application import DistributedResult, run_distributed
+from qstack.engine import Simulation
+from qstack.hardware import Detector, Fiber, Memory, PairSource
+from qstack.network import Network
+from qstack.physical import HeraldedLink, NodeHardware
+from qstack.protocols.distributed import werner_state
+from qstack.scenario import load_scenario
+
+
+# --------------------------------------------------------------------------- helpers
+def _random_circuit(n: int, layers: int, seed: int) -> QuantumCircuit:
+    """Layers of random one-qubit rotations and cx / cz / cp between random qubit pairs."""
+    rng = np.random.default_rng(seed)
+    qc = QuantumCircuit(n)
+    for _ in range(layers):
+        for q in range(n):
+            qc.ry(rng.uniform(0, math.pi), q)
+            qc.rz(rng.uniform(0, 2 * math.pi), q)
+        order = rng.permutation(n)
+        for a, b in zip(order[::2], order[1::2]):
+            kind = rng.integers(3)
+            if kind == 0:
+                qc.cx(int(a), int(b))
+            elif kind == 1:
+                qc.cz(int(a), int(b))
+            else:
+                qc.cp(rng.uniform(0, 2 * math.pi), int(a), int(b))
+    return qc
+
+
+def _round_robin(n: int, nodes: int) -> dict[int, str]:
+    return {q: f"node{q % nodes}" for q in range(n)}
+
+
+def _blocks(n: int, nodes: int) -> dict[int, str]:
+    return {q: f"node{q * nodes // n}" for q in range(n)}
+
+
+def _ghz(n: int, measure: bool = False) -> QuantumCircuit:
+    qc = QuantumCircuit(n)
+    qc.h(0)
+    for q in range(n - 1):
+        qc.cx(q, q + 1)
+    if measure:
+        qc.measure_all()
+    return qc
+
+
+def _cut(qc: QuantumCircuit, partition) -> int:
+    """Two-qubit instructions of ``qc`` whose qubits sit on different nodes (counted directly)."""
+    count = 0
+    for instruction in qc.data:
+        qubits = [qc.find_bit(q).index for q in instruction.qubits]
+        if len(qubits) == 2 and partition[qubits[0]] != partition[qubits[1]]:
+            count += 1
+    return count
+
+
+def _network(nodes: int = 2, source_fidelity: float = 1.0, t2_s: float = math.inf, length_km: float = 1.0, capacity: int = 8):
+    """A chain of ``nodes`` nodes joined by midpoint-source links of the given length."""
+    memory = Memory(t1_s=math.inf, t2_s=t2_s, capacity=capacity, two_qubit_gate_time_s=1e-5, measurement_time_s=1e-5)
+    node = NodeHardware(memory=memory)
+    source = PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=source_fidelity)
+    half = Fiber(length_km / 2)
+    graph = nx.Graph()
+    names = [f"n{i}" for i in range(nodes)]
+    for name in names:
+        graph.add_node(name, hardware=node)
+    for a, b in zip(names, names[1:]):
+        graph.add_edge(a, b, link=HeraldedLink(node, node, half, half, Detector(), scheme="midpoint_source", pair_source=source))
+    sim = Simulation(7)
+    return Network(sim, graph), names
+
+
+# --------------------------------------------------------------------------- ideal: exactly monolithic
+@pytest.mark.parametrize(
+    "n,nodes,method",
+    [
+        (4, 2, "telegate"),
+        (4, 2, "teledata"),
+        (7, 3, "auto"),
+        (9, 3, "teledata"),
+        (12, 4, "telegate"),
+        (12, 4, "teledata"),
+        (12, 4, "auto"),
+    ],
+)
+def test_an_ideal_network_reproduces_the_monolithic_state_exactly(n, nodes, method):
+    qc = _random_circuit(n, 3, seed=10 * n + nodes)
+    result = run_distributed(qc, _round_robin(n, nodes), method=method)
+    assert isinstance(result, DistributedResult)
+    assert result.simulation == "statevector"
+    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+    assert state_fidelity(result.final_state, Statevector(qc)) == pytest.approx(1.0, abs=1e-9)
+    assert result.pairs_used > 0
+    assert result.latency_s == 0.0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_qiskit_random_circuits_of_any_gates_distribute_exactly(seed):
+    # Three-qubit gates, swaps, rzz, ecr, ...: expanded into controlled-form gates first.
+    qc = random_circuit(8, 5, max_operands=3, seed=seed)
+    for method in ("telegate", "auto"):
+        result = run_distributed(qc, "auto", nodes=3, method=method)
+        assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+        assert state_fidelity(result.final_state, Statevector(qc)) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_the_density_matrix_and_trajectory_paths_are_exact_on_ideal_pairs():
+    qc = _random_circuit(5, 3, seed=3)
+    partition = _round_robin(5, 2)
+    exact = Statevector(qc)
+    dm = run_distributed(qc, partition, simulation="density_matrix")
+    assert dm.simulation == "density_matrix"
+    assert dm.fidelity == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_allclose(dm.final_state.data, DensityMatrix(exact).data, atol=1e-9)
+    trajectories = run_distributed(qc, partition, simulation="trajectories", trajectories=5)
+    assert trajectories.simulation == "trajectories"
+    assert trajectories.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- pairs and methods
+@pytest.mark.parametrize("seed", range(4))
+def test_telegates_use_one_pair_per_cut_two_qubit_gate(seed):
+    qc = _random_circuit(8, 4, seed=seed)
+    partition = _blocks(8, 1 + seed % 3 + 1)
+    result = run_distributed(qc, partition, method="telegate")
+    cut = _cut(qc, partition)
+    assert cut > 0
+    assert result.pairs_used == result.cut_gates == result.telegates == cut
+    assert result.teleportations == 0
+    assert sum(result.pairs_by_link.values()) == cut
+    assert result.final_partition == result.partition == partition
+
+
+def test_teledata_moves_a_busy_qubit_once_instead_of_a_pair_per_gate():
+    qc = QuantumCircuit(5)
+    qc.h(0)
+    for _ in range(2):
+        for target in range(1, 5):
+            qc.cx(0, target)
+    partition = {0: "alice", 1: "bob", 2: "bob", 3: "bob", 4: "bob"}
+    telegate = run_distributed(qc, partition, method="telegate")
+    teledata = run_distributed(qc, partition, method="teledata")
+    auto = run_distributed(qc, partition, method="auto")
+    assert telegate.pairs_used == 8
+    assert teledata.pairs_used == auto.pairs_used == 1
+    assert teledata.teleportations == 1 and teledata.final_partition[0] == "bob"
+    for result in (telegate, teledata, auto):
+        assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+def test_teledata_needs_room_at_the_destination():
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(0, 2)
+    partition = {0: "alice", 1: "bob", 2: "bob"}
+    full = run_distributed(qc, partition, method="teledata", capacities={"alice": 1, "bob": 2})
+    assert full.teleportations == 0 and full.telegates == 2
+    roomy = run_distributed(qc, partition, method="teledata", capacities={"alice": 1, "bob": 3})
+    assert roomy.teleportations == 1 and roomy.telegates == 0
+    assert full.fidelity == pytest.approx(1.0, abs=1e-9) and roomy.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+def test_auto_partition_finds_the_one_gate_between_two_clusters():
+    qc = QuantumCircuit(8)
+    left, right = [0, 2, 4, 6], [1, 3, 5, 7]  # interleaved, so index order is a bad guess
+    for cluster in (left, right):
+        for a in cluster:
+            for b in cluster:
+                if a < b:
+                    qc.cx(a, b)
+    qc.cx(0, 1)
+    result = run_distributed(qc, "auto", nodes=["A", "B"])
+    assert result.cut_gates == 1
+    assert sorted(list(result.partition.values()).count(n) for n in ("A", "B")) == [4, 4]
+    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+def test_auto_partition_balances_by_capacity():
+    qc = _random_circuit(9, 2, seed=1)
+    result = run_distributed(qc, "auto", nodes=["A", "B", "C"], capacities={"A": 2, "B": 4, "C": 3})
+    load = {n: list(result.partition.values()).count(n) for n in "ABC"}
+    assert load == {"A": 2, "B": 4, "C": 3}
+    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- noisy pairs
+@pytest.mark.parametrize("fidelity", [1.0, 0.95, 0.8])
+def test_a_bell_pair_made_by_telegate_has_the_werner_pair_fidelity(fidelity):
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    result = run_distributed(qc, {0: "A", 1: "B"}, pair_state=werner_state(fidelity))
+    assert result.fidelity == pytest.approx(fidelity, abs=1e-9)
+
+
+@pytest.mark.parametrize("fidelity", [0.95, 0.8])
+def test_a_bell_pair_made_by_teledata_has_fidelity_one_plus_two_f_over_three(fidelity):
+    # |+> teleported through a Werner pair is depolarized: <+|rho|+> = (1 + 2F)/3.
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    result = run_distributed(qc, {0: "A", 1: "B"}, method="teledata", pair_state=werner_state(fidelity))
+    assert result.fidelity == pytest.approx((1 + 2 * fidelity) / 3, abs=1e-9)
+
+
+def test_worse_pairs_give_lower_fidelity():
+    qc = _random_circuit(6, 3, seed=5)
+    partition = _blocks(6, 2)
+    fidelities = [run_distributed(qc, partition, pair_state=werner_state(f)).fidelity for f in (1.0, 0.97, 0.9, 0.8)]
+    assert fidelities[0] == pytest.approx(1.0, abs=1e-9)
+    assert all(a > b + 1e-6 for a, b in zip(fidelities, fidelities[1:]))
+
+
+def test_trajectories_estimate_the_exact_density_matrix_fidelity():
+    qc = _random_circuit(5, 3, seed=8)
+    partition = _blocks(5, 2)
+    pair = werner_state(0.9)
+    exact = run_distributed(qc, partition, pair_state=pair)
+    assert exact.simulation == "density_matrix"
+    estimate = run_distributed(qc, partition, pair_state=pair, simulation="trajectories", trajectories=300, seed=3)
+    assert estimate.fidelity_stderr > 0
+    assert abs(estimate.fidelity - exact.fidelity) < 4 * estimate.fidelity_stderr + 1e-3
+
+
+def test_a_20_qubit_circuit_over_4_nodes_runs_with_statevector_trajectories(capsys):
+    qc = _ghz(20)
+    start = time.perf_counter()
+    result = run_distributed(qc, _blocks(20, 4), pair_state=werner_state(0.95), trajectories=8, seed=1)
+    wall = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\n20-qubit GHZ over 4 nodes, 22 wires, 8 statevector trajectories: {wall:.1f} s")
+    assert result.simulation == "trajectories"
+    assert result.noisy_circuit.num_qubits == 22
+    assert result.pairs_used == 3
+    assert 0.0 <= result.fidelity <= 1.0
+    assert wall < 60
+
+
+# --------------------------------------------------------------------------- measurements, export
+def test_measured_circuits_give_counts_and_a_hellinger_fidelity():
+    qc = _ghz(5, measure=True)
+    partition = _blocks(5, 2)
+    ideal = run_distributed(qc, partition, shots=500)
+    assert ideal.fidelity == pytest.approx(1.0, abs=1e-9)
+    assert set(ideal.counts) <= {"00000", "11111"} and sum(ideal.counts.values()) == 500
+    noisy = run_distributed(qc, partition, pair_state=werner_state(0.8), shots=500)
+    assert 0.5 < noisy.fidelity < 1.0 - 1e-6
+    assert sum(noisy.counts.values()) == 500
+    # The readout distribution is the diagonal of the final state.
+    probabilities = noisy.final_state.probabilities()
+    assert probabilities[0] + probabilities[-1] < 1.0
+
+
+def test_the_compiled_circuit_exports_to_openqasm3_and_runs_anywhere():
+    qc = _ghz(6, measure=True)
+    result = run_distributed(qc, _blocks(6, 3), method="auto")
+    text = qasm3.dumps(result.circuit)
+    assert "bell_pair" in text and "if (" in text and "measure" in text
+    assert [r.name for r in result.circuit.qregs] == ["node0", "node1", "node2"]
+    backend = AerSimulator()
+    counts = backend.run(transpile(result.circuit, backend), shots=400, seed_simulator=1).result().get_counts()
+    user = marginal_distribution(counts, list(range(qc.num_clbits)))
+    assert set(user) == {"000000", "111111"}
+
+
+@pytest.mark.parametrize("method", ["telegate", "teledata"])
+def test_the_compiled_circuit_run_anywhere_leaves_the_monolithic_state_on_its_logical_qubits(method):
+    qc = _random_circuit(4, 2, seed=2)
+    result = run_distributed(qc, _round_robin(4, 2), method=method)
+    circuit = result.circuit.copy()
+    wires = [circuit.find_bit(q).index for q in result.logical_qubits]
+    circuit.save_density_matrix(qubits=wires, label="rho")
+    backend = AerSimulator(method="density_matrix")
+    for seed in range(3):  # mid-circuit outcomes differ per run; the corrected state does not
+        rho = backend.run(transpile(circuit, backend), shots=1, seed_simulator=seed).result().data(0)["rho"]
+        assert state_fidelity(DensityMatrix(np.asarray(rho)), Statevector(qc)) == pytest.approx(1.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- pairs from a network
+def test_network_pairs_enter_the_circuit_in_their_delivered_state():
+    network, names = _network(2, source_fidelity=0.9)
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    result = run_distributed(qc, {0: names[0], 1: names[1]}, network)
+    records = [r for stats in network.stats for r in stats.records]
+    assert len(records) == 1 == result.pairs_used
+    assert result.pair_fidelities == pytest.approx((records[0].fidelity,), abs=1e-12)
+    # Ideal memories and gates: the telegate's output has the delivered pair's fidelity.
+    assert result.fidelity == pytest.approx(records[0].fidelity, abs=1e-9)
+    assert result.latency_s >= records[0].delivered_s > 0
+
+
+def test_a_ghz_state_over_three_nodes_of_an_ideal_network_is_exact():
+    network, names = _network(3)
+    result = run_distributed(_ghz(6), _blocks(6, 3) | {q: names[q // 2] for q in range(6)}, network)
+    assert result.pairs_used == 2
+    assert result.pairs_by_link == {(names[0], names[1]): 1, (names[1], names[2]): 1}
+    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
+
+
+def test_memory_dephasing_while_waiting_for_pairs_lowers_the_fidelity():
+    fidelities = []
+    for t2_s in (math.inf, 1.0, 1e-2, 1e-3):
+        network, names = _network(3, t2_s=t2_s, length_km=20.0)
+        result = run_distributed(_ghz(6), {q: names[q // 2] for q in range(6)}, network)
+        fidelities.append(result.fidelity)
+    assert fidelities[0] == pytest.approx(1.0, abs=1e-9)
+    assert all(a > b for a, b in zip(fidelities, fidelities[1:]))
+
+
+def test_longer_links_take_longer():
+    latencies = []
+    for length_km in (1.0, 50.0):
+        network, names = _network(2, length_km=length_km)
+        latencies.append(run_distributed(_ghz(2), {0: names[0], 1: names[1]}, network).latency_s)
+    assert latencies[1] > latencies[0] > 0
+
+
+def test_a_scenario_can_stand_for_the_network():
+    result = run_distributed(_ghz(4), {0: "n0", 1: "n0", 2: "n1", 3: "n1"}, load_scenario())
+    assert result.pairs_used == 1
+    assert 0.25 < result.fidelity < 1.0
+    assert result.latency_s > 0
+
+
+def test_the_stack_example_in_the_module_docstring_runs(capsys):
+    import qstack.application
+
+    doc = qstack.application.__doc__
+    example = doc.split("::\n\n", 1)[1].split("\n\n``partition", 1)[0]
+    code = "\n".join(line[4:] for line in example.splitlines())
+    exec(compile(code, "qstack/application.py docstring", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "OPENQASM 3.0" in printed and "bell_pair" in printed
+
+
+# --------------------------------------------------------------------------- bad input
+def _mid_measure() -> QuantumCircuit:
+    qc = QuantumCircuit(2, 1)
+    qc.measure(0, 0)
+    qc.x(0)
+    return qc
+
+
+def _with_reset() -> QuantumCircuit:
+    qc = QuantumCircuit(2)
+    qc.reset(0)
+    return qc
+
+
+def _parametric() -> QuantumCircuit:
+    qc = QuantumCircuit(2)
+    qc.rx(Parameter("theta"), 0)
+    return qc
+
+
+@pytest.mark.parametrize(
+    "circuit,partition,kwargs,match",
+    [
+        (_ghz(3), {0: "A", 1: "B"}, {}, "partition must place"),
+        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"capacities": {"A": 1}}, "capacity is 1"),
+        (_ghz(3), "magic", {}, "partition must"),
+        (_ghz(3), "auto", {}, "nodes"),
+        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"method": "telepathy"}, "method"),
+        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": np.eye(2)}, "pair state"),
+        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"simulation": "fast"}, "simulation"),
+        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": werner_state(0.9), "simulation": "statevector"}, "exact only"),
+        (_mid_measure(), {0: "A", 1: "B"}, {}, "terminal"),
+        (_with_reset(), {0: "A", 1: "B"}, {}, "not supported"),
+        (_parametric(), {0: "A", 1: "B"}, {}, "unbound"),
+    ],
+)
+def test_bad_input_is_refused_naming_it(circuit, partition, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_distributed(circuit, partition, **kwargs)
+
+
+def test_network_runs_refuse_unknown_nodes_and_pair_states():
+    network, names = _network(2)
+    with pytest.raises(ValueError, match="does not have"):
+        run_distributed(_ghz(2), {0: names[0], 1: "mars"}, network)
+    with pytest.raises(ValueError, match="pair_state"):
+        run_distributed(_ghz(2), {0: names[0], 1: names[1]}, network, pair_state=werner_state(0.9))
