@@ -66,7 +66,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit, QuantumRegister, transpile
 from qiskit.circuit import Clbit, ControlledGate, Gate, Instruction, Qubit
 from qiskit.circuit.library import UnitaryGate
-from qiskit.quantum_info import DensityMatrix, Kraus, Pauli, Statevector, hellinger_fidelity, state_fidelity
+from qiskit.quantum_info import DensityMatrix, Pauli, Statevector, hellinger_fidelity, state_fidelity
 from qiskit_aer.noise import QuantumError, pauli_error, thermal_relaxation_error
 
 from qstack.engine import Operation
@@ -128,7 +128,7 @@ def logical_circuit(circuit: QuantumCircuit) -> LogicalCircuit:
             operation = instruction.operation
             qubits = [qubit_map[instruction_circuit.find_bit(q).index] for q in instruction.qubits]
             name = operation.name
-            if name in _SKIPPED:
+            if name in _SKIPPED or not qubits:  # zero-qubit gates only carry a global phase
                 continue
             if name == "measure":
                 if depth:
@@ -145,7 +145,10 @@ def logical_circuit(circuit: QuantumCircuit) -> LogicalCircuit:
                 )
             late = [q for q in qubits if q in measured]
             if late:
-                raise ValueError(f"gate {name!r} acts on qubit {late[0]} after its measurement; only terminal measurements are supported")
+                raise ValueError(
+                    f"gate {name!r} acts on qubit {late[0]} after its measurement; "
+                    "only terminal measurements are supported"
+                )
             if len(qubits) == 1 and isinstance(operation, Gate):
                 gates.append(LogicalGate(operation, (qubits[0],)))
                 continue
@@ -274,7 +277,9 @@ def check_partition(
     given = set(partition)
     if given != expected:
         missing, extra = sorted(expected - given), sorted(given - expected)
-        raise ValueError(f"partition must place each qubit 0..{logical.num_qubits - 1} once (missing {missing}, unknown {extra})")
+        raise ValueError(
+            f"partition must place each qubit 0..{logical.num_qubits - 1} once (missing {missing}, unknown {extra})"
+        )
     capacities = capacities or {}
     load: dict[str, int] = {}
     for node in partition.values():
@@ -729,7 +734,8 @@ class _Writer:
             registers[node] = QuantumRegister(proto_alloc.size[node], _register_name(node, registers))
         user_bits = ClassicalRegister(logical.num_clbits, "c") if logical.num_clbits else None
         outcome_bits = ClassicalRegister(2, "bell") if plan.pairs_used else None
-        proto = QuantumCircuit(*registers.values(), *(r for r in (user_bits, outcome_bits) if r is not None), name="distributed")
+        classical = [r for r in (user_bits, outcome_bits) if r is not None]
+        proto = QuantumCircuit(*registers.values(), *classical, name="distributed")
         width = sim_alloc.size.get(None, 0)
         sim = QuantumCircuit(width, name="distributed_noisy")
         qp = lambda wire: registers[wire[0]][wire[1]]  # noqa: E731
@@ -738,6 +744,7 @@ class _Writer:
         last_s = [0.0] * logical.num_qubits
         used_pairs: list[SuppliedPair] = []
         proto_used: set = set()  # protocol wires that held something: a fresh pair there needs a reset
+        sim_used: set[int] = set()  # the same for the simulated circuit
 
         def idle(node: str, wire: int, duration_s: float) -> None:
             channel = self.model(node).idle(duration_s)
@@ -754,8 +761,10 @@ class _Writer:
             used_pairs.append(pair)
             rho = pair.rho if step.link[0] == first_node else _swap_halves(pair.rho)
             preparation, mixed = _preparation(rho)
-            sim.reset(sim_a)
-            sim.reset(sim_b)
+            for wire in (sim_a, sim_b):
+                if wire in sim_used:  # a fresh wire is |0> already (and a reset is costly in Aer)
+                    sim.reset(wire)
+                sim_used.add(wire)
             sim.append(preparation, [sim_a, sim_b])
             self.pure = self.pure and not mixed
             for wire in (proto_a, proto_b):
@@ -776,6 +785,7 @@ class _Writer:
                     proto_used.add(w)
                 proto.append(gate.operation, [qp(w) for w in pw])
                 sim.append(gate.operation, [qs(w) for w in sw])
+                sim_used.update(qs(w) for w in sw)
                 kind = "one" if len(gate.qubits) == 1 else "two"
                 duration = model.single_qubit_gate_s if kind == "one" else model.two_qubit_gate_s
                 channel = self.channel(model.noise, kind)
@@ -798,6 +808,7 @@ class _Writer:
                 operation = telegate_operation(alice.noise, step.gate.operation, bob.noise)
                 self._mark_noise(alice.noise, bob.noise)
                 sim.compose(self.deferred(operation), qubits=[qs(w) for w in sw], inplace=True)
+                sim_used.update(qs(w) for w in sw)
                 ideal = telegate_operation(GateNoise(), step.gate.operation)
                 _append_protocol(proto, ideal.circuit, [qp(w) for w in pw], list(outcome_bits))
                 for w in pw:
@@ -821,7 +832,9 @@ class _Writer:
                 operation = teleportation_operation(sender.noise)
                 self._mark_noise(sender.noise)
                 sim.compose(self.deferred(operation), qubits=[qs(w) for w in sw], inplace=True)
-                _append_protocol(proto, teleportation_operation(GateNoise()).circuit, [qp(w) for w in pw], list(outcome_bits))
+                sim_used.update(qs(w) for w in sw)
+                ideal = teleportation_operation(GateNoise())
+                _append_protocol(proto, ideal.circuit, [qp(w) for w in pw], list(outcome_bits))
                 for w in pw:
                     proto_used.add(w)
                 free_s[q] = last_s[q] = arrival
@@ -1059,9 +1072,15 @@ def simulate_distributed(
     logical = compiled.plan.logical
     width = compiled.noisy_circuit.num_qubits
     if simulation == "auto":
-        simulation = "statevector" if compiled.pure else ("density_matrix" if width <= max_density_qubits else "trajectories")
+        if compiled.pure:
+            simulation = "statevector"
+        else:
+            simulation = "density_matrix" if width <= max_density_qubits else "trajectories"
     if simulation == "statevector" and not compiled.pure:
-        raise ValueError("simulation 'statevector' is exact only without noise or mixed pairs; use 'density_matrix' or 'trajectories'")
+        raise ValueError(
+            "simulation 'statevector' is exact only without noise or mixed pairs; "
+            "use 'density_matrix' or 'trajectories'"
+        )
     ideal = ideal_output(logical) if ideal is None else ideal
     wires = list(compiled.logical_wires)
     free = [w for w in range(width) if w not in wires]
@@ -1096,7 +1115,8 @@ def simulate_distributed(
         result = _run_aer(circuit, "statevector", shots, seed_simulator)
         counts = {key.replace(" ", ""): int(n) for key, n in result.get_counts(0).items()}
         reference = _clbit_distribution(ideal, measured, logical.num_clbits)
-        return SimulationOutcome(float(hellinger_fidelity(reference, counts)), _hellinger_stderr(reference, counts), None, counts, "trajectories", shots)
+        fidelity = float(hellinger_fidelity(reference, counts))
+        return SimulationOutcome(fidelity, _hellinger_stderr(reference, counts), None, counts, "trajectories", shots)
     for w in free:
         circuit.reset(w)
     circuit.compose(logical.unitary.inverse(), qubits=wires, inplace=True)

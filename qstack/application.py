@@ -288,7 +288,10 @@ def _network_pairs(
     start_s = float(env.now)
     if not needed:
         return {}, start_s
-    requests = {link: Request(link[0], link[1], pairs=count, name=f"application {link[0]}-{link[1]}") for link, count in needed.items()}
+    requests = {
+        link: Request(link[0], link[1], pairs=count, name=f"application {link[0]}-{link[1]}")
+        for link, count in needed.items()
+    }
     by_request = {id(r): link for link, r in requests.items()}
     received: dict[tuple[str, str], list[SuppliedPair]] = {link: [] for link in needed}
 
