@@ -25,6 +25,11 @@ def pair_state(rho: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 2-qubit density matrix (4x4), got {type(rho).__name__}") from exc
     if array.shape != (4, 4):
         raise ValueError(f"{name} must be a 2-qubit density matrix (4x4), got shape {array.shape}")
+    return check_density_matrix(array, name)
+
+
+def check_density_matrix(array: np.ndarray, name: str) -> np.ndarray:
+    """Refuse a matrix that is not a density matrix: finite, Hermitian, trace 1, PSD."""
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} has non-finite entries")
     if not np.allclose(array, array.conj().T, atol=_TOLERANCE):

@@ -37,7 +37,7 @@ from qiskit.quantum_info import DensityMatrix, Statevector
 
 from qstack.engine import Operation, StateRegistry
 
-from ._common import NoisyCircuit, pair_state
+from ._common import NoisyCircuit, check_density_matrix, pair_state
 from .noise import GateNoise, resolve_noise
 
 PHASE_BIT = 0
@@ -105,17 +105,7 @@ def qubit_state(state: object, name: str) -> np.ndarray:
         array = np.outer(array, array.conj())
     if array.shape != (2, 2):
         raise ValueError(f"{name} must be a 1-qubit state (2-vector or 2x2), got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} has non-finite entries")
-    if not np.allclose(array, array.conj().T, atol=_TOLERANCE):
-        raise ValueError(f"{name} must be Hermitian")
-    trace = np.trace(array).real
-    if abs(trace - 1.0) > _TOLERANCE:
-        raise ValueError(f"{name} must have trace 1, got {trace:.12g}")
-    lowest = np.linalg.eigvalsh((array + array.conj().T) / 2)[0]
-    if lowest < -_TOLERANCE:
-        raise ValueError(f"{name} must be positive semidefinite, has eigenvalue {lowest:.3g}")
-    return array
+    return check_density_matrix(array, name)
 
 
 @lru_cache(maxsize=256)
