@@ -253,18 +253,29 @@ class Network:
                 f"({self.cutoff_s}); every pair would be discarded"
             )
         path = self.route(request.src, request.dst)
-        self._reserve(request, path)
+        reserved = self._reserve(request, path)
         stats = RequestStats(request, [])
         self.stats.append(stats)
         if len(path) == 2 and self.purification.rounds == 0:
-            return self.sim.env.process(self._serve_link_request(stats))
-        return self.sim.env.process(self._serve_path_request(stats, path))
+            serving = self._serve_link_request(stats)
+        else:
+            serving = self._serve_path_request(stats, path)
+        return self.sim.env.process(self._until_served(serving, reserved))
 
-    def _reserve(self, request: Request, path: list[str]) -> None:
+    def _until_served(self, serving, reserved: dict[str, int]):
+        """Serve a request, then give its reserved slots back to later requests."""
+        try:
+            yield from serving
+        finally:
+            for node, slots in reserved.items():
+                self._reserved[node] -= slots
+
+    def _reserve(self, request: Request, path: list[str]) -> dict[str, int]:
         """Reserve memory slots on the route: one per multiplexed mode for each link end.
 
         A request that would need more slots at a node than its memory has, together with the
-        requests already admitted, is refused (over-subscription) and nothing is reserved.
+        requests being served, is refused (over-subscription) and nothing is reserved. Returns
+        what was reserved; it is released when the request has been served.
         """
         need: dict[str, int] = {}
         per_link = self.purification.held_pairs if self.purification.scope == "link" else 1
@@ -284,6 +295,7 @@ class Network:
                 )
         for node, slots in need.items():
             self._reserved[node] = self._reserved.get(node, 0) + slots
+        return need
 
     def route(self, src: str, dst: str) -> list[str]:
         """Cheapest path under the routing cost (``networkx.shortest_path``)."""

@@ -233,3 +233,14 @@ def test_requests_against_the_edge_direction_swap_the_inner_qubits():
             # against its 1 ms T2); ten milliseconds of storage there would leave F near 1/2.
             assert 0.25 + 0.75 * w * w - 0.01 < record.fidelity <= 0.25 + 0.75 * w * w + 1e-12
         assert all(bank.slots.level == bank.capacity for bank in network.banks.values())
+
+
+def test_a_served_request_gives_its_reserved_slots_back():
+    sim, network, names = _chain(2, capacity=2)
+    first = network.submit(Request(names[0], names[2], pairs=2))
+    with pytest.raises(ValueError, match="over-subscribed"):
+        network.submit(Request(names[1], names[2]))
+    sim.env.run(until=first)
+    second = network.submit(Request(names[1], names[2], pairs=2))
+    sim.env.run(until=second)
+    assert len(network.stats[-1].records) == 2
