@@ -246,7 +246,7 @@ class StateRegistry:
             choice = 0
             probability = None
         else:
-            reduced = np.einsum("rkrl->kl", rho4)
+            reduced = rho4[0, :, 0, :] if rho4.shape[0] == 1 else np.einsum("rkrl->kl", rho4)
             probabilities = np.maximum(np.einsum("bkl,kl->b", operation.trace_functionals, reduced).real, 0.0)
             if outcome is not None:
                 matches = [i for i, b in enumerate(branches) if b.outcome == tuple(outcome)]
