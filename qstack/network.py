@@ -201,8 +201,9 @@ class Network:
             for node, data in graph.nodes(data=True)
         }
         self.services: dict[frozenset, LinkService] = {}
+        self._by_ends: dict[tuple, LinkService] = {}  # both orders, for cheap lookups
         for u, v, data in graph.edges(data=True):
-            self.services[frozenset((u, v))] = LinkService(
+            self.services[frozenset((u, v))] = self._by_ends[u, v] = self._by_ends[v, u] = LinkService(
                 sim,
                 data["link"],
                 self.banks[u],
@@ -236,7 +237,7 @@ class Network:
 
     def service(self, u: str, v: str) -> LinkService:
         try:
-            return self.services[frozenset((u, v))]
+            return self._by_ends[u, v]
         except KeyError:
             raise ValueError(f"no link between {u!r} and {v!r}") from None
 
