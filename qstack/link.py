@@ -282,12 +282,15 @@ class LinkService:
                 bank.slots.give(modes - 1)
         heralded = self.link.sample_heralded_state(self.sim.rng)
         self._dephase_stored(attempt.attempts)
-        return self.sim.registry.new_qubits(
-            [f"{self.name}/a", f"{self.name}/b"],
-            idle=[None if b.node.nuclear_spin else b.idle_model for b in self.banks],
-            rho=heralded.rho,
-            time_s=self.sim.env.now - self.link.heralding_time_s,
-        )
+        names, idle = self._electron_setup
+        return self.sim.registry.new_qubits(names, idle=idle, rho=heralded.rho,
+                                            time_s=self.sim.env.now - self.link.heralding_time_s)
+
+    @cached_property
+    def _electron_setup(self) -> tuple[list[str], list]:
+        """Names and idle models of the two qubits a herald creates (the emitters' spins)."""
+        names = [f"{self.name}/a", f"{self.name}/b"]
+        return names, [None if b.node.nuclear_spin else b.idle_model for b in self.banks]
 
     def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
         """Move into nuclear spins where the node has them; the pair is then stored."""

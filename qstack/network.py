@@ -633,8 +633,8 @@ class Network:
             return False
         if hold > 0:
             yield env.timeout(hold)
-        ends = (self.graph.nodes[path[0]]["hardware"].memory, self.graph.nodes[path[-1]]["hardware"].memory)
-        if self.sim.rng.random() >= ends[0].read_efficiency * ends[1].read_efficiency:
+        extraction = self.banks[path[0]].node.memory.read_efficiency * self.banks[path[-1]].node.memory.read_efficiency
+        if self.sim.rng.random() >= extraction:
             self._discard_segment(path, whole)
             stats.extraction_failures += 1
             return False
