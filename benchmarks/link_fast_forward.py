@@ -86,7 +86,7 @@ def success_probability(collection_efficiency: float) -> float:
     """Per-attempt success probability of the default link at this collection efficiency."""
     scenario = load_scenario(None, settings=_settings(collection_efficiency, 1, 0))
     network = build_network(scenario, Simulation(0))
-    (service,) = network.services.values()
+    (service,) = network.services
     return service.success_probability
 
 

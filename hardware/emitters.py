@@ -51,7 +51,6 @@ class Emitter:
     photon_indistinguishability: float = 1.0
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
         checks = {
             "emission_time_s": positive,
             "emission_probability": probability,
@@ -60,13 +59,7 @@ class Emitter:
             "wavelength_nm": positive,
             "photon_indistinguishability": probability,
         }
-        for field, check in checks.items():
-            object.__setattr__(self, field, check(owner, field, getattr(self, field)))
-        object.__setattr__(
-            self,
-            "emitted_state_fidelity",
-            check_fidelity(owner, "emitted_state_fidelity", self.emitted_state_fidelity, 2),
-        )
+        _validate(self, checks)
 
     @property
     def photon_efficiency(self) -> float:
@@ -88,6 +81,18 @@ class Emitter:
         from vacuum (false heralds), which an imperfect emitter does not do.
         """
         return depolarizing_error(4.0 * (1.0 - self.emitted_state_fidelity) / 3.0, 1)
+
+
+def _validate(source, checks: dict) -> None:
+    """Check (and normalise) each field with its checker, and the emitted-state fidelity."""
+    owner = type(source).__name__
+    for field, check in checks.items():
+        object.__setattr__(source, field, check(owner, field, getattr(source, field)))
+    object.__setattr__(
+        source,
+        "emitted_state_fidelity",
+        check_fidelity(owner, "emitted_state_fidelity", source.emitted_state_fidelity, 2),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,13 +129,7 @@ class PairSource:
             "collection_efficiency": probability,
             "wavelength_nm": positive,
         }
-        for field, check in checks.items():
-            object.__setattr__(self, field, check(owner, field, getattr(self, field)))
-        object.__setattr__(
-            self,
-            "emitted_state_fidelity",
-            check_fidelity(owner, "emitted_state_fidelity", self.emitted_state_fidelity, 2),
-        )
+        _validate(self, checks)
 
     @property
     def attempt_time_s(self) -> float:

@@ -200,10 +200,10 @@ class Network:
             node: GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise()
             for node, data in graph.nodes(data=True)
         }
-        self.services: dict[frozenset, LinkService] = {}
-        self._by_ends: dict[tuple, LinkService] = {}  # both orders, for cheap lookups
+        self.services: list[LinkService] = []  # one per edge, in the graph's edge order
+        self._by_ends: dict[tuple, LinkService] = {}  # both orders of the ends, for lookups
         for u, v, data in graph.edges(data=True):
-            self.services[frozenset((u, v))] = self._by_ends[u, v] = self._by_ends[v, u] = LinkService(
+            self._by_ends[u, v] = self._by_ends[v, u] = LinkService(
                 sim,
                 data["link"],
                 self.banks[u],
@@ -212,6 +212,7 @@ class Network:
                 gate_noise=gate_noise,
                 name=f"{u}-{v}",
             )
+            self.services.append(self._by_ends[u, v])
         self.stats: list[RequestStats] = []
         # Called as hook(request, record, rho) for every delivered pair, with the pair's real
         # two-qubit state at the moment of use (qubit 0 at request.src): applications consume

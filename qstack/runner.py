@@ -15,7 +15,7 @@ import numpy as np
 
 from qstack.engine import Simulation, StateRegistry
 from qstack.hardware import load_preset
-from qstack.metrics import MemoryQuality, Report
+from qstack.metrics import MemoryQuality, Report, bell_fidelity
 from qstack.network import Network, PurificationPolicy, Request
 from qstack.protocols import GateNoise, pump, purify_rounds, swap
 from qstack.protocols.ghz import distribute_ghz, ghz_fidelity
@@ -157,7 +157,7 @@ def predicted_fidelity(graph: nx.Graph, path: list, policy: PurificationPolicy, 
         rho = swap(rho, other, noise).data
     if policy.scope == "end_to_end":
         rho = purified(rho)
-    return float(np.real(rho[0, 0] + rho[3, 3] + rho[0, 3] + rho[3, 0]) / 2)
+    return bell_fidelity(rho)
 
 
 def purification_policy(scenario: Scenario, graph: nx.Graph) -> PurificationPolicy:
@@ -322,7 +322,7 @@ def _report(scenario: Scenario, sim: Simulation, network: Network, wall_time_s: 
     pairs.sort(key=lambda p: (p.delivered_s, p.request))
     pos: dict[str, float] = {}
     links = []
-    for service in network.services.values():
+    for service in network.services:
         link = service.link
         prefix = f"link {service.name}"
         pos[f"{prefix} attempt"] = service.success_probability

@@ -190,8 +190,9 @@ class StateRegistry:
     def outcome_table(self, operation: Operation, qubits: Sequence[Qubit]):
         """Every outcome with its probability and the post-outcome state, without applying.
 
-        Returns a list of ``(outcome, probability, rho_after)``, ``rho_after`` on the group's
-        kept qubits. Used to tabulate heralded states exactly.
+        Returns a list of ``(outcome, probability, rho_after)``. ``rho_after`` is on the
+        operation's kept qubits (circuit order, lowest first) followed by the group's other
+        qubits in their order. Used to tabulate heralded states exactly.
         """
         self._require_alive(qubits)
         self._catch_up(qubits)
