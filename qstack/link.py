@@ -142,6 +142,7 @@ class _Attempt:
     started_s: float
     attempts: int
     duration_s: float
+    modes: int = 1
 
 
 def _move_operation(two_qubit_gate_error) -> Operation:
@@ -202,8 +203,24 @@ class LinkService:
 
     @property
     def success_probability(self) -> float:
-        """Per-attempt success probability used by this service."""
+        """Per-attempt success probability used by this service (all the link's modes)."""
         return self.link.success_probability if self.probabilistic else 1.0
+
+    def success_probability_with(self, modes: int) -> float:
+        """Per-attempt success probability when ``modes`` of the link's multiplexed modes are
+        used: ``1 - (1 - p_mode)^modes``."""
+        if not self.probabilistic:
+            return 1.0
+        if modes == self.link.multiplexing:
+            return self.link.success_probability
+        return 1.0 - (1.0 - self.link.success_probability_per_mode) ** modes
+
+    def _modes(self, modes: int | None) -> int:
+        if modes is None:
+            return self.link.multiplexing
+        if isinstance(modes, bool) or not isinstance(modes, int) or not 1 <= modes <= self.link.multiplexing:
+            raise ValueError(f"modes must be an integer in [1, {self.link.multiplexing}] (the link's multiplexing), got {modes!r}")
+        return modes
 
     def _move_for(self, bank: MemoryBank) -> Operation | None:
         if bank.node.nuclear_spin is None:
@@ -215,19 +232,23 @@ class LinkService:
         register = bank.node.nuclear_spin
         return 0.0 if register is None else 3 * register.gate_time_s
 
-    def generate(self):
-        """SimPy process: produce one heralded pair; its value is a :class:`LinkPair`."""
+    def generate(self, modes: int | None = None):
+        """SimPy process: produce one heralded pair; its value is a :class:`LinkPair`.
+
+        ``modes``: how many of the link's multiplexed modes (one memory slot each per end) this
+        generation uses; all of them by default. A scheduler gives fewer to leave slots to others.
+        """
         env = self.sim.env
         requested = env.now
+        modes = self._modes(modes)
         turn = self.interface.take(1)
         if turn is not None:
             yield turn
         try:
-            modes = self.link.multiplexing
             waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
             if waits:
                 yield env.all_of(waits)
-            attempt = self._begin(requested)
+            attempt = self._begin(requested, modes)
             yield env.timeout(attempt.duration_s)
             electrons = self._herald(attempt)
             if self._move_time_s > 0:
@@ -236,7 +257,7 @@ class LinkService:
         finally:
             self.interface.give(1)
 
-    def try_start(self) -> "_Attempt | None":
+    def try_start(self, modes: int | None = None) -> "_Attempt | None":
         """Start generating now, without a process, if nothing has to be waited for.
 
         Takes the interface and the slots and draws the attempts; returns None (taking nothing)
@@ -244,7 +265,7 @@ class LinkService:
         The caller waits ``duration_s`` and then calls :meth:`finish`. Same physics and the same
         draws as :meth:`generate`, with fewer simulation events.
         """
-        modes = self.link.multiplexing
+        modes = self._modes(modes)
         if self._move_time_s > 0 or not self.interface.available(1):
             return None
         if not (self.banks[0].slots.available(modes) and self.banks[1].slots.available(modes)):
@@ -252,7 +273,7 @@ class LinkService:
         self.interface.take(1)
         for bank in self.banks:
             bank.slots.take(modes)
-        return self._begin(self.sim.env.now)
+        return self._begin(self.sim.env.now, modes)
 
     def finish(self, attempt: "_Attempt") -> LinkPair:
         """Complete a generation begun by :meth:`try_start`, at its herald."""
@@ -265,16 +286,16 @@ class LinkService:
     def _move_time_s(self) -> float:
         return max(self._bank_move_time_s(b) for b in self.banks)
 
-    def _begin(self, requested_s: float) -> "_Attempt":
+    def _begin(self, requested_s: float, modes: int) -> "_Attempt":
         """Slots held: draw the number of attempts until the first success (one geometric draw)."""
         for bank in self.banks:
             bank.note_use()
-        attempts = int(self.sim.rng.geometric(self.success_probability))
-        return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s)
+        attempts = int(self.sim.rng.geometric(self.success_probability_with(modes)))
+        return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s, modes)
 
     def _herald(self, attempt: "_Attempt") -> list[Qubit]:
         """At the herald: free the unused modes, place the heralded state (from its emission)."""
-        modes = self.link.multiplexing
+        modes = attempt.modes
         self.attempts += attempt.attempts
         self.successes += 1
         if modes > 1:
