@@ -143,6 +143,8 @@ class RequestStats:
     cutoff_discards: int = 0
     extraction_failures: int = 0
     finished_s: float | None = None
+    cutoff_s: float = math.inf  # this request's storage cut-off (the network's, or a scheduler's choice)
+    modes: int | None = None  # multiplexed modes per link generation (None: all of the link's)
 
 
 class Network:
@@ -256,7 +258,7 @@ class Network:
             )
         path = self.route(request.src, request.dst)
         reserved = self._reserve(request, path)
-        stats = RequestStats(request, [])
+        stats = RequestStats(request, [], cutoff_s=self.cutoff_s)
         self.stats.append(stats)
         if len(path) == 2 and self.purification.rounds == 0:
             serving = self._serve_link_request(stats)
@@ -326,11 +328,11 @@ class Network:
         begun = env.now
         while True:
             requested = env.now
-            pair = yield env.process(service.generate())
+            pair = yield env.process(service.generate(stats.modes))
             hold = request.storage_time_s
             emitted = pair.heralded_s - pair.heralding_s
-            if env.now + hold >= emitted + self.cutoff_s:
-                yield env.timeout(max(emitted + self.cutoff_s - env.now, 0.0))
+            if env.now + hold >= emitted + stats.cutoff_s:
+                yield env.timeout(max(emitted + stats.cutoff_s - env.now, 0.0))
                 service.release(pair)
                 stats.cutoff_discards += 1
                 continue
@@ -423,7 +425,7 @@ class Network:
         service = self.service(path[i], path[i + 1])
         rounds = self.purification.rounds if self.purification.scope == "link" else 0
         pair = yield from self._purified(
-            service.generate,
+            lambda: service.generate(stats.modes),
             release=service.release,
             oldest=lambda pair: pair.heralded_s - pair.heralding_s,
             nodes=(path[i], path[i + 1]),
@@ -469,7 +471,7 @@ class Network:
                 kept = held.pop(partner_level, None)
                 if kept is None:
                     break
-                if env.now >= oldest(kept) + self.cutoff_s:
+                if env.now >= oldest(kept) + stats.cutoff_s:
                     release(kept)
                     stats.cutoff_discards += 1
                     if self.purification.scheme == "pumping":
@@ -507,7 +509,7 @@ class Network:
         alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
         while True:
             if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
-                expiry = min((s.oldest_s + self.cutoff_s for s in segments.values()), default=math.inf)
+                expiry = min((s.oldest_s + stats.cutoff_s for s in segments.values()), default=math.inf)
                 if expiry < math.inf and (expiry < alarm_at or alarm_at <= env.now):
                     alarm = env.timeout(max(expiry - env.now, 0.0))
                     alarm.callbacks.append(mailbox.poke)
@@ -522,7 +524,7 @@ class Network:
                 timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
             for left, segment in list(segments.items()):
-                if env.now >= segment.oldest_s + self.cutoff_s:
+                if env.now >= segment.oldest_s + stats.cutoff_s:
                     self._drop(stats, path, segments, segment, generating, timing, mailbox)
                     stats.cutoff_discards += 1
             # Swap what the policy allows. Nodes swap in parallel: one batch costs the slowest
@@ -568,7 +570,7 @@ class Network:
         messaging = max(self._delay_s(path, 0, k - 1), self._delay_s(path, 1, k)) if k > 1 else 0.0
         yield env.timeout(messaging)
         timing.swapping_s = env.now - timing.last_herald_s
-        if env.now >= whole.oldest_s + self.cutoff_s:
+        if env.now >= whole.oldest_s + stats.cutoff_s:
             self._discard_segment(path, whole)
             stats.cutoff_discards += 1
             return None
@@ -600,7 +602,7 @@ class Network:
         env = self.sim.env
         if not (self.purification.scope == "link" and self.purification.rounds):
             service = self.service(path[i], path[i + 1])
-            attempt = service.try_start()
+            attempt = service.try_start(stats.modes)
             if attempt is not None:
                 token = object()
                 timer = env.timeout(attempt.duration_s)
@@ -627,8 +629,8 @@ class Network:
         hold = request.storage_time_s
         if whole is None:
             return False
-        if env.now + hold >= whole.oldest_s + self.cutoff_s:
-            yield env.timeout(max(whole.oldest_s + self.cutoff_s - env.now, 0.0))
+        if env.now + hold >= whole.oldest_s + stats.cutoff_s:
+            yield env.timeout(max(whole.oldest_s + stats.cutoff_s - env.now, 0.0))
             self._discard_segment(path, whole)
             stats.cutoff_discards += 1
             return False
