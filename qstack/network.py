@@ -281,15 +281,7 @@ class Network:
         requests being served, is refused (over-subscription) and nothing is reserved. Returns
         what was reserved; it is released when the request has been served.
         """
-        need: dict[str, int] = {}
-        per_link = self.purification.held_pairs if self.purification.scope == "link" else 1
-        for u, v in zip(path, path[1:]):
-            modes = self.service(u, v).link.multiplexing * per_link
-            need[u] = need.get(u, 0) + modes
-            need[v] = need.get(v, 0) + modes
-        if self.purification.scope == "end_to_end":
-            for end in (path[0], path[-1]):
-                need[end] += self.purification.held_pairs - 1
+        need = self.slots_needed(path)
         for node, slots in need.items():
             have = self.banks[node].capacity
             if self._reserved.get(node, 0) + slots > have:
@@ -299,6 +291,22 @@ class Network:
                 )
         for node, slots in need.items():
             self._reserved[node] = self._reserved.get(node, 0) + slots
+        return need
+
+    def slots_needed(self, path: list[str], modes: int | None = None) -> dict[str, int]:
+        """Memory slots one end-to-end pair on ``path`` may hold at once, per node: ``modes`` per
+        link end (all the link's multiplexed modes by default), times the pairs link
+        purification holds, plus the extra pairs end-to-end purification holds at the ends."""
+        need: dict[str, int] = {}
+        per_link = self.purification.held_pairs if self.purification.scope == "link" else 1
+        for u, v in zip(path, path[1:]):
+            link_modes = self.service(u, v).link.multiplexing
+            used = (link_modes if modes is None else min(modes, link_modes)) * per_link
+            need[u] = need.get(u, 0) + used
+            need[v] = need.get(v, 0) + used
+        if self.purification.scope == "end_to_end":
+            for end in (path[0], path[-1]):
+                need[end] += self.purification.held_pairs - 1
         return need
 
     def route(self, src: str, dst: str) -> list[str]:
@@ -369,9 +377,21 @@ class Network:
     # ---------------------------------------------------------------- repeater paths
     def _serve_path_request(self, stats: RequestStats, path: list[str]):
         """End-to-end pairs over a path, one at a time: links, purification, swaps, delivery."""
+        while len(stats.records) < stats.request.pairs:
+            yield from self.serve_one(stats, path)
+        stats.finished_s = self.sim.env.now
+
+    def serve_one(self, stats: RequestStats, path: list[str]):
+        """Deliver one end-to-end pair of ``stats.request`` over ``path`` (a generator to run
+        inside a SimPy process), retrying after cut-off discards, failed swaps or purification
+        and extraction losses. ``stats.cutoff_s`` and ``stats.modes`` apply. Schedulers call it.
+        """
+        if len(path) == 2 and self.purification.rounds == 0:
+            yield from self._deliver_one(stats, self.service(path[0], path[1]))
+            return
         env = self.sim.env
         begun = env.now
-        while len(stats.records) < stats.request.pairs:
+        while True:
             timing = _Timing(started_s=env.now)
             whole = yield from self._purified(
                 lambda: self._establish(stats, path, timing),
@@ -385,8 +405,7 @@ class Network:
             )
             delivered = yield from self._deliver(stats, path, whole, begun, timing)
             if delivered:
-                begun = env.now
-        stats.finished_s = env.now
+                return
 
     @staticmethod
     def _oriented(request: Request, qubits, first_node: str) -> list:
