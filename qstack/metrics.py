@@ -119,6 +119,7 @@ class Report:
     links: list[dict] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     application: dict | None = None
+    scheduling: dict | None = None
 
     @property
     def delivered(self) -> int:
@@ -152,6 +153,7 @@ class Report:
                 "links": self.links,
                 "requests": self.requests,
                 "application": self.application,
+                "scheduling": self.scheduling,
                 "seed": self.seed,
                 "scenario": self.scenario,
             }
@@ -202,5 +204,28 @@ class Report:
                     shown = "  ".join(f"{k} {num(v)}" for k, v in value.items()) if isinstance(value, dict) else (
                         num(value) if isinstance(value, float) else value)
                     lines.append(f"  {key:<24} {shown}")
+        if d["scheduling"]:
+            sched = d["scheduling"]
+            lines.append(
+                f"scheduling ({sched['policy']})  jobs {sched['jobs']}  requirements met {sched['requirements_met']}"
+                f"  deadline misses {sched['deadline_misses']}  fairness (Jain) {num(sched['fairness_index'], '{:.3f}')}"
+            )
+            lines.extend("  " + line for line in user_table(sched["users"]).splitlines())
         lines.append(f"simulated {num(d['sim_time_s'])} s in {num(d['wall_time_s'], '{:.3f}')} s wall, seed {d['seed']}")
         return "\n".join(lines)
+
+
+def user_table(users: list[dict]) -> str:
+    """Per-user rows of a scheduled run: throughput, fidelity, latency, deadline misses."""
+
+    def num(x, fmt="{:.4g}"):
+        return "n/a" if x is None else fmt.format(x)
+
+    lines = [f"{'user':<14}{'jobs':>5}{'pairs':>9}{'rate/s':>9}{'mean F':>8}{'>=minF':>8}{'latency s':>11}{'missed':>7}{'met':>5}"]
+    for u in users:
+        lines.append(
+            f"{u['user'][:13]:<14}{u['jobs']:>5}{str(u['delivered']) + '/' + str(u['pairs_requested']):>9}"
+            f"{num(u['throughput_hz'], '{:.3g}'):>9}{num(u['mean_fidelity'], '{:.3f}'):>8}"
+            f"{u['pairs_meeting_min_fidelity']:>8}{num(u['latency_s'], '{:.3g}'):>11}{u['deadline_misses']:>7}{u['requirements_met']:>5}"
+        )
+    return "\n".join(lines)

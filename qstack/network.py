@@ -111,7 +111,8 @@ class Request:
 
     ``storage_time_s`` is how long the application keeps each pair in memory before using it
     (waiting for its own classical inputs); ``min_fidelity`` is the fidelity the user needs,
-    counted in the report.
+    counted in the report. For schedulers: the request arrives at ``arrival_s``, wants all its
+    pairs within ``deadline_s`` after that, and weighs ``priority`` in fair sharing.
     """
 
     src: str
@@ -120,10 +121,19 @@ class Request:
     min_fidelity: float = 0.0
     storage_time_s: float = 0.0
     name: str = ""
+    arrival_s: float = 0.0
+    deadline_s: float = math.inf
+    priority: float = 1.0
 
     def __post_init__(self) -> None:
         if self.pairs < 1:
             raise ValueError(f"Request.pairs must be >= 1, got {self.pairs}")
+        if not self.arrival_s >= 0:
+            raise ValueError(f"Request.arrival_s must be >= 0, got {self.arrival_s}")
+        if not self.deadline_s > 0:
+            raise ValueError(f"Request.deadline_s must be > 0 (time after arrival), got {self.deadline_s}")
+        if not (self.priority > 0 and math.isfinite(self.priority)):
+            raise ValueError(f"Request.priority must be a finite number > 0, got {self.priority}")
         if not 0.0 <= self.min_fidelity <= 1.0:
             raise ValueError(f"Request.min_fidelity must be in [0, 1], got {self.min_fidelity}")
         if self.storage_time_s < 0:

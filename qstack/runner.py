@@ -17,12 +17,13 @@ from qstack.engine import Simulation, StateRegistry
 from qstack.hardware import load_preset
 from qstack.metrics import MemoryQuality, Report, bell_fidelity
 from qstack.network import Network, PurificationPolicy, Request
-from qstack.protocols import GateNoise, pump, purify_rounds, swap
+from qstack.protocols import GateNoise
 from qstack.protocols.ghz import distribute_ghz, ghz_fidelity
 from qstack.protocols.qkd import bbm92
 from qstack.protocols.teleportation import teleport
 from qstack.physical import HeraldedLink, NodeHardware
 from qstack.scenario import Scenario, ScenarioError
+from qstack.scheduling import Dispatcher, make_scheduler, mean_heralded_state, poisson_arrivals, route_state
 
 
 def _overrides_for(role: str, overrides: dict[str, float]) -> dict[str, float]:
@@ -126,7 +127,7 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
             decoherence="decoherence" not in idealize,
             probabilistic="probabilistic_generation" not in idealize,
             gate_noise="gate_noise" not in idealize,
-            bsm=data["network"]["bsm"],
+            bsm="deterministic" if "bsm" in idealize else data["network"]["bsm"],
             routing=data["network"]["routing"],
         )
     except ValueError as exc:
@@ -140,23 +141,8 @@ def predicted_fidelity(graph: nx.Graph, path: list, policy: PurificationPolicy, 
     link's mean heralded state, purified per link and/or swapped along the path with the
     protocols' circuits and the nodes' gate noise. Reported results never use it.
     """
-    def mean_state(link):
-        rho = sum(h.probability * h.rho for h in link.heralded_states)
-        return rho / link.success_probability_per_mode
-
-    def purified(rho):
-        if policy.scheme == "recurrence":
-            return purify_rounds(rho, policy.rounds, policy.method, noise)[0].data
-        return pump(rho, rho, policy.rounds, policy.method, noise)[0].data
-
-    states = [mean_state(graph.edges[u, v]["link"]) for u, v in zip(path, path[1:])]
-    if policy.scope == "link":
-        states = [purified(rho) for rho in states]
-    rho = states[0]
-    for other in states[1:]:
-        rho = swap(rho, other, noise).data
-    if policy.scope == "end_to_end":
-        rho = purified(rho)
+    states = [mean_heralded_state(graph.edges[u, v]["link"]) for u, v in zip(path, path[1:])]
+    rho = route_state(states, [noise] * (len(states) - 1), policy, noise)
     return bell_fidelity(rho)
 
 
@@ -294,25 +280,51 @@ def _stats(values: list[float]) -> dict:
     return {"mean": float(np.mean(values)), "min": float(np.min(values))}
 
 
+def scenario_requests(scenario: Scenario) -> list[Request]:
+    """The scenario's requests (one per user), named by ``user`` or ``r<i>:src->dst``."""
+    requests = []
+    for i, r in enumerate(scenario.data["requests"]):
+        requests.append(Request(
+            r["src"], r["dst"], r["pairs"], r["min_fidelity"], r["storage_time_s"],
+            name=r["user"] or f"r{i}:{r['src']}->{r['dst']}",
+            arrival_s=r["arrival_s"], deadline_s=r["deadline_s"], priority=r["priority"],
+        ))
+    return requests
+
+
 def run_scenario(scenario: Scenario) -> Report:
     """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report."""
     wall_start = time.perf_counter()
     sim = Simulation(scenario.seed, engine=scenario.data["engine"])
     network = build_network(scenario, sim)
-    processes = []
-    requests = []
-    for i, r in enumerate(scenario.data["requests"]):
-        request = Request(r["src"], r["dst"], r["pairs"], r["min_fidelity"], r["storage_time_s"], name=f"r{i}:{r['src']}->{r['dst']}")
-        requests.append(request)
-        try:
-            processes.append(network.submit(request))
-        except ValueError as exc:
-            raise ScenarioError(f"requests[{i}]: {exc}") from exc
+    requests = scenario_requests(scenario)
+    policy = scenario.data["scheduling"]["policy"]
+    dispatcher = None
+    if policy == "none":
+        processes = []
+        for i, request in enumerate(requests):
+            try:
+                processes.append(network.submit(request))
+            except ValueError as exc:
+                raise ScenarioError(f"requests[{i}]: {exc}") from exc
+        done = sim.env.all_of(processes)
+    else:
+        dispatcher = Dispatcher(network, make_scheduler(policy), seed=scenario.seed,
+                                max_in_flight=scenario.data["scheduling"]["max_pairs_in_flight"])
+        arrivals_rng = np.random.default_rng([scenario.seed, 0xA771])
+        for i, (request, r) in enumerate(zip(requests, scenario.data["requests"])):
+            times = poisson_arrivals(arrivals_rng, r["arrival_s"], r["arrivals"], r["arrival_rate_hz"])
+            try:
+                dispatcher.add_user(request, times)
+            except ValueError as exc:
+                raise ScenarioError(f"requests[{i}]: {exc}") from exc
+        done = dispatcher.done
     application = ScenarioApplication(scenario, network, requests)
-    done = sim.env.all_of(processes)
     sim.env.run(until=sim.env.any_of([done, sim.env.timeout(scenario.data["max_time_s"])]))
     report = _report(scenario, sim, network, 0.0)
     report.application = application.result(report.sim_time_s)
+    if dispatcher is not None:
+        report.scheduling = dispatcher.report(report.sim_time_s)
     report.wall_time_s = time.perf_counter() - wall_start
     return report
 

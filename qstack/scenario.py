@@ -24,11 +24,12 @@ else:  # pragma: no cover
 from qstack.engine import ENGINES
 from qstack.physical import SCHEMES
 
-IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise")
+IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise", "bsm")
 TOPOLOGIES = ("chain", "star", "grid", "custom")
 ROUTING = ("hops", "expected_rate", "expected_fidelity")
 SWAPPING = ("asap", "nested")
 BSMS = ("deterministic", "linear_optics")
+SCHEDULING_POLICIES = ("none", "fifo", "edf", "fair_share", "physics_informed", "idealized_informed")
 
 
 class ScenarioError(ValueError):
@@ -180,6 +181,10 @@ SCHEMA: dict[str, Any] = {
         "request": _Field(_integer(0), 0),
         "z_probability": _Field(_number(0.0, 1.0), 0.5),
     },
+    "scheduling": {
+        "policy": _Field(_choice(SCHEDULING_POLICIES), "none"),
+        "max_pairs_in_flight": _Field(_integer(0), 0),
+    },
     "requests": [
         {
             "src": _Field(_string, required=True),
@@ -187,6 +192,12 @@ SCHEMA: dict[str, Any] = {
             "pairs": _Field(_integer(1), 1),
             "min_fidelity": _Field(_number(0.0, 1.0), 0.0),
             "storage_time_s": _Field(_number(0.0), 0.0),
+            "user": _Field(_string, None),
+            "arrival_s": _Field(_number(0.0), 0.0),
+            "deadline_s": _Field(_number(0.0, low_open=True), math.inf),
+            "priority": _Field(_number(0.0, 1e9, low_open=True), 1.0),
+            "arrivals": _Field(_integer(1), 1),
+            "arrival_rate_hz": _Field(_number(0.0), 0.0),
         }
     ],
 }
@@ -268,6 +279,18 @@ class Scenario:
                     raise ScenarioError(f"requests[{i}].{end}: unknown node {request[end]!r}; nodes are {', '.join(names)}")
             if request["src"] == request["dst"]:
                 raise ScenarioError(f"requests[{i}]: src and dst must differ")
+            if request["arrivals"] > 1 and request["arrival_rate_hz"] <= 0:
+                raise ScenarioError(f"requests[{i}].arrival_rate_hz: must be > 0 for {request['arrivals']} Poisson arrivals")
+            if self.data["scheduling"]["policy"] == "none":
+                for key, default in (("arrivals", 1), ("arrival_s", 0.0), ("deadline_s", math.inf), ("arrival_rate_hz", 0.0)):
+                    if request[key] != default:
+                        raise ScenarioError(
+                            f"requests[{i}].{key}: arrivals over time and deadlines need scheduling.policy "
+                            f"(one of {', '.join(SCHEDULING_POLICIES[1:])})"
+                        )
+        users = [r["user"] for r in self.data["requests"] if r["user"] is not None]
+        if len(users) != len(set(users)):
+            raise ScenarioError("requests.user: user names must be unique")
 
     @property
     def node_names(self) -> list[str]:
