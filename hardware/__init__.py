@@ -5,11 +5,13 @@ return plain floats or ``qiskit_aer.noise`` errors; presets in ``presets/*.toml`
 parameter sets per technology (:func:`list_presets`, :func:`load_preset`).
 """
 
-from .channels import SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, FreeSpace
+from .channels import SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, FreeSpace, slant_range_km
 from .detectors import Detector
 from .emitters import Emitter, PairSource
 from .memories import Memory, NuclearSpinRegister
 from .preset_loader import Preset, list_presets, load_preset
+from .transducers import Transducer
+from .tree_encoding import TreeCode, best_branching
 
 __all__ = [
     "SPEED_OF_LIGHT_M_PER_S",
@@ -22,6 +24,10 @@ __all__ = [
     "NuclearSpinRegister",
     "PairSource",
     "Preset",
+    "Transducer",
+    "TreeCode",
+    "best_branching",
     "list_presets",
     "load_preset",
+    "slant_range_km",
 ]

@@ -4,13 +4,13 @@ File format (one technology per file, the file name is the preset name)::
 
     name = "nv_centre"
     description = "..."
-    kind = "node"            # "node" | "channel" | "source"
+    kind = "node"            # "node" | "channel" | "source" | "interface"
 
     [memory]
     t2_s = { value = 1.58, source = "Abobeih et al., Nat. Commun. 9, 2552 (2018)" }
 
 Sections are ``emitter``, ``memory``, ``nuclear_spin``, ``detector``, ``fiber``,
-``free_space`` and ``pair_source``; their keys are the fields of the matching dataclass
+``free_space``, ``pair_source`` and ``transducer``; their keys are the fields of the matching dataclass
 (:class:`Emitter`, :class:`Memory`, ...). Every entry is an inline table with ``value`` and a
 non-empty ``source``: a citation, or ``"derived: <how>"`` naming what it is derived from.
 """
@@ -30,6 +30,7 @@ from .channels import Fiber, FreeSpace
 from .detectors import Detector
 from .emitters import Emitter, PairSource
 from .memories import Memory, NuclearSpinRegister
+from .transducers import Transducer
 
 SECTION_MODELS: Mapping[str, type] = types.MappingProxyType(
     {
@@ -40,11 +41,12 @@ SECTION_MODELS: Mapping[str, type] = types.MappingProxyType(
         "fiber": Fiber,
         "free_space": FreeSpace,
         "pair_source": PairSource,
+        "transducer": Transducer,
     }
 )
 """Preset section name -> hardware model class built from it."""
 
-KINDS = ("node", "channel", "source")
+KINDS = ("node", "channel", "source", "interface")
 _TOP_LEVEL_KEYS = frozenset({"name", "description", "kind"})
 _OVERRIDE_SOURCE = "override"
 
@@ -67,6 +69,7 @@ class Preset:
     fiber: Fiber | None = None
     free_space: FreeSpace | None = None
     pair_source: PairSource | None = None
+    transducer: Transducer | None = None
     sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +134,13 @@ class Preset:
             parts.append(
                 f"Pair source: {p.wavelength_nm:g} nm, {p.pair_probability:g} pairs per pulse at "
                 f"{p.repetition_rate_hz:.3g} Hz, fidelity {p.emitted_state_fidelity:.4g}."
+            )
+        if self.transducer is not None:
+            t = self.transducer
+            parts.append(
+                f"Transducer: {t.input_wavelength_nm:g} nm -> {t.output_wavelength_nm:g} nm, "
+                f"efficiency {t.efficiency:.3g}, added noise {t.added_noise_photons:.3g} photons, "
+                f"bandwidth {t.bandwidth_hz:.3g} Hz."
             )
         return " ".join(parts)
 

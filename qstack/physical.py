@@ -24,6 +24,15 @@ and the heralded state are therefore computed by the engine from the hardware, n
 
 Multiplexing over ``m`` modes or sources runs ``m`` independent attempts in parallel:
 the link succeeds in an attempt with ``1 - (1 - p)^m``.
+
+Heterogeneous links: each node may have its own hardware and an ``interface``
+(:class:`~qstack.hardware.Transducer`, a transducer or frequency converter between its memory and
+the channel). A photon crosses it with probability ``efficiency`` (so a Barrett-Kok link with a
+converter of efficiency ``e`` at one end succeeds ``e`` times as often), picks up its noise photons
+as an excitation of the photon-number qubit, and an attempt lasts at least ``1/bandwidth``. Each
+arm's channel may be fibre or free space; a free-space channel's background light adds to the
+station detectors' dark counts (each detector sees half of each arm's background after the beam
+splitter). Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_photonic`.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from qiskit.quantum_info import Kraus
 from qiskit_aer.noise import amplitude_damping_error
 
 from qstack.engine import Operation, StateRegistry, noisy
-from qstack.hardware import Detector, Emitter, Memory, NuclearSpinRegister, PairSource
+from qstack.hardware import Detector, Emitter, Memory, NuclearSpinRegister, PairSource, Transducer
 
 SCHEMES = ("single_click", "double_click", "midpoint_source")
 
@@ -51,13 +60,31 @@ class NodeHardware:
 
     ``emitter`` is the spin-photon interface (None for a node that only absorbs photons from a
     pair source); ``nuclear_spin`` is an optional long-lived register (NV centres) into which
-    heralded states are moved.
+    heralded states are moved; ``interface`` is an optional transducer or frequency converter
+    between the node and the channel (both directions: emitted photons leave through it,
+    absorbed photons arrive through it).
     """
 
     memory: Memory
     emitter: Emitter | None = None
     nuclear_spin: NuclearSpinRegister | None = None
     name: str = ""
+    interface: Transducer | None = None
+
+    @property
+    def interface_efficiency(self) -> float:
+        """Efficiency of the node's interface (1 without one)."""
+        return 1.0 if self.interface is None else self.interface.efficiency
+
+    @property
+    def interface_noise_probability(self) -> float:
+        """Probability of a noise photon out of the interface per mode (0 without one)."""
+        return 0.0 if self.interface is None else self.interface.noise_probability
+
+    @property
+    def minimum_attempt_time_s(self) -> float:
+        """Shortest attempt the interface's bandwidth allows [s] (0 without one)."""
+        return 0.0 if self.interface is None else self.interface.minimum_attempt_time_s
 
 
 def detection_kraus(visibility: float = 1.0) -> Kraus:
@@ -171,7 +198,12 @@ class HeraldedLink:
         """Time the sources need to emit the photons of one attempt [s]."""
         if self.scheme == "midpoint_source":
             return self.pair_source.attempt_time_s
-        per_round = max(self.end_a.emitter.emission_time_s, self.end_b.emitter.emission_time_s)
+        per_round = max(
+            self.end_a.emitter.emission_time_s,
+            self.end_b.emitter.emission_time_s,
+            self.end_a.minimum_attempt_time_s,
+            self.end_b.minimum_attempt_time_s,
+        )
         return 2 * per_round if self.scheme == "double_click" else per_round
 
     @cached_property
@@ -193,11 +225,54 @@ class HeraldedLink:
 
     # ------------------------------------------------------------------ efficiencies
     def arm_efficiency(self, side: str) -> float:
-        """Probability that a photon emitted for ``side`` is detected (or absorbed)."""
-        end, channel = (self.end_a, self.channel_a) if side == "a" else (self.end_b, self.channel_b)
+        """Probability that a photon emitted for ``side`` is detected (or absorbed), interface
+        included."""
+        return self._node_side_efficiency(side) * self._station_side_efficiency(side)
+
+    def _node_side_efficiency(self, side: str) -> float:
+        """Efficiency between the node's memory and the channel: the emitter's photon
+        efficiency (or the memory's absorption) times the interface's."""
+        end = self.end_a if side == "a" else self.end_b
         if self.scheme == "midpoint_source":
-            return self.pair_source.collection_efficiency * channel.transmissivity * end.memory.write_efficiency
-        return end.emitter.photon_efficiency * channel.transmissivity * self.detector.efficiency
+            return end.memory.write_efficiency * end.interface_efficiency
+        return end.emitter.photon_efficiency * end.interface_efficiency
+
+    def _station_side_efficiency(self, side: str) -> float:
+        """Efficiency between the interface and the station: channel and detector (emitter
+        schemes), or source collection and channel (midpoint source)."""
+        channel = self.channel_a if side == "a" else self.channel_b
+        if self.scheme == "midpoint_source":
+            return self.pair_source.collection_efficiency * channel.transmissivity
+        return channel.transmissivity * self.detector.efficiency
+
+    @property
+    def logical_transmission(self) -> float:
+        """The smaller probability that a photon crosses its arm (bare photons: one photon per
+        encoded qubit, so the logical transmission is the arm efficiency)."""
+        return min(self.arm_efficiency("a"), self.arm_efficiency("b"))
+
+    @property
+    def photons_per_qubit(self) -> int:
+        """Photons sent per encoded qubit: 1 (bare photons)."""
+        return 1
+
+    @property
+    def channel_kind(self) -> str:
+        """``"fiber"``, ``"free_space"``, or both joined by ``+`` when the arms differ."""
+        kinds = dict.fromkeys(_channel_kind(c) for c in (self.channel_a, self.channel_b))
+        return "+".join(kinds)
+
+    @property
+    def interface_efficiencies(self) -> tuple[float, float]:
+        """Efficiency of each end's interface (1 where there is none)."""
+        return (self.end_a.interface_efficiency, self.end_b.interface_efficiency)
+
+    @cached_property
+    def dark_count_probability(self) -> float:
+        """Per-detector false-click probability per window: the detectors' dark counts and half
+        of each arm's background light, ``1 - (1 - p_dark)(1 - (p_bg,a + p_bg,b)/2)``."""
+        background = (_background(self.channel_a) + _background(self.channel_b)) / 2
+        return 1.0 - (1.0 - self.detector.dark_count_probability) * (1.0 - background)
 
     # ------------------------------------------------------------------ circuits
     def _emission_round(self) -> tuple[Operation, Operation, Operation]:
@@ -208,19 +283,40 @@ class HeraldedLink:
         circuits and compile just their small loss circuit.
         """
         visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
+        noise_a, noise_b = self.end_a.interface_noise_probability, self.end_b.interface_noise_probability
+        if noise_a or noise_b:
+            loss = _noisy_loss_op(
+                (1 - self._node_side_efficiency("a"), noise_a, 1 - self._station_side_efficiency("a")),
+                (1 - self._node_side_efficiency("b"), noise_b, 1 - self._station_side_efficiency("b")),
+            )
+        else:
+            loss = _loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b"))
         return (
             _emission_op(self.end_a.emitter, self.end_b.emitter),
-            _loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b")),
-            _detection_op(visibility, self.detector.dark_count_probability),
+            loss,
+            _detection_op(visibility, self.dark_count_probability),
         )
 
     def _absorption(self, side: str) -> Operation:
-        """Photon (0) absorbed into memory (1); qubit 2 flags the photon's presence."""
+        """Photon (0) absorbed into memory (1); qubit 2 flags the photon's presence. A noise
+        photon from the node's interface (after the channel's loss, before the memory's
+        absorption) raises the flag for a lost photon and brings a random polarisation."""
         qc = QuantumCircuit(3, 1, name="absorption")
         qc.x(2)
-        loss = 1 - self.arm_efficiency(side)
-        if loss > 0:
-            qc.append(noisy(amplitude_damping_error(loss)), [2])
+        end = self.end_a if side == "a" else self.end_b
+        noise = end.interface_noise_probability
+        if noise > 0:
+            before = 1 - self._station_side_efficiency(side) * end.interface_efficiency
+            if before > 0:
+                qc.append(noisy(amplitude_damping_error(before)), [2])
+            qc.append(_false_photon_kraus(noise), [0, 2])
+            after = 1 - end.memory.write_efficiency
+            if after > 0:
+                qc.append(noisy(amplitude_damping_error(after)), [2])
+        else:
+            loss = 1 - self.arm_efficiency(side)
+            if loss > 0:
+                qc.append(noisy(amplitude_damping_error(loss)), [2])
         qc.measure(2, 0)
         with qc.if_test((qc.clbits[0], 1)):
             qc.swap(0, 1)
@@ -299,6 +395,46 @@ def _loss_op(loss_a: float, loss_b: float) -> Operation:
         if loss > 0:
             qc.append(noisy(amplitude_damping_error(loss)), [qubit])
     return Operation(qc, name="loss")
+
+
+@functools.lru_cache(maxsize=1024)
+def _noisy_loss_op(arm_a: tuple[float, float, float], arm_b: tuple[float, float, float]) -> Operation:
+    """Per arm ``(loss before the interface's output, noise probability, loss after)``: loss,
+    then the interface's noise photon (excitation of the photon-number qubit), then the
+    channel's and detector's loss, which the noise photon suffers too."""
+    qc = QuantumCircuit(2, name="loss_and_noise")
+    for qubit, (before, noise, after) in ((0, arm_a), (1, arm_b)):
+        if before > 0:
+            qc.append(noisy(amplitude_damping_error(before)), [qubit])
+        if noise > 0:
+            qc.append(noisy(amplitude_damping_error(noise, excited_state_population=1.0)), [qubit])
+        if after > 0:
+            qc.append(noisy(amplitude_damping_error(after)), [qubit])
+    return Operation(qc, name="loss_and_noise")
+
+
+def _false_photon_kraus(probability: float) -> Kraus:
+    """On (photon polarisation, presence flag): an absent photon (flag 0) is replaced with
+    probability ``probability`` by a noise photon (flag 1) of random polarisation."""
+    flag0, flag1 = np.diag([1.0, 0.0]), np.diag([0.0, 1.0])
+    raise_flag = np.array([[0.0, 0.0], [1.0, 0.0]])
+    keep = np.kron(flag0, math.sqrt(1 - probability) * np.eye(2)) + np.kron(flag1, np.eye(2))
+    operators = [keep]
+    for i in range(2):
+        for j in range(2):
+            unit = np.zeros((2, 2))
+            unit[i, j] = 1.0
+            operators.append(math.sqrt(probability / 2) * np.kron(raise_flag, unit))
+    return Kraus(operators)
+
+
+def _channel_kind(channel) -> str:
+    kind = getattr(channel, "kind", None)
+    return kind if isinstance(kind, str) else type(channel).__name__.lower()
+
+
+def _background(channel) -> float:
+    return float(getattr(channel, "background_probability", 0.0))
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,6 +14,7 @@ from qstack.hardware import (
     NuclearSpinRegister,
     PairSource,
     Preset,
+    Transducer,
     list_presets,
     load_preset,
 )
@@ -26,6 +27,12 @@ REQUIRED = {
     "spdc_source": ("source", {"pair_source"}),
     "telecom_fiber": ("channel", {"fiber"}),
     "free_space_link": ("channel", {"free_space"}),
+    "micius_downlink": ("channel", {"free_space"}),
+    "superconducting_qubit": ("node", {"emitter", "memory", "detector"}),
+    "tree_photon_source": ("source", {"emitter", "detector"}),
+    "sc_optical_transducer": ("interface", {"transducer"}),
+    "nv_frequency_converter": ("interface", {"transducer"}),
+    "ion_frequency_converter": ("interface", {"transducer"}),
 }
 SECTION_TYPES = {
     "emitter": Emitter,
@@ -35,6 +42,7 @@ SECTION_TYPES = {
     "fiber": Fiber,
     "free_space": FreeSpace,
     "pair_source": PairSource,
+    "transducer": Transducer,
 }
 
 
@@ -65,7 +73,7 @@ def test_required_preset_loads_with_its_sections(name):
 @pytest.mark.parametrize("name", list_presets())
 def test_every_preset_loads(name):
     preset = load_preset(name)
-    assert preset.kind in ("node", "channel", "source")
+    assert preset.kind in ("node", "channel", "source", "interface")
     summary = preset.describe()
     assert summary.startswith(f"{name} ({preset.kind}):")
     assert "\n" not in summary
@@ -213,3 +221,23 @@ def test_preset_file_with_unknown_field_or_section_is_rejected():
         _build_preset("x", _document(laser={"power": cited}), {})
     with pytest.raises(ValueError, match="Preset.kind"):
         _build_preset("x", {**_document(fiber={"length_km": cited}), "kind": "cable"}, {})
+
+
+def test_micius_downlink_preset_reproduces_measured_loss_and_is_a_slant_path():
+    from qstack.hardware import slant_range_km
+
+    link = load_preset("micius_downlink").free_space
+    assert link.loss_db == pytest.approx(36.0, abs=0.05)
+    assert link.length_km == pytest.approx(slant_range_km(500.0, link.elevation_deg), rel=2e-3)
+    # lower in the sky: longer path and more air mass, so more loss
+    low = link.at_elevation(15.0, 500.0)
+    assert low.length_km > link.length_km and low.loss_db > link.loss_db + 2.0
+    assert 0.0 < link.background_probability < 1e-5
+
+
+def test_interface_presets_quote_quantum_enabled_or_low_noise_converters():
+    sc = load_preset("sc_optical_transducer").transducer
+    assert sc.efficiency == pytest.approx(0.087) and sc.added_noise_photons < 1.0
+    for name in ("nv_frequency_converter", "ion_frequency_converter"):
+        converter = load_preset(name).transducer
+        assert converter.output_wavelength_nm > 1500 and converter.noise_probability < 1e-4
