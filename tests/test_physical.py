@@ -112,3 +112,102 @@ def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme):
             np.testing.assert_allclose(
                 fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
             )
+
+
+# --------------------------------------------------------------------------- heterogeneous links
+from qstack.hardware import FreeSpace, Transducer  # noqa: E402
+
+
+def _with_interface(node, transducer):
+    import dataclasses
+
+    return dataclasses.replace(node, interface=transducer)
+
+
+@pytest.mark.parametrize("efficiency", [0.9, 0.3, 0.087])
+def test_noiseless_transducer_multiplies_success_by_its_efficiency_per_photon_crossing_it(efficiency):
+    plain = _node(emission_probability=0.46)
+    converted = _with_interface(plain, Transducer(efficiency=efficiency))
+    base = _link("double_click", length_km=20.0, node=plain)
+    # Barrett-Kok needs one photon from each end: converter at one end -> x e, at both -> x e^2
+    one_end = HeraldedLink(converted, plain, Fiber(10.0), Fiber(10.0), Detector(efficiency=0.9), scheme="double_click")
+    both = _link("double_click", length_km=20.0, node=converted)
+    assert one_end.success_probability == pytest.approx(efficiency * base.success_probability, rel=1e-12)
+    assert both.success_probability == pytest.approx(efficiency**2 * base.success_probability, rel=1e-12)
+    # midpoint source: each absorbed photon crosses its node's interface once
+    source = PairSource(pair_probability=0.1, repetition_rate_hz=1e6)
+    memory_node = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0, capacity=4, write_efficiency=0.7))
+    plain_mid = _link("midpoint_source", length_km=20.0, node=memory_node, pair_source=source)
+    conv_mid = _link("midpoint_source", length_km=20.0, node=_with_interface(memory_node, Transducer(efficiency=efficiency)),
+                     pair_source=source)
+    assert conv_mid.success_probability == pytest.approx(efficiency**2 * plain_mid.success_probability, rel=1e-12)
+    for herald in conv_mid.heralded_states:
+        assert bell_fidelity(herald.rho) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_single_click_success_scales_with_efficiency_to_leading_order_in_alpha():
+    plain = _node(emission_probability=0.46)
+    converted = _with_interface(plain, Transducer(efficiency=0.3))
+    alpha = 0.01
+    ratio = _link(alpha=alpha, node=converted).success_probability / _link(alpha=alpha, node=plain).success_probability
+    assert ratio == pytest.approx(0.3, rel=2 * alpha)
+
+
+def test_transducer_noise_photons_make_false_heralds_that_lower_the_fidelity():
+    plain = _node(emission_probability=0.46)
+    clean = _link("double_click", node=_with_interface(plain, Transducer(efficiency=0.2)))
+    noisy_link = _link("double_click", node=_with_interface(plain, Transducer(efficiency=0.2, added_noise_photons=0.05)))
+    assert noisy_link.success_probability > clean.success_probability
+    f_clean = min(bell_fidelity(h.rho) for h in clean.heralded_states)
+    f_noisy = max(bell_fidelity(h.rho) for h in noisy_link.heralded_states)
+    assert f_clean == pytest.approx(1.0, abs=1e-12)
+    assert f_noisy < 0.99
+    source = PairSource(pair_probability=0.1, repetition_rate_hz=1e6)
+    memory_node = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0, capacity=4))
+    mid = _link("midpoint_source", length_km=50.0, node=_with_interface(memory_node, Transducer(0.5, 0.02)),
+                pair_source=source)
+    (herald,) = mid.heralded_states
+    assert bell_fidelity(herald.rho) < 0.99
+
+
+def test_transducer_bandwidth_limits_the_attempt_rate():
+    plain = _node(emission_probability=0.46)
+    slow = _with_interface(plain, Transducer(efficiency=1.0, bandwidth_hz=1e5))  # 10 us > 3.8 us emission
+    fast = _with_interface(plain, Transducer(efficiency=1.0, bandwidth_hz=1e9))
+    assert _link(node=slow).emission_time_s == pytest.approx(1e-5)
+    assert _link(node=fast).emission_time_s == pytest.approx(3.8e-6)
+    assert _link("double_click", node=slow).emission_time_s == pytest.approx(2e-5)
+
+
+def test_free_space_arm_heralds_sooner_than_fibre_of_the_same_length():
+    node = _node(emission_probability=0.46)
+    fibre = HeraldedLink(node, node, Fiber(25.0), Fiber(25.0), Detector())
+    air = HeraldedLink(node, node, FreeSpace(25.0), FreeSpace(25.0), Detector())
+    mixed = HeraldedLink(node, node, Fiber(25.0), FreeSpace(25.0), Detector())
+    assert air.heralding_time_s == pytest.approx(2 * 25e3 / C, rel=1e-12)
+    assert air.heralding_time_s < mixed.heralding_time_s == fibre.heralding_time_s
+    assert (air.channel_kind, fibre.channel_kind, mixed.channel_kind) == ("free_space", "fiber", "fiber+free_space")
+
+
+def test_free_space_background_adds_false_clicks_at_the_station():
+    node = _node(emission_probability=0.46)
+    dark = FreeSpace(5.0, background_count_rate_hz=2e6, detection_window_s=1e-9)
+    quiet = HeraldedLink(node, node, FreeSpace(5.0), FreeSpace(5.0), Detector(), scheme="double_click")
+    bright = HeraldedLink(node, node, dark, dark, Detector(), scheme="double_click")
+    assert bright.dark_count_probability == pytest.approx(dark.background_probability, rel=1e-12)
+    assert bright.success_probability > quiet.success_probability
+    assert max(bell_fidelity(h.rho) for h in bright.heralded_states) < min(bell_fidelity(h.rho) for h in quiet.heralded_states)
+
+
+def test_heterogeneous_ends_use_each_nodes_own_emitter():
+    ion = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0), emitter=Emitter(emission_time_s=1e-6, collection_efficiency=0.1),
+                       interface=Transducer(efficiency=0.3))
+    nv = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0), emitter=Emitter(emission_time_s=5e-6, collection_efficiency=0.2),
+                      interface=Transducer(efficiency=0.17))
+    link = HeraldedLink(ion, nv, Fiber(5.0), Fiber(5.0), Detector(efficiency=0.9), scheme="double_click")
+    eta_a = 0.1 * 0.3 * 10 ** (-0.1) * 0.9
+    eta_b = 0.2 * 0.17 * 10 ** (-0.1) * 0.9
+    assert link.success_probability == pytest.approx(eta_a * eta_b / 2, rel=1e-12)
+    assert link.emission_time_s == pytest.approx(2 * 5e-6)
+    assert link.interface_efficiencies == (0.3, 0.17)
+    assert link.logical_transmission == pytest.approx(min(eta_a, eta_b)) and link.photons_per_qubit == 1
