@@ -93,7 +93,7 @@ class Operation:
     def num_qubits(self) -> int:
         return self.circuit.num_qubits
 
-    @property
+    @cached_property
     def kept(self) -> tuple[int, ...]:
         """Circuit qubits that remain after the operation, in circuit order."""
         return tuple(q for q in range(self.num_qubits) if q not in self.discard)
@@ -116,6 +116,145 @@ class Operation:
     def trace_functionals(self) -> np.ndarray:
         """``T[b, k, l] = sum_i L_b[i, i, k, l]``: branch ``b`` occurs with ``sum T rho``."""
         return np.stack([np.einsum("iikl->kl", m) for m in self.maps])
+
+    @cached_property
+    def flat(self) -> "_FlatInstrument | None":
+        """The instrument as matrices acting on ``rho.ravel()``, when small enough for a
+        single-threaded BLAS matrix-vector product (else None: the einsum path is used)."""
+        d_in, d_out = 2**self.num_qubits, 2 ** len(self.kept)
+        if d_out * d_out * d_in * d_in > _FLAT_MAX_ELEMENTS:
+            return None
+        return _FlatInstrument(
+            maps=tuple(np.ascontiguousarray(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
+            traces=np.ascontiguousarray(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
+            outcomes=tuple(b.outcome for b in self.branches),
+        )
+
+    def bell_table(self, partners: tuple[int, ...]) -> "BellTable | None":
+        """The instrument on Bell-diagonal pairs, or None if it does not keep them Bell-diagonal.
+
+        ``partners[i]`` is the circuit position of the qubit paired with circuit qubit ``i``,
+        or ``-1`` when that partner is outside the circuit (it is then left untouched). See
+        :class:`BellTable`. Computed once per pairing and cached.
+        """
+        cache = self.__dict__.setdefault("_bell_tables", {})
+        if partners not in cache:
+            cache[partners] = _bell_table(self, partners)
+        return cache[partners]
+
+
+# Largest flattened map applied with ``@``: OpenBLAS runs a complex matrix-vector product on one
+# thread below 9216 elements; a threaded call on these 2-core machines costs milliseconds when the
+# other core is busy (DESIGN.md), so larger maps use einsum's own loops.
+_FLAT_MAX_ELEMENTS = 8192
+
+
+@dataclass(frozen=True)
+class _FlatInstrument:
+    """``maps[b] @ rho.ravel()`` is branch ``b``'s output, ``traces @ rho.ravel()`` the
+    unnormalised branch probabilities (row-major ``ravel`` of the input density matrix)."""
+
+    maps: tuple[np.ndarray, ...]
+    traces: np.ndarray
+    outcomes: tuple[tuple[int, ...], ...]
+
+
+# The Bell states in the order (Phi+, Phi-, Psi+, Psi-): |Phi+> with the Pauli I, Z, X, Y on one
+# qubit. Index k of the Bell-diagonal weights ``p[k] = <B_k| rho |B_k>``.
+_S = 1 / np.sqrt(2)
+BELL_BASIS = np.array([[_S, 0, 0, _S], [_S, 0, 0, -_S], [0, _S, _S, 0], [0, _S, -_S, 0]], dtype=complex)
+_BELL_PROJECTORS = np.einsum("ki,kj->kij", BELL_BASIS, BELL_BASIS.conj())
+# Off-diagonal Bell-basis elements at or below this (relative to the trace) count as zero:
+# rounding of the exact zeros, many orders below the ~1e-9 at which the engines are compared.
+BELL_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class BellTable:
+    """An instrument restricted to Bell-diagonal pairs: exact, linear in the input weights.
+
+    The inputs are ``m`` Bell-diagonal pairs (in the order of their first circuit qubit), with
+    weights ``p_1 ... p_m`` (4 each, Bell order Phi+, Phi-, Psi+, Psi-). The output is one
+    Bell-diagonal pair (``out_qubits == 2``: the kept circuit qubits in circuit order, then the
+    untouched partners) or nothing (``out_qubits == 0``). For branch ``b``::
+
+        q_b[o] = sum_{i_1..i_m} table[b, o, (i_1 .. i_m)] p_1[i_1] ... p_m[i_m]
+
+    is the unnormalised output weight, ``sum_o q_b[o]`` the branch probability.
+    """
+
+    table: np.ndarray  # (branches, 4 or 1, 4**m), real
+    pairs: int
+    out_qubits: int
+    outcomes: tuple[tuple[int, ...], ...]
+    partner_outside: tuple[int, ...]  # circuit qubits whose partner is outside the circuit
+
+
+def _bell_table(operation: Operation, partners: tuple[int, ...]) -> BellTable | None:
+    n = operation.num_qubits
+    if len(partners) != n:
+        raise ValueError(f"bell_table: one partner per circuit qubit ({n}), got {partners}")
+    outside = tuple(i for i in range(n) if partners[i] == -1)
+    kept = operation.kept
+    if any(i not in kept for i in outside):
+        return None  # a measured qubit whose partner stays: the partner is left alone, not a pair
+    out_qubits = len(kept) + len(outside)
+    if out_qubits not in (0, 2):
+        return None
+    # Pairs in the order of their first circuit qubit; outside partners become extra qubits
+    # n, n+1, ... (the "rest" of the group, above the circuit's qubits).
+    pairs: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    for i in range(n):
+        if i in seen:
+            continue
+        j = partners[i]
+        if j == -1:
+            j = n + len([p for p in pairs if p[1] >= n])
+        elif not (0 <= j < n and partners[j] == i and j != i):
+            raise ValueError(f"bell_table: inconsistent pairing {partners}")
+        pairs.append((i, j))
+        seen.update((i, j))
+    m = len(pairs)
+    if m > 3:
+        return None
+    n_ext = n + len(outside)
+    rest = 2 ** len(outside)
+    rows = []
+    for indices in itertools.product(range(4), repeat=m):
+        rho = np.ones((1, 1), dtype=complex)
+        for k in indices:  # pair t on extended qubits (2t, 2t+1) before the permutation
+            rho = np.kron(_BELL_PROJECTORS[k], rho)
+        order = [0] * n_ext  # qubit q of the input is qubit order[q] of the product state
+        for t, (i, j) in enumerate(pairs):
+            order[i], order[j] = 2 * t, 2 * t + 1
+        rho = _permute_dense(rho, order)
+        d = 2**n
+        rho4 = rho.reshape(rest, d, rest, d)
+        outputs = []
+        for matrix in operation.maps:
+            out = np.einsum("ijkl,rksl->risj", matrix, rho4).reshape(rest * matrix.shape[0], rest * matrix.shape[0])
+            if out_qubits == 0:
+                outputs.append([np.trace(out).real])
+                continue
+            bell = BELL_BASIS.conj() @ out @ BELL_BASIS.T
+            scale = max(abs(np.trace(out)), 1.0)
+            off = bell - np.diag(np.diag(bell))
+            if np.max(np.abs(off)) > BELL_TOLERANCE * scale or np.max(np.abs(np.diag(bell).imag)) > BELL_TOLERANCE * scale:
+                return None
+            outputs.append(np.diag(bell).real)
+        rows.append(outputs)
+    table = np.ascontiguousarray(np.array(rows, dtype=float).transpose(1, 2, 0))  # (branch, out, inputs)
+    return BellTable(table, m, out_qubits, tuple(b.outcome for b in operation.branches), outside)
+
+
+def _permute_dense(rho: np.ndarray, order: list[int]) -> np.ndarray:
+    """Qubit ``q`` of the result is qubit ``order[q]`` of ``rho`` (little-endian)."""
+    n = len(order)
+    tensor = rho.reshape((2,) * (2 * n))
+    axes = [n - 1 - order[j] for j in range(n - 1, -1, -1)]
+    axes += [2 * n - 1 - order[j] for j in range(n - 1, -1, -1)]
+    return tensor.transpose(axes).reshape(2**n, 2**n)
 
 
 def _flatten(circuit: QuantumCircuit):

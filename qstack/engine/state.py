@@ -10,6 +10,15 @@ group's ``qubits[i]`` being Qiskit qubit ``i`` (bit ``i`` of the basis index).
 Idle decoherence is lazy: each qubit remembers when it was last brought up to date; before it is
 next used, the T1/T2 relaxation channel for the elapsed time is applied. Relaxation channels
 compose in time, so this is exact and costs nothing while a qubit waits.
+
+Bell-diagonal fast path (fast engine): a two-qubit group whose state is Bell-diagonal (within
+rounding, :data:`~qstack.engine.operation.BELL_TOLERANCE`) is held as its four Bell weights
+``p = (Phi+, Phi-, Psi+, Psi-)`` instead of a density matrix. An operation on such pairs whose
+every branch maps Bell-diagonal inputs to a Bell-diagonal pair (or to nothing) is applied as its
+:class:`~qstack.engine.operation.BellTable`, a small linear map of the weights; pure dephasing
+(``T1 = inf``) while idle mixes the weights. Both are exact. Anything else (finite T1, an
+operation that breaks Bell-diagonality, a merge into a larger group) first turns the weights into
+the density matrix and proceeds as usual.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
 from qiskit_aer.noise import thermal_relaxation_error
 
-from .operation import Operation, noisy
+from .operation import BELL_TOLERANCE, Operation, noisy
 
 ENGINES = ("fast", "aer")
 
@@ -68,8 +77,14 @@ class Qubit:
 
 @dataclass(eq=False)
 class _Group:
+    """Qubits sharing one state: ``rho``, or for a Bell-diagonal pair its weights ``bell``.
+
+    When ``bell`` is set it is the state and ``rho`` is None or the same state as a matrix.
+    """
+
     qubits: list[Qubit]
-    rho: np.ndarray
+    rho: np.ndarray | None
+    bell: np.ndarray | None = None
 
 
 class StateRegistry:
@@ -85,9 +100,22 @@ class StateRegistry:
         ``AerSimulator(method="density_matrix")`` for every operation; the reference).
     clock:
         Returns the current simulated time [s]; used for lazy idle decoherence.
+    bell_diagonal:
+        Hold Bell-diagonal pairs as four weights where that is exact (fast engine only; see the
+        module docstring). False: always full density matrices (for comparisons).
+
+    ``bell_diagonal_steps`` counts operations and idle periods applied to Bell weights,
+    ``bell_diagonal_fallbacks`` Bell-diagonal pairs turned into density matrices because the
+    next step does not keep them Bell-diagonal.
     """
 
-    def __init__(self, rng: np.random.Generator, engine: str = "fast", clock: Callable[[], float] | None = None):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        engine: str = "fast",
+        clock: Callable[[], float] | None = None,
+        bell_diagonal: bool = True,
+    ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.rng = rng
@@ -95,6 +123,9 @@ class StateRegistry:
         self._clock = clock or (lambda: 0.0)
         self._simulator = None
         self.live_qubits = 0
+        self.bell_diagonal = bool(bell_diagonal) and engine == "fast"
+        self.bell_diagonal_steps = 0
+        self.bell_diagonal_fallbacks = 0
 
     # ----------------------------------------------------------------- creation and removal
     def new_qubits(
@@ -122,6 +153,10 @@ class StateRegistry:
         now = self._clock() if time_s is None else time_s
         qubits = [Qubit(name, model, now) for name, model in zip(names, idle)]
         group = _Group(list(qubits), rho)
+        if n == 2 and self.bell_diagonal:
+            bell = _bell_weights(rho)
+            if bell is not None:
+                group.bell = bell
         for q in qubits:
             q.group = group
         self.live_qubits += n
@@ -129,13 +164,28 @@ class StateRegistry:
 
     def discard(self, qubits: Iterable[Qubit]) -> None:
         """Trace qubits out of their groups (a qubit lost, measured away or freed)."""
+        qubits = list(qubits)
+        self._require_alive(qubits)
+        if len(set(map(id, qubits))) != len(qubits):
+            raise ValueError("discard: the same qubit given twice")
         for q in qubits:
-            self._require_alive([q])
             group = q.group
-            index = group.qubits.index(q)
-            if len(group.qubits) > 1:  # the last qubit of a group takes the group with it
-                group.rho = _partial_trace(group.rho, len(group.qubits), [index])
-            group.qubits.pop(index)
+            if group is None:
+                continue  # went with its pair partner, below
+            members = group.qubits
+            if len(members) == 2 and any(other is members[1 - members.index(q)] for other in qubits):
+                for member in members:  # both qubits of a pair: the group goes, no trace needed
+                    member.group = None
+                self.live_qubits -= 2
+                members.clear()
+                continue
+            index = members.index(q)
+            if len(members) > 1:  # the last qubit of a group takes the group with it
+                if group.bell is not None:  # either half of a Bell-diagonal pair is maximally mixed
+                    group.bell, group.rho = None, np.eye(2, dtype=complex) / 2
+                else:
+                    group.rho = _partial_trace(group.rho, len(members), [index])
+            members.pop(index)
             q.group = None
             self.live_qubits -= 1
 
@@ -148,10 +198,16 @@ class StateRegistry:
         self._require_alive(qubits)
         self._catch_up(qubits)
         group = self._merge(qubits)
-        positions = [group.qubits.index(q) for q in qubits]
-        others = [i for i in range(len(group.qubits)) if i not in positions]
-        rho = _partial_trace(group.rho, len(group.qubits), others)
-        remaining = [i for i in range(len(group.qubits)) if i not in others]
+        members = group.qubits
+        if group.bell is not None and len(qubits) == 2:  # the whole pair; its state is symmetric
+            return _bell_to_rho(group.bell)
+        rho = self._dense(group)
+        if len(qubits) == len(members) and all(a is b for a, b in zip(qubits, members)):
+            return rho
+        positions = [members.index(q) for q in qubits]
+        others = [i for i in range(len(members)) if i not in positions]
+        rho = _partial_trace(rho, len(members), others)
+        remaining = [i for i in range(len(members)) if i not in others]
         order = [remaining.index(p) for p in positions]
         return _permute(rho, order)
 
@@ -174,16 +230,20 @@ class StateRegistry:
             raise ValueError("apply: the same qubit given twice")
         self._require_alive(qubits)
         self._catch_up(qubits)
-        group = self._merge(qubits)
         if self.engine == "fast":
-            result = self._apply_fast(operation, group, qubits, outcome)
+            result = None
+            if self.bell_diagonal:
+                result = self._apply_bell(operation, qubits, outcome)
+            if result is None:
+                result = self._apply_fast(operation, self._merge(qubits), qubits, outcome)
         else:
+            group = self._merge(qubits)
             positions = [group.qubits.index(q) for q in qubits]
             result, group.rho = self._apply_aer(operation, group, positions)
             for q in [qubits[i] for i in operation.discard]:
                 group.qubits.remove(q)
-        for q in (qubits[i] for i in operation.discard):
-            q.group = None
+        for i in operation.discard:
+            qubits[i].group = None
         self.live_qubits -= len(operation.discard)
         return result
 
@@ -197,6 +257,7 @@ class StateRegistry:
         self._require_alive(qubits)
         self._catch_up(qubits)
         group = self._merge(qubits)
+        self._dense(group)
         rho4, _ = _op_first(group, qubits)
         table = []
         for branch, matrix in zip(operation.branches, operation.maps):
@@ -212,35 +273,137 @@ class StateRegistry:
             if q.group is None:
                 raise ValueError(f"qubit {q.name!r} no longer exists (measured, discarded or lost)")
 
+    def _dense(self, group: _Group) -> np.ndarray:
+        """The group's density matrix, to be changed: Bell weights are given up for it."""
+        if group.bell is not None:
+            group.rho = _bell_to_rho(group.bell)
+            group.bell = None
+        return group.rho
+
     def _catch_up(self, qubits: Sequence[Qubit]) -> None:
         now = self._clock()
         for q in qubits:
             elapsed = now - q.last_time_s
             if q.idle is not None and elapsed > 0:
                 group = q.group
+                if group.bell is not None:
+                    if math.isinf(q.idle.t1_s):
+                        group.bell = _dephase_bell(group.bell, q.idle.t2_s, elapsed)
+                        group.rho = None
+                        self.bell_diagonal_steps += 1
+                        q.last_time_s = now
+                        continue
+                    self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
                 index = group.qubits.index(q)
                 if self.engine == "fast":
-                    group.rho = _relax(group.rho, len(group.qubits), index, q.idle, elapsed)
+                    group.rho = _relax(self._dense(group), len(group.qubits), index, q.idle, elapsed)
                 else:
                     idle = Operation(q.idle.circuit(elapsed), name="idle")
                     _, group.rho = self._apply_aer(idle, group, [index])
-            q.last_time_s = max(q.last_time_s, now)
+            if now > q.last_time_s:
+                q.last_time_s = now
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
-        groups: list[_Group] = []
-        for q in qubits:
-            if not any(g is q.group for g in groups):
-                groups.append(q.group)
-        merged = groups[0]
-        for other in groups[1:]:
-            merged.rho = _kron(other.rho, merged.rho)
+        merged = qubits[0].group
+        others = [q.group for q in qubits if q.group is not merged]
+        if not others:
+            return merged
+        self._dense(merged)
+        for other in others:
+            if other is merged or other.qubits and other.qubits[0].group is merged:
+                continue  # already merged in this call
+            merged.rho = _kron(self._dense(other), merged.rho)
             merged.qubits.extend(other.qubits)
             for q in other.qubits:
                 q.group = merged
         return merged
 
+    def _apply_bell(self, operation, qubits, outcome):
+        """The operation on Bell weights, or None (nothing changed) when that is not exact."""
+        groups = []
+        for q in qubits:
+            group = q.group
+            if group.bell is None:
+                return None
+            if group not in groups:
+                groups.append(group)
+        partners = []
+        for q in qubits:
+            members = q.group.qubits
+            partner = members[1] if members[0] is q else members[0]
+            partners.append(next((j for j, r in enumerate(qubits) if r is partner), -1))
+        table = operation.bell_table(tuple(partners))
+        if table is None:
+            self.bell_diagonal_fallbacks += len(groups)
+            return None
+        weights = groups[0].bell
+        for group in groups[1:]:
+            weights = np.multiply.outer(weights, group.bell).ravel()
+        branches = table.table @ weights  # (branch, out)
+        probabilities = branches.sum(axis=1).tolist()
+        choice = self._choose(probabilities, table.outcomes, outcome, operation)
+        self.bell_diagonal_steps += 1
+        if table.out_qubits == 2:
+            partners_outside = [qubits[i].group.qubits[1] if qubits[i].group.qubits[0] is qubits[i]
+                                else qubits[i].group.qubits[0] for i in table.partner_outside]
+            kept = [qubits[i] for i in operation.kept] + partners_outside
+            group = groups[0]
+            group.bell = branches[choice] / probabilities[choice]
+            group.rho = None
+            group.qubits = kept
+            for q in kept:
+                q.group = group
+        return table.outcomes[choice]
+
+    def _choose(self, probabilities: list[float], outcomes, outcome, operation) -> int:
+        """Index of the branch: the forced ``outcome``, or drawn from ``probabilities``.
+
+        One uniform draw, scaled by the total (rounding): the first branch whose cumulative
+        probability exceeds it.
+        """
+        if outcome is not None:
+            outcome = tuple(outcome)
+            for i, o in enumerate(outcomes):
+                if o == outcome:
+                    if probabilities[i] <= 1e-15:
+                        break
+                    return i
+            raise ValueError(f"outcome {outcome} has zero probability in {operation.name or 'operation'}")
+        cumulative = []
+        total = 0.0
+        for p in probabilities:
+            total += p if p > 0.0 else 0.0
+            cumulative.append(total)
+        draw = self.rng.random() * total
+        for i, c in enumerate(cumulative):
+            if draw < c:
+                return i
+        return len(cumulative) - 1
+
     def _apply_fast(self, operation, group, qubits, outcome):
         """Apply one branch: drawn from the Born probabilities, or the forced ``outcome``."""
+        self._dense(group)
+        members = group.qubits
+        flat = operation.flat
+        if flat is not None and len(members) == len(qubits):
+            # The operation covers its whole group: matrix-vector products on rho.ravel().
+            if all(a is b for a, b in zip(qubits, members)):
+                vec = group.rho.reshape(-1)
+            else:
+                vec = _permute(group.rho, [members.index(q) for q in qubits]).reshape(-1)
+            if len(flat.maps) == 1 and outcome is None:
+                choice, probability = 0, None
+            else:
+                probabilities = (flat.traces @ vec).real.tolist()
+                choice = self._choose(probabilities, flat.outcomes, outcome, operation)
+                probability = probabilities[choice]
+            rho = flat.maps[choice] @ vec
+            if probability is not None:
+                rho /= probability
+            d = 2 ** len(operation.kept)
+            group.rho = rho.reshape(d, d)
+            group.qubits = [qubits[i] for i in operation.kept]
+            return flat.outcomes[choice]
         rho4, rest = _op_first(group, qubits)
         branches = operation.branches
         if len(branches) == 1 and outcome is None:
@@ -248,16 +411,8 @@ class StateRegistry:
             probability = None
         else:
             reduced = rho4[0, :, 0, :] if rho4.shape[0] == 1 else np.einsum("rkrl->kl", rho4)
-            probabilities = np.maximum(np.einsum("bkl,kl->b", operation.trace_functionals, reduced).real, 0.0)
-            if outcome is not None:
-                matches = [i for i, b in enumerate(branches) if b.outcome == tuple(outcome)]
-                if not matches or probabilities[matches[0]] <= 1e-15:
-                    raise ValueError(f"outcome {tuple(outcome)} has zero probability in {operation.name or 'operation'}")
-                choice = matches[0]
-            else:
-                cumulative = np.cumsum(probabilities)
-                draw = self.rng.random() * cumulative[-1]
-                choice = min(int(np.searchsorted(cumulative, draw, side="right")), len(branches) - 1)
+            probabilities = np.einsum("bkl,kl->b", operation.trace_functionals, reduced).real.tolist()
+            choice = self._choose(probabilities, [b.outcome for b in branches], outcome, operation)
             probability = probabilities[choice]
         rho = _apply_op_first(operation.maps[choice], rho4)
         if probability is not None:
@@ -287,6 +442,55 @@ class StateRegistry:
         return outcome, rho
 
 
+def _bell_weights(rho: np.ndarray) -> np.ndarray | None:
+    """The Bell weights ``(Phi+, Phi-, Psi+, Psi-)`` of a two-qubit state, or None if it is not
+    Bell-diagonal (within :data:`BELL_TOLERANCE`).
+
+    Bell-diagonal means: only the diagonal and the anti-diagonal are non-zero, with
+    ``rho[0,0] = rho[3,3]``, ``rho[1,1] = rho[2,2]`` and real anti-diagonals. Cheap scalar tests
+    come first, so a state that is not Bell-diagonal costs little.
+    """
+    tol = BELL_TOLERANCE
+    r00, r11, r22, r33 = rho[0, 0], rho[1, 1], rho[2, 2], rho[3, 3]
+    r03, r12 = rho[0, 3], rho[1, 2]
+    if abs(r00 - r33) > tol or abs(r11 - r22) > tol or abs(r03.imag) > tol or abs(r12.imag) > tol:
+        return None
+    if abs(rho[3, 0] - r03) > tol or abs(rho[2, 1] - r12) > tol:
+        return None
+    if np.max(np.abs(rho[_OFF_X])) > tol:
+        return None
+    phi, psi = (r00.real + r33.real) / 2, (r11.real + r22.real) / 2
+    return np.array([phi + r03.real, phi - r03.real, psi + r12.real, psi - r12.real])
+
+
+# The elements outside the diagonal and the anti-diagonal of a 4x4 matrix.
+_OFF_X = ~(np.eye(4, dtype=bool) | np.eye(4, dtype=bool)[::-1])
+
+
+def _bell_to_rho(bell: np.ndarray) -> np.ndarray:
+    """``sum_k p_k |B_k><B_k|`` for Bell weights ``(Phi+, Phi-, Psi+, Psi-)``."""
+    p0, p1, p2, p3 = bell.tolist()
+    phi, phi_coherence = (p0 + p1) / 2, (p0 - p1) / 2
+    psi, psi_coherence = (p2 + p3) / 2, (p2 - p3) / 2
+    rho = np.zeros((4, 4), dtype=complex)
+    rho[0, 0] = rho[3, 3] = phi
+    rho[0, 3] = rho[3, 0] = phi_coherence
+    rho[1, 1] = rho[2, 2] = psi
+    rho[1, 2] = rho[2, 1] = psi_coherence
+    return rho
+
+
+def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarray:
+    """Pure dephasing of one qubit of a Bell-diagonal pair for ``duration_s``.
+
+    Coherences shrink by ``c = exp(-t/T2)``: the qubit gets a Z with probability ``(1 - c)/2``,
+    which exchanges Phi+ with Phi- and Psi+ with Psi-.
+    """
+    coherence = math.exp(-duration_s / t2_s)
+    flip = (1.0 - coherence) / 2
+    return (1.0 - flip) * bell + flip * bell[[1, 0, 3, 2]]
+
+
 def _axes(n: int, qubit: int) -> tuple[int, int]:
     """Row and column tensor axes of ``qubit`` in an n-qubit density tensor."""
     return n - 1 - qubit, 2 * n - 1 - qubit
@@ -295,7 +499,7 @@ def _axes(n: int, qubit: int) -> tuple[int, int]:
 def _kron(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     """``high (x) low`` for density matrices (``np.kron`` without its generic overhead)."""
     dh, dl = high.shape[0], low.shape[0]
-    return np.einsum("ij,kl->ikjl", high, low).reshape(dh * dl, dh * dl)
+    return (high[:, None, :, None] * low[None, :, None, :]).reshape(dh * dl, dh * dl)
 
 
 def _op_first(group: _Group, qubits: Sequence[Qubit]) -> tuple[np.ndarray, list[Qubit]]:
