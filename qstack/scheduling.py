@@ -166,12 +166,16 @@ class RouteModel:
         self._times: dict[tuple, float] = {}
 
     def fidelity(self, age_s: float) -> float:
-        """Predicted fidelity of a pair whose link pairs all waited ``age_s`` (the worst case
-        under a cut-off of ``age_s``)."""
+        """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
+        the worst case under a cut-off of ``age_s``. Every link pair but the last to arrive may
+        have waited that long; the last is used as soon as it is heralded (a direct link's
+        single pair waits ``age_s``)."""
         if age_s not in self._fidelity:
+            k = len(self.link_states)
+            ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [0.0]
             states = [
-                _aged(rho, a, b, age_s, tuple(self._flip(d, age_s) for d in deph))
-                for rho, (a, b), deph in zip(self.link_states, self.idle, self._dephasing)
+                _aged(rho, a, b, age, tuple(self._flip(d, age) for d in deph))
+                for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages)
             ]
             rho = route_state(states, self.swap_noises, self.network.purification, self.purification_noise)
             self._fidelity[age_s] = bell_fidelity(rho)
@@ -305,7 +309,7 @@ class Job:
 
     @property
     def met_fidelity(self) -> bool:
-        return self.delivered >= self.request.pairs and all(f >= self.request.min_fidelity for f in self.fidelities)
+        return self.delivered >= self.request.pairs and all(float(f) >= self.request.min_fidelity for f in self.fidelities)
 
 
 # ------------------------------------------------------------------------------ schedulers
@@ -428,7 +432,13 @@ class PhysicsInformed(Scheduler):
         return most
 
     def select(self, waiting: list[Job]):
+        # A link generates one pair at a time: a pair started on a route whose link is busy
+        # would leave its other link pairs decaying in memory while it queues. A planner that
+        # knows memories decay waits for the route to be free instead.
+        exclusive = "decoherence" not in self.idealize
         for job in sorted(waiting, key=self.key):
+            if exclusive and not self.dispatcher.route_idle(job.path):
+                continue
             modes = self.modes(job)
             while modes >= 1 and not self.dispatcher.fits(job.path, modes):
                 modes -= 1  # fewer modes rather than waiting, when memory is short
@@ -487,6 +497,7 @@ class Dispatcher:
         self.plan_rng = np.random.default_rng([seed, 0x5C4E])
         self.max_in_flight = max_in_flight
         self.allocated: dict[str, int] = {node: 0 for node in network.banks}
+        self._link_users: dict[frozenset, int] = {}  # pairs under way per link
         self.users: dict[str, _User] = {}
         self.jobs: list[Job] = []
         self.waiting: list[Job] = []
@@ -575,6 +586,10 @@ class Dispatcher:
             for node, slots in self.network.slots_needed(path, modes).items()
         )
 
+    def route_idle(self, path: list[str]) -> bool:
+        """Whether no pair under way uses any link of ``path``."""
+        return not any(self._link_users.get(frozenset(edge), 0) for edge in zip(path, path[1:]))
+
     def free_slots(self, node: str) -> int:
         return self.network.banks[node].capacity - self.allocated[node]
 
@@ -621,6 +636,8 @@ class Dispatcher:
         for node, slots in need.items():
             self.allocated[node] += slots
         job.in_flight += 1
+        for edge in zip(job.path, job.path[1:]):
+            self._link_users[frozenset(edge)] = self._link_users.get(frozenset(edge), 0) + 1
         self.env.process(self._unit(job, modes, need))
 
     def _unit(self, job: Job, modes: int, need: dict[str, int]):
@@ -628,6 +645,8 @@ class Dispatcher:
         yield from self.network.serve_one(stats, job.path)
         for node, slots in need.items():
             self.allocated[node] -= slots
+        for edge in zip(job.path, job.path[1:]):
+            self._link_users[frozenset(edge)] -= 1
         job.in_flight -= 1
         user = self.users[job.user]
         record = stats.records[-1]
@@ -676,13 +695,13 @@ class Dispatcher:
                 "throughput_hz": len(records) / sim_time_s if sim_time_s > 0 else 0.0,
                 "mean_fidelity": float(np.mean(fidelities)) if fidelities else None,
                 "min_fidelity_required": user.request.min_fidelity,
-                "pairs_meeting_min_fidelity": sum(f >= user.request.min_fidelity for f in fidelities),
+                "pairs_meeting_min_fidelity": int(sum(f >= user.request.min_fidelity for f in fidelities)),
                 "latency_s": float(np.mean([r.latency_s for r in records])) if records else None,
                 "job_completion_s": float(np.mean(finished)) if finished else None,
-                "deadline_misses": sum(not job.met_deadline for job in jobs if job.state != "waiting" or job.deadline_at_s <= sim_time_s),
+                "deadline_misses": int(sum(not job.met_deadline for job in jobs if job.state != "waiting" or job.deadline_at_s <= sim_time_s)),
                 "rejected": sum(job.state == "rejected" for job in jobs),
                 "abandoned": sum(job.state == "abandoned" for job in jobs),
-                "requirements_met": sum(job.met_deadline and job.met_fidelity for job in jobs),
+                "requirements_met": int(sum(job.met_deadline and job.met_fidelity for job in jobs)),
                 "cutoff_s": _finite_or_none(min((job.cutoff_s for job in jobs), default=math.inf)),
             })
         served = [row["served_fraction"] or 0.0 for row in rows]
