@@ -4,6 +4,18 @@ A scenario names the network, the hardware (presets plus overrides), the protoco
 requests, the engine, the seed, and ``idealize = [...]`` for the physics-uninformed baseline.
 Every key is checked: an unknown key, a wrong type or a value out of range raises
 :class:`ScenarioError`, whose one-line message names the key and the allowed values.
+
+Heterogeneous hardware: ``hardware.node`` is every node's preset unless ``[hardware.nodes]``
+names another for a node (``n0 = "trapped_ion"``); ``hardware.interface`` puts a transducer or
+frequency converter (a preset of kind ``interface``) at every node, ``[hardware.interfaces]``
+per node (``"none"`` for none); a ``[[network.edges]]`` entry may name its own ``channel``
+preset (fibre or free space), otherwise ``hardware.channel`` is used. ``link.scheme =
+"all_photonic"`` makes every edge a memory-less one-way chain of ``link.stations`` repeater
+stations carrying photons encoded in a tree of branching vector ``link.tree_branching`` (omit
+it for bare photons), generated at the stations by ``hardware.station`` (a preset with an
+emitter; default the node's). Override roles: ``node``, ``channel``, ``detector``, ``source``,
+``interface``, ``station``; node, channel and interface overrides apply to every preset of
+that role that has the section.
 """
 
 from __future__ import annotations
@@ -126,13 +138,38 @@ def _overrides(key: str, value: Any) -> dict[str, float]:
 
     walk("", value)
     for path, v in flat.items():
-        if path.split(".")[0] not in ("node", "channel", "detector", "source") or path.count(".") != 2:
+        if path.split(".")[0] not in OVERRIDE_ROLES or path.count(".") != 2:
             raise ScenarioError(
-                f"{key}.{path}: override keys are 'node|channel|detector|source.<section>.<field>', got {path!r}"
+                f"{key}.{path}: override keys are '{'|'.join(OVERRIDE_ROLES)}.<section>.<field>', got {path!r}"
             )
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ScenarioError(f"{key}.{path}: must be a number, got {v!r}")
     return flat
+
+
+OVERRIDE_ROLES = ("node", "channel", "detector", "source", "interface", "station")
+LINK_SCHEMES = SCHEMES + ("all_photonic",)
+
+
+def _branching(key: str, value: Any) -> tuple[int, ...]:
+    """A tree's branching vector: a non-empty list of integers >= 1 (omit the key for bare
+    photons)."""
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in value)
+    ):
+        raise ScenarioError(
+            f"{key}: must be a non-empty list of integers >= 1 (omit it for bare photons), got {value!r}"
+        )
+    return tuple(value)
+
+
+def _preset_table(key: str, value: Any) -> dict[str, str]:
+    """``node name = "preset name"`` (per-node hardware or interfaces)."""
+    if not isinstance(value, dict) or any(not isinstance(v, str) or not v for v in value.values()):
+        raise ScenarioError(f"{key}: must be a table of node = \"preset name\", got {value!r}")
+    return dict(value)
 
 
 SCHEMA: dict[str, Any] = {
@@ -150,6 +187,7 @@ SCHEMA: dict[str, Any] = {
                 "a": _Field(_string, required=True),
                 "b": _Field(_string, required=True),
                 "length_km": _Field(_number(0.0), required=True),
+                "channel": _Field(_string, None),
             }
         ],
         "routing": _Field(_choice(ROUTING), "hops"),
@@ -168,13 +206,19 @@ SCHEMA: dict[str, Any] = {
         "channel": _Field(_string, "telecom_fiber"),
         "detector": _Field(_string, None),
         "source": _Field(_string, None),
+        "station": _Field(_string, None),
+        "interface": _Field(_string, None),
+        "nodes": _Field(_preset_table, {}),
+        "interfaces": _Field(_preset_table, {}),
         "overrides": _Field(_overrides, {}),
     },
     "link": {
-        "scheme": _Field(_choice(SCHEMES), "single_click"),
+        "scheme": _Field(_choice(LINK_SCHEMES), "single_click"),
         "bright_state_population": _Field(_number(0.0, 1.0, low_open=True), 0.05),
         "multiplexing": _Field(_integer(1), 1),
         "cutoff_s": _Field(_number(0.0, low_open=True), math.inf),
+        "tree_branching": _Field(_branching, None),
+        "stations": _Field(_integer(0), 0),
     },
     "application": {
         "kind": _Field(_choice(("none", "qkd", "teleportation", "ghz")), "none"),
@@ -271,6 +315,7 @@ class Scenario:
             if len(self.data["requests"]) < 2 or len(hubs) != 1:
                 raise ScenarioError("application.kind 'ghz': needs two or more requests from one hub (the same src)")
         names = self.node_names
+        self._check_hardware_keys(names)
         if not self.data["requests"]:
             raise ScenarioError("requests: at least one request is needed")
         for i, request in enumerate(self.data["requests"]):
@@ -291,6 +336,20 @@ class Scenario:
         users = [r["user"] for r in self.data["requests"] if r["user"] is not None]
         if len(users) != len(set(users)):
             raise ScenarioError("requests.user: user names must be unique")
+
+    def _check_hardware_keys(self, names: list[str]) -> None:
+        """Per-node tables name existing nodes; tree encoding and stations need all_photonic."""
+        hardware, link = self.data["hardware"], self.data["link"]
+        for table in ("nodes", "interfaces"):
+            for node in hardware[table]:
+                if node not in names:
+                    raise ScenarioError(f"hardware.{table}.{node}: unknown node; nodes are {', '.join(names)}")
+        if link["scheme"] != "all_photonic":
+            for key, default in (("tree_branching", None), ("stations", 0)):
+                if link[key] != default:
+                    raise ScenarioError(f"link.{key}: only used by link.scheme 'all_photonic' (memory-less chains)")
+            if hardware["station"] is not None:
+                raise ScenarioError("hardware.station: only used by link.scheme 'all_photonic'")
 
     @property
     def node_names(self) -> list[str]:
