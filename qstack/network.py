@@ -82,7 +82,7 @@ def _werner_parameter(link) -> float:
     return (4 * fidelity - 1) / 3
 
 
-@dataclass
+@dataclass(slots=True)
 class _Segment:
     """Entanglement between path positions ``left`` and ``right`` (a link pair or swapped)."""
 
@@ -232,6 +232,7 @@ class Network:
         self.delivery_hooks: list = []
         self._reserved: dict[str, int] = {}
         self._path_delays: dict[tuple, list[float]] = {}
+        self._plans: dict[tuple, _PathPlan] = {}
 
     def swap_operation(self, node: str):
         """The Bell measurement at ``node``, with its gate noise (built once, cached)."""
@@ -443,11 +444,13 @@ class Network:
         return abs(cumulative[j] - cumulative[i])
 
     def _discard_segment(self, path, segment: _Segment) -> None:
-        self.service(path[segment.left], path[segment.left + 1]).release(segment.left_pair, segment.left_index)
-        self.service(path[segment.right - 1], path[segment.right]).release(segment.right_pair, segment.right_index)
-        for qubit in segment.qubits:
-            if qubit.alive:
-                self.sim.registry.discard([qubit])
+        # Both ends at once: a pair's group is dropped whole, without a partial trace.
+        alive = [qubit for qubit in segment.qubits if qubit.group is not None]
+        if alive:
+            self.sim.registry.discard(alive)
+        services = self._plan(path).services
+        services[segment.left].release(segment.left_pair, segment.left_index)
+        services[segment.right - 1].release(segment.right_pair, segment.right_index)
 
     def _link_pair(self, stats: RequestStats, path: list[str], i: int, timing: "_Timing"):
         """SimPy process: one (optionally purified) pair on link ``i`` of the path."""
@@ -528,7 +531,9 @@ class Network:
     def _establish(self, stats: RequestStats, path: list[str], timing: "_Timing"):
         """SimPy process: one end-to-end pair over ``path`` by swapping, or None if lost."""
         env, registry = self.sim.env, self.sim.registry
+        plan = self._plan(path)
         k = len(path) - 1
+        cutoff_s = stats.cutoff_s
         # Link pairs arrive through one mailbox and one wake-up event, so a wait costs the same
         # whatever the number of links (a condition over every pending link would not).
         mailbox = _Mailbox(env)
@@ -538,54 +543,63 @@ class Network:
         alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
         while True:
             if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
-                expiry = min((s.oldest_s + stats.cutoff_s for s in segments.values()), default=math.inf)
-                if expiry < math.inf and (expiry < alarm_at or alarm_at <= env.now):
-                    alarm = env.timeout(max(expiry - env.now, 0.0))
-                    alarm.callbacks.append(mailbox.poke)
-                    alarm_at = expiry
+                if segments and cutoff_s < math.inf:
+                    expiry = min([s.oldest_s for s in segments.values()]) + cutoff_s
+                    if expiry < alarm_at or alarm_at <= env.now:
+                        alarm = env.timeout(max(expiry - env.now, 0.0))
+                        alarm.callbacks.append(mailbox.poke)
+                        alarm_at = expiry
                 yield mailbox.wake
+            now = env.now
             for i, token, pair in mailbox.drain():
                 if generating.get(i) is not token:
                     continue  # a link restarted meanwhile; cannot happen while it is generating
                 del generating[i]
                 segments[i] = _Segment.of_link(i, pair, path[i])
-                timing.last_herald_s = env.now
+                timing.last_herald_s = now
                 timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
-            for left, segment in list(segments.items()):
-                if env.now >= segment.oldest_s + stats.cutoff_s:
-                    self._drop(stats, path, segments, segment, generating, timing, mailbox)
-                    stats.cutoff_discards += 1
+            if segments and now >= min([s.oldest_s for s in segments.values()]) + cutoff_s:
+                for left, segment in list(segments.items()):
+                    if now >= segment.oldest_s + cutoff_s:
+                        self._drop(stats, path, segments, segment, generating, timing, mailbox)
+                        stats.cutoff_discards += 1
             # Swap what the policy allows. Nodes swap in parallel: one batch costs the slowest
             # node's Bell-measurement time; outcomes are known only after it.
-            ending = {segment.right: segment for segment in segments.values()}
-            batch = [
-                m for m in sorted(segments)
-                if m in ending and self._may_swap(ending[m].left, m, segments[m].right, k)
-            ]
+            if len(segments) > 1:
+                ending = {segment.right: segment for segment in segments.values()}
+                allowed = plan.allowed
+                batch = [
+                    m for m in sorted(segments)
+                    if m in ending and (allowed is None or (ending[m].left, m, segments[m].right) in allowed)
+                ]
+            else:
+                batch = ()
             if batch:
-                swap_time = max(self._swap_time_s(path[m]) for m in batch)
+                swap_time = max([plan.swap_time_s[m] for m in batch])
                 if swap_time > 0:
                     yield env.timeout(swap_time)
                 failed = []
                 for m in batch:
                     first, second = self._ends_at(segments, m), segments[m]
                     outcome = registry.apply(
-                        self.swap_operation(path[m]), [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
+                        plan.swaps[m], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]]
                     )
                     self.swaps += 1
-                    self.service(path[m - 1], path[m]).release(first.right_pair, first.right_index)
-                    self.service(path[m], path[m + 1]).release(second.left_pair, second.left_index)
+                    plan.services[m - 1].release(first.right_pair, first.right_index)
+                    plan.services[m].release(second.left_pair, second.left_index)
                     del segments[first.left], segments[second.left]
                     merged = _Segment(
                         first.left, second.right, (first.qubits[0], second.qubits[1]), first.left_pair,
                         second.right_pair, min(first.oldest_s, second.oldest_s), first.attempts + second.attempts,
-                        left_index=first.left_index, right_index=second.right_index,
+                        first.left_index, second.right_index,
                     )
                     segments[merged.left] = merged
-                    failed = [seg for seg in failed if seg is not first and seg is not second]
-                    if not swap_succeeded(outcome, self.bsm) or first.failed or second.failed:
-                        if not swap_succeeded(outcome, self.bsm):
+                    if failed:
+                        failed = [seg for seg in failed if seg is not first and seg is not second]
+                    succeeded = plan.deterministic or swap_succeeded(outcome, self.bsm)
+                    if not succeeded or first.failed or second.failed:
+                        if not succeeded:
                             self.swap_failures += 1
                         merged.failed = True
                         failed.append(merged)
@@ -596,8 +610,7 @@ class Network:
             if whole is not None and whole.right == k:
                 break
         # Every swap result must reach both ends: the farthest is one hop from the other end.
-        messaging = max(self._delay_s(path, 0, k - 1), self._delay_s(path, 1, k)) if k > 1 else 0.0
-        yield env.timeout(messaging)
+        yield env.timeout(plan.messaging_s)
         timing.swapping_s = env.now - timing.last_herald_s
         if env.now >= whole.oldest_s + stats.cutoff_s:
             self._discard_segment(path, whole)
@@ -630,7 +643,7 @@ class Network:
         """
         env = self.sim.env
         if not (self.purification.scope == "link" and self.purification.rounds):
-            service = self.service(path[i], path[i + 1])
+            service = self._plan(path).services[i]
             attempt = service.try_start(stats.modes)
             if attempt is not None:
                 token = object()
@@ -644,6 +657,24 @@ class Network:
 
         process = env.process(job())
         return process
+
+    def _plan(self, path: list[str]) -> "_PathPlan":
+        """What the hot path needs about ``path``, looked up once per path."""
+        key = tuple(path)
+        plan = self._plans.get(key)
+        if plan is None:
+            k = len(path) - 1
+            plan = _PathPlan(
+                services=tuple(self.service(u, v) for u, v in zip(path, path[1:])),
+                swaps=(None,) + tuple(self.swap_operation(node) for node in path[1:-1]) + (None,),
+                swap_time_s=(0.0,) + tuple(self._swap_time_s(node) for node in path[1:-1]) + (0.0,),
+                allowed=None if self.swapping == "asap" else _nested_triples(k),
+                deterministic=self.bsm == "deterministic",
+                messaging_s=max(self._delay_s(path, 0, k - 1), self._delay_s(path, 1, k)) if k > 1 else 0.0,
+                extraction=self.banks[path[0]].node.memory.read_efficiency * self.banks[path[-1]].node.memory.read_efficiency,
+            )
+            self._plans[key] = plan
+        return plan
 
     def _may_swap(self, left: int, middle: int, right: int, k: int) -> bool:
         if self.swapping == "asap":
@@ -665,8 +696,7 @@ class Network:
             return False
         if hold > 0:
             yield env.timeout(hold)
-        extraction = self.banks[path[0]].node.memory.read_efficiency * self.banks[path[-1]].node.memory.read_efficiency
-        if self.sim.rng.random() >= extraction:
+        if self.sim.rng.random() >= self._plan(path).extraction:
             self._discard_segment(path, whole)
             stats.extraction_failures += 1
             return False
@@ -716,6 +746,22 @@ class _Mailbox:
         if self.wake.triggered:
             self.wake = self.env.event()
         return items
+
+
+@dataclass(frozen=True)
+class _PathPlan:
+    """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
+    its duration at each position (None at the ends), the allowed swaps ``(left, middle, right)``
+    (None: any), whether every swap succeeds, the time for swap results to reach both ends, and
+    the product of the two ends' read efficiencies."""
+
+    services: tuple
+    swaps: tuple
+    swap_time_s: tuple
+    allowed: frozenset | None
+    deterministic: bool
+    messaging_s: float
+    extraction: float
 
 
 @dataclass
