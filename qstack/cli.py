@@ -28,6 +28,12 @@ def _settings(pairs: list[str]) -> dict:
 def _run(args: argparse.Namespace) -> int:
     from qstack.runner import run_scenario
 
+    if args.compare_idealized:
+        from qstack.compare import compare_idealized
+
+        result = compare_idealized(args.scenario, settings=_settings(args.set), seed=args.seed)
+        print(json.dumps(result.to_dict(), indent=None if args.compact else 2) if args.json else result.table())
+        return 0
     scenario = load_scenario(args.scenario, settings=_settings(args.set), seed=args.seed)
     report = run_scenario(scenario)
     if args.json:
@@ -106,6 +112,23 @@ def _sweep(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from qstack.compare import compare_idealized, compare_schedulers
+    from qstack.scenario import IDEALIZATIONS, SCHEDULING_POLICIES
+
+    settings = _settings(args.set)
+    if args.schedulers:
+        names = SCHEDULING_POLICIES[1:] if args.schedulers == "all" else tuple(
+            p.strip() for p in args.schedulers.split(",") if p.strip())
+        result = compare_schedulers(args.scenario, names, settings=settings, seed=args.seed)
+    else:
+        items = IDEALIZATIONS if args.idealize in (None, "all") else tuple(
+            i.strip() for i in args.idealize.split(",") if i.strip())
+        result = compare_idealized(args.scenario, items, settings=settings, seed=args.seed, each=not args.no_each)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from qstack.hardware import list_presets, load_preset
 
@@ -124,7 +147,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--compact", action="store_true", help="with --json: on one line")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
+    run.add_argument("--compare-idealized", action="store_true",
+                     help="also run the scenario under idealised physics and print both side by side (as `qstack compare`)")
     run.set_defaults(func=_run)
+    compare = sub.add_parser(
+        "compare",
+        help="physics versus idealised assumptions, or scheduler versus scheduler, side by side",
+        description="Without --schedulers: run the scenario with its physics and with the --idealize items switched "
+        "off (all at once and each alone) and print rate, fidelity and latency side by side. With --schedulers: run it "
+        "under each scheduling policy and print per-user results.",
+    )
+    compare.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (the bundled default if none)")
+    compare.add_argument("--idealize", default=None, metavar="ITEMS",
+                         help="comma-separated: decoherence, loss, probabilistic_generation, gate_noise, bsm (default: all)")
+    compare.add_argument("--no-each", action="store_true", help="skip the one-assumption-at-a-time runs")
+    compare.add_argument("--schedulers", default=None, metavar="POLICIES",
+                         help="comma-separated scheduling policies, or 'all'")
+    compare.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    compare.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.set_defaults(func=_compare)
     sweep = sub.add_parser(
         "sweep",
         help="run a grid of settings x seeds, in parallel, resumable",
