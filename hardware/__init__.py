@@ -5,7 +5,7 @@ return plain floats or ``qiskit_aer.noise`` errors; presets in ``presets/*.toml`
 parameter sets per technology (:func:`list_presets`, :func:`load_preset`).
 """
 
-from .channels import SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, FreeSpace, slant_range_km
+from .channels import EARTH_RADIUS_KM, SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, FreeSpace, slant_range_km
 from .detectors import Detector
 from .emitters import Emitter, PairSource
 from .memories import Memory, NuclearSpinRegister
@@ -14,6 +14,7 @@ from .transducers import Transducer
 from .tree_encoding import TreeCode, best_branching
 
 __all__ = [
+    "EARTH_RADIUS_KM",
     "SPEED_OF_LIGHT_M_PER_S",
     "Channel",
     "Detector",
