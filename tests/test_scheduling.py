@@ -12,7 +12,7 @@ from qstack.compare import compare_idealized, compare_schedulers
 from qstack.engine import Simulation
 from qstack.network import Request
 from qstack.runner import build_network, run_scenario
-from qstack.scenario import ScenarioError, load_scenario
+from qstack.scenario import load_scenario
 from qstack.scheduling import Dispatcher, RouteModel, jain_index, make_scheduler, poisson_arrivals
 
 ROOT = Path(__file__).resolve().parents[1]
