@@ -164,6 +164,7 @@ class RouteModel:
         self.purification_noise = GateNoise() if ideal_states else network._noise[path[0]]
         self._fidelity: dict[float, float] = {}
         self._times: dict[tuple, float] = {}
+        self._cutoffs: dict[tuple, float | None] = {}
 
     def fidelity(self, age_s: float) -> float:
         """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
@@ -193,6 +194,12 @@ class RouteModel:
     def cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
         """Longest storage (<= ``limit_s``) after which a pair still meets ``min_fidelity``,
         or None when even fresh pairs do not. ``limit_s`` itself when it is always met."""
+        key = (min_fidelity, limit_s)
+        if key not in self._cutoffs:
+            self._cutoffs[key] = self._cutoff_for(min_fidelity, limit_s)
+        return self._cutoffs[key]
+
+    def _cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
         if self.fidelity(0.0) < min_fidelity:
             return None
         if math.isinf(limit_s):
