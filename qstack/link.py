@@ -17,6 +17,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import simpy
 from qiskit import QuantumCircuit
@@ -117,7 +118,9 @@ class MemoryBank:
         return self.storage_total_s / self.storage_count if self.storage_count else float("nan")
 
     def note_use(self) -> None:
-        self.max_used = max(self.max_used, self.capacity - int(self.slots.level))
+        used = self.slots.capacity - self.slots.level
+        if used > self.max_used:
+            self.max_used = used
 
 
 @dataclass
@@ -134,8 +137,7 @@ class LinkPair:
     stored_at: tuple[MemoryBank, MemoryBank]
 
 
-@dataclass(frozen=True)
-class _Attempt:
+class _Attempt(NamedTuple):
     """A generation under way: when it was asked for, when attempts began, how many they are."""
 
     requested_s: float
@@ -200,6 +202,7 @@ class LinkService:
         self.attempts = 0
         self.successes = 0
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
+        self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
 
     @property
     def success_probability(self) -> float:
@@ -304,7 +307,10 @@ class LinkService:
         heralded = self.link.sample_heralded_state(self.sim.rng)
         self._dephase_stored(attempt.attempts)
         names, idle = self._electron_setup
-        return self.sim.registry.new_qubits(names, idle=idle, rho=heralded.rho,
+        prepared = self._prepared.get(id(heralded))
+        if prepared is None:  # each heralding outcome's state is checked once, not per herald
+            prepared = self._prepared[id(heralded)] = (heralded, self.sim.registry.prepare(heralded.rho))
+        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared[1],
                                             time_s=self.sim.env.now - self.link.heralding_time_s)
 
     @cached_property
@@ -358,15 +364,15 @@ class LinkService:
 
     def release(self, pair: LinkPair, qubit_index: int | None = None) -> None:
         """Free the memory slot(s) of a pair (all, or one end) and drop its qubits."""
-        indices = (0, 1) if qubit_index is None else (qubit_index,)
         now = self.sim.env.now
-        for i in indices:
+        for i in (0, 1) if qubit_index is None else (qubit_index,):
             qubit, bank = pair.qubits[i], pair.stored_at[i]
-            if qubit in bank.stored:
-                bank.stored.discard(qubit)
+            stored = bank.stored
+            if qubit in stored:
+                stored.discard(qubit)
                 bank.note_storage(now - pair.heralded_s)
                 bank.slots.give(1)
-            if qubit.alive:
+            if qubit.group is not None:
                 self.sim.registry.discard([qubit])
 
     def measured_success_probability(self) -> float:

@@ -2,6 +2,6 @@
 
 from .operation import Branch, Operation, noisy
 from .simulation import Simulation
-from .state import ENGINES, IdleModel, Qubit, StateRegistry
+from .state import ENGINES, IdleModel, PreparedState, Qubit, StateRegistry
 
-__all__ = ["Branch", "ENGINES", "IdleModel", "Operation", "Qubit", "Simulation", "StateRegistry", "noisy"]
+__all__ = ["Branch", "ENGINES", "IdleModel", "Operation", "PreparedState", "Qubit", "Simulation", "StateRegistry", "noisy"]

@@ -61,6 +61,19 @@ class IdleModel:
         return circuit
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedState:
+    """A state checked once and given to :meth:`StateRegistry.new_qubits` many times.
+
+    Made by :meth:`StateRegistry.prepare`: ``rho`` is a read-only complex copy (groups may share
+    it, since the engine never changes a matrix in place), ``bell`` its Bell weights when it is a
+    Bell-diagonal pair, else None.
+    """
+
+    rho: np.ndarray
+    bell: np.ndarray | None
+
+
 @dataclass(eq=False)
 class Qubit:
     """A handle to one qubit of the registry. Compared by identity."""
@@ -128,11 +141,20 @@ class StateRegistry:
         self.bell_diagonal_fallbacks = 0
 
     # ----------------------------------------------------------------- creation and removal
+    @staticmethod
+    def prepare(rho: np.ndarray | DensityMatrix) -> PreparedState:
+        """Check a state once for repeated :meth:`new_qubits` (a link's heralded states)."""
+        rho = np.array(rho.data if isinstance(rho, DensityMatrix) else rho, dtype=complex)
+        if rho.ndim != 2 or rho.shape[0] != rho.shape[1]:
+            raise ValueError(f"prepare: a square matrix is needed, got shape {rho.shape}")
+        rho.flags.writeable = False
+        return PreparedState(rho, _bell_weights(rho) if rho.shape == (4, 4) else None)
+
     def new_qubits(
         self,
         names: Sequence[str],
         idle: Sequence[IdleModel | None] | IdleModel | None = None,
-        rho: np.ndarray | DensityMatrix | None = None,
+        rho: np.ndarray | DensityMatrix | PreparedState | None = None,
         time_s: float | None = None,
     ) -> list[Qubit]:
         """Create qubits sharing one group, in state ``rho`` (default ``|0...0>``).
@@ -144,19 +166,22 @@ class StateRegistry:
             idle = [idle] * n
         if len(idle) != n:
             raise ValueError("new_qubits: one idle model per qubit")
-        if rho is None:
-            rho = np.zeros((2**n, 2**n), dtype=complex)
-            rho[0, 0] = 1.0
-        rho = np.array(rho.data if isinstance(rho, DensityMatrix) else rho, dtype=complex)
+        if isinstance(rho, PreparedState):
+            bell = rho.bell
+            rho = rho.rho
+        else:
+            if rho is None:
+                rho = np.zeros((2**n, 2**n), dtype=complex)
+                rho[0, 0] = 1.0
+            rho = np.array(rho.data if isinstance(rho, DensityMatrix) else rho, dtype=complex)
+            bell = None
+            if n == 2 and self.bell_diagonal and rho.shape == (4, 4):
+                bell = _bell_weights(rho)
         if rho.shape != (2**n, 2**n):
             raise ValueError(f"new_qubits: state must be {2**n}x{2**n}, got {rho.shape}")
         now = self._clock() if time_s is None else time_s
         qubits = [Qubit(name, model, now) for name, model in zip(names, idle)]
-        group = _Group(list(qubits), rho)
-        if n == 2 and self.bell_diagonal:
-            bell = _bell_weights(rho)
-            if bell is not None:
-                group.bell = bell
+        group = _Group(list(qubits), rho, bell if self.bell_diagonal else None)
         for q in qubits:
             q.group = group
         self.live_qubits += n

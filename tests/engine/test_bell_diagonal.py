@@ -281,3 +281,19 @@ def test_repeater_chain_delivers_the_same_pairs_with_and_without_the_bell_path()
     assert registry.bell_diagonal_steps > 30 * 3 and registry.bell_diagonal_fallbacks == 0
     assert dense.bell_diagonal_steps == 0
     assert min(with_bell) < 0.999  # dephasing and gate noise did act
+
+
+@pytest.mark.parametrize("rho", [random_bell_diagonal(8), random_density_matrix(4, seed=8).data])
+def test_prepared_state_gives_the_same_pairs_as_the_matrix_and_is_never_changed(rho):
+    prepared = StateRegistry.prepare(rho)
+    assert not prepared.rho.flags.writeable
+    assert (prepared.bell is not None) == np.allclose(rho, bell_diagonal(np.diag(BELL_BASIS.conj() @ rho @ BELL_BASIS.T).real))
+    operation = swap_operation(NOISE)
+    results = []
+    for state in (prepared, rho):
+        registry = StateRegistry(np.random.default_rng(2))
+        q = registry.new_qubits("ab", rho=state) + registry.new_qubits("cd", rho=state)
+        registry.apply(operation, q)
+        results.append(registry.density_matrix([q[0], q[3]]))
+    np.testing.assert_allclose(results[0], results[1], atol=1e-12)
+    np.testing.assert_array_equal(prepared.rho, rho)
