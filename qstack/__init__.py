@@ -6,3 +6,13 @@ quantum state) -> ``qstack.protocols`` (circuits) -> ``physical`` -> ``link`` ->
 """
 
 __version__ = "0.1.0"
+
+try:  # the reinforcement-learning environment, with the optional "rl" extra
+    import gymnasium as _gymnasium
+except ImportError:
+    pass
+else:
+    # The entry point is a string: qstack.gym_env (and the simulator) load only on make().
+    if "qstack/Scheduling-v0" not in _gymnasium.registry:
+        _gymnasium.register(id="qstack/Scheduling-v0", entry_point="qstack.gym_env:SchedulingEnv")
+    del _gymnasium

@@ -1,6 +1,7 @@
 """Tutorials: every ``tutorials/*.py`` runs as a script, writes its figure and opens as a notebook."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,29 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((REPO / "tutorials").glob("[0-9]*.py"))
+
+
+def _numbers(stdout: str, prefix: str) -> dict[str, float]:
+    """The ``name=value`` pairs of the printed line that starts with ``prefix``."""
+    line = next((line for line in stdout.splitlines() if line.startswith(prefix)), None)
+    assert line is not None, f"no line starting with {prefix!r} in the output"
+    return {name: float(value) for name, value in re.findall(r"(\w+)=(-?[\d.]+)", line)}
+
+
+def _check_07_scheduling(stdout: str) -> None:
+    met = _numbers(stdout, "requirements met:")
+    assert set(met) == {"fifo", "edf", "fair_share", "physics_informed", "idealized_informed"}
+    others = {name: value for name, value in met.items() if name != "physics_informed"}
+    assert met["physics_informed"] > max(others.values()), met
+    assert met["idealized_informed"] < min(met[name] for name in ("fifo", "edf", "fair_share")), met
+    replay = _numbers(stdout, "edf replay")
+    assert replay["scheduler"] == replay["environment"], replay
+    returns = _numbers(stdout, "returns:")
+    assert returns["earliest_deadline_idle"] > returns["earliest_deadline"] > returns["random"], returns
+
+
+# What a tutorial's printed numbers must show, beyond running (by script stem).
+OUTPUT_CHECKS = {"07_scheduling": _check_07_scheduling}
 
 
 def test_there_is_at_least_one_tutorial():
@@ -30,6 +54,8 @@ def test_tutorial_runs_from_the_repository_root_and_writes_its_figure(script, tm
     assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert figure.is_file(), f"{script.name} wrote no figure to QSTACK_TUTORIAL_OUT"
     assert figure.stat().st_size > 0
+    if script.stem in OUTPUT_CHECKS:
+        OUTPUT_CHECKS[script.stem](result.stdout)
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=[path.stem for path in TUTORIALS])
