@@ -59,9 +59,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from qstack.engine import Simulation
-from qstack.runner import build_network, scenario_requests
+from qstack.runner import add_scenario_users, build_network
 from qstack.scenario import Scenario, load_scenario
-from qstack.scheduling import Dispatcher, Job, poisson_arrivals
+from qstack.scheduling import Dispatcher, Job
 
 JOB_FEATURES = (
     "present", "pairs_to_start", "time_to_deadline", "min_fidelity", "hops",
@@ -193,10 +193,7 @@ class SchedulingEnv(gym.Env):
         self.dispatcher = Dispatcher(network, None, seed=episode_seed,
                                      max_in_flight=data["scheduling"]["max_pairs_in_flight"])
         # The runner's arrival draws, so an episode meets the arrivals run_scenario would.
-        arrivals_rng = np.random.default_rng([episode_seed, 0xA771])
-        for request, r in zip(scenario_requests(self.scenario), data["requests"]):
-            times = poisson_arrivals(arrivals_rng, r["arrival_s"], r["arrivals"], r["arrival_rate_hz"])
-            self.dispatcher.add_user(request, times)
+        add_scenario_users(self.dispatcher, self.scenario, seed=episode_seed)
         # Never an empty event queue before the end: waiting always has something to wait for.
         self.sim.env.timeout(self.max_time_s)
         self._born = {}

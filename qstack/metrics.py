@@ -185,9 +185,16 @@ class Report:
         if d["links"]:
             lines.append("links")
             for link in d["links"]:
+                extra = ""
+                if link.get("channel"):
+                    extra += f"  {link['channel']}"
+                if link.get("photons_per_encoded_qubit", 1) != 1:
+                    extra += f"  {link['photons_per_encoded_qubit']} photons/qubit  logical T {num(link['logical_transmission'])}"
+                if any(e != 1.0 for e in link.get("transducer_efficiency") or ()):
+                    extra += "  transducers " + "/".join(num(e, "{:.3g}") for e in link["transducer_efficiency"])
                 lines.append(
                     f"  {link['link']:<12} {num(link['length_km'])} km  {link['scheme']}  p/attempt {num(link['p_attempt'])}"
-                    f"  attempt {num(link['attempt_time_s'])} s  pairs {link['pairs']}"
+                    f"  attempt {num(link['attempt_time_s'])} s  pairs {link['pairs']}{extra}"
                 )
         if d["requests"]:
             lines.append("requests")

@@ -395,6 +395,22 @@ def scenario_requests(scenario: Scenario) -> list[Request]:
     return requests
 
 
+def add_scenario_users(dispatcher: Dispatcher, scenario: Scenario, requests: list[Request] | None = None,
+                       seed: int | None = None) -> None:
+    """Give ``dispatcher`` the scenario's users, each arriving at its ``arrival_s`` and then as
+    a Poisson process (arrival times from a generator of their own, seeded by ``seed``, the
+    scenario's seed by default)."""
+    if requests is None:
+        requests = scenario_requests(scenario)
+    arrivals_rng = np.random.default_rng([scenario.seed if seed is None else seed, 0xA771])
+    for i, (request, r) in enumerate(zip(requests, scenario.data["requests"])):
+        times = poisson_arrivals(arrivals_rng, r["arrival_s"], r["arrivals"], r["arrival_rate_hz"])
+        try:
+            dispatcher.add_user(request, times)
+        except ValueError as exc:
+            raise ScenarioError(f"requests[{i}]: {exc}") from exc
+
+
 def run_scenario(scenario: Scenario) -> Report:
     """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report."""
     wall_start = time.perf_counter()
@@ -414,13 +430,7 @@ def run_scenario(scenario: Scenario) -> Report:
     else:
         dispatcher = Dispatcher(network, make_scheduler(policy), seed=scenario.seed,
                                 max_in_flight=scenario.data["scheduling"]["max_pairs_in_flight"])
-        arrivals_rng = np.random.default_rng([scenario.seed, 0xA771])
-        for i, (request, r) in enumerate(zip(requests, scenario.data["requests"])):
-            times = poisson_arrivals(arrivals_rng, r["arrival_s"], r["arrivals"], r["arrival_rate_hz"])
-            try:
-                dispatcher.add_user(request, times)
-            except ValueError as exc:
-                raise ScenarioError(f"requests[{i}]: {exc}") from exc
+        add_scenario_users(dispatcher, scenario, requests)
         done = dispatcher.done
     application = ScenarioApplication(scenario, network, requests)
     sim.env.run(until=sim.env.any_of([done, sim.env.timeout(scenario.data["max_time_s"])]))
