@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,19 @@ def test_over_subscribed_request_exits_2(capsys):
     assert main(["run", "scenarios/chain_9.toml", "--set", "link.multiplexing=5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "over-subscribed" in err[0]
+
+
+SCENARIO_FILES = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=[p.stem for p in SCENARIO_FILES])
+def test_every_example_scenario_runs_and_delivers(path, capsys):
+    """Each bundled example runs through the CLI (fewer pairs where it has many) and delivers."""
+    scenario = load_scenario(path)
+    settings = []
+    for i, request in enumerate(scenario.data["requests"]):
+        settings += ["--set", f"requests.{i}.pairs={min(request['pairs'], 3)}"]
+    assert main(["run", "--json", "--compact", str(path), *settings]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["delivered"] >= 1
+    assert report["fidelity"]["mean"] > 0.25
