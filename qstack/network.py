@@ -112,7 +112,8 @@ class Request:
     ``storage_time_s`` is how long the application keeps each pair in memory before using it
     (waiting for its own classical inputs); ``min_fidelity`` is the fidelity the user needs,
     counted in the report. For schedulers: the request arrives at ``arrival_s``, wants all its
-    pairs within ``deadline_s`` after that, and weighs ``priority`` in fair sharing.
+    pairs within ``deadline_s`` after that, and weighs ``priority`` in fair sharing;
+    ``min_rate_hz`` is the throughput the user needs (a QKD link), counted in the report.
     """
 
     src: str
@@ -124,6 +125,7 @@ class Request:
     arrival_s: float = 0.0
     deadline_s: float = math.inf
     priority: float = 1.0
+    min_rate_hz: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pairs < 1:
@@ -132,6 +134,8 @@ class Request:
             raise ValueError(f"Request.arrival_s must be >= 0, got {self.arrival_s}")
         if not self.deadline_s > 0:
             raise ValueError(f"Request.deadline_s must be > 0 (time after arrival), got {self.deadline_s}")
+        if not (self.min_rate_hz >= 0 and math.isfinite(self.min_rate_hz)):
+            raise ValueError(f"Request.min_rate_hz must be a finite number >= 0, got {self.min_rate_hz}")
         if not (self.priority > 0 and math.isfinite(self.priority)):
             raise ValueError(f"Request.priority must be a finite number > 0, got {self.priority}")
         if not 0.0 <= self.min_fidelity <= 1.0:

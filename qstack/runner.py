@@ -390,7 +390,7 @@ def scenario_requests(scenario: Scenario) -> list[Request]:
         requests.append(Request(
             r["src"], r["dst"], r["pairs"], r["min_fidelity"], r["storage_time_s"],
             name=r["user"] or f"r{i}:{r['src']}->{r['dst']}",
-            arrival_s=r["arrival_s"], deadline_s=r["deadline_s"], priority=r["priority"],
+            arrival_s=r["arrival_s"], deadline_s=r["deadline_s"], priority=r["priority"], min_rate_hz=r["min_rate_hz"],
         ))
     return requests
 

@@ -240,6 +240,7 @@ SCHEMA: dict[str, Any] = {
             "arrival_s": _Field(_number(0.0), 0.0),
             "deadline_s": _Field(_number(0.0, low_open=True), math.inf),
             "priority": _Field(_number(0.0, 1e9, low_open=True), 1.0),
+            "min_rate_hz": _Field(_number(0.0, 1e12), 0.0),
             "arrivals": _Field(_integer(1), 1),
             "arrival_rate_hz": _Field(_number(0.0), 0.0),
         }

@@ -700,6 +700,8 @@ class Dispatcher:
                 "delivered": len(records),
                 "served_fraction": len(records) / demanded if demanded else None,
                 "throughput_hz": len(records) / sim_time_s if sim_time_s > 0 else 0.0,
+                "min_rate_hz": user.request.min_rate_hz,
+                "rate_met": bool(sim_time_s > 0 and len(records) / sim_time_s >= user.request.min_rate_hz),
                 "mean_fidelity": float(np.mean(fidelities)) if fidelities else None,
                 "min_fidelity_required": user.request.min_fidelity,
                 "pairs_meeting_min_fidelity": int(sum(f >= user.request.min_fidelity for f in fidelities)),
