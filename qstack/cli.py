@@ -129,6 +129,28 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimize(args: argparse.Namespace) -> int:
+    from qstack.optimize import Control, optimize
+
+    controls = [Control.parse(text) for text in args.control]
+    if not controls:
+        raise ValueError("optimize: give at least one --control KEY=LOW:HIGH[:int][:log]")
+    result = optimize(
+        args.scenario,
+        controls,
+        objective=args.objective,
+        min_fidelity=args.min_fidelity,
+        seeds=args.seeds,
+        budget=args.budget,
+        settings=_settings(args.set),
+        rng_seed=args.rng_seed,
+        confirm_seeds=args.confirm_seeds,
+        maximize=not args.minimize,
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from qstack.hardware import list_presets, load_preset
 
@@ -193,6 +215,30 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
                        help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
     sweep.set_defaults(func=_sweep)
+    optimize = sub.add_parser(
+        "optimize",
+        help="search controls for the best objective under a fidelity target, confirmed on fresh seeds",
+        description="Differential evolution over the --control ranges; every candidate runs the same search seeds, "
+        "and the best feasible setting is re-run on fresh seeds next to the default setting (95%% CIs).",
+    )
+    optimize.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (the bundled default if none)")
+    optimize.add_argument("--control", action="append", default=[], metavar="KEY=LOW:HIGH[:int][:log]",
+                          help="a searched key and its bounds (override:ROLE.SECTION.FIELD for hardware overrides); repeat")
+    optimize.add_argument("--objective", default="throughput_hz", metavar="METRIC",
+                          help="report metric to maximise (default throughput_hz; e.g. fidelity.mean)")
+    optimize.add_argument("--minimize", action="store_true", help="minimise the objective instead")
+    optimize.add_argument("--min-fidelity", type=float, default=None, metavar="F",
+                          help="every user's delivered pairs must have mean fidelity >= F on every search seed")
+    optimize.add_argument("--seeds", type=int, default=3, metavar="N",
+                          help="search seeds: the scenario's seed and the N-1 following (default 3)")
+    optimize.add_argument("--confirm-seeds", type=int, default=10, metavar="N",
+                          help="fresh seeds, after the search seeds, to confirm the best and the default (default 10)")
+    optimize.add_argument("--budget", type=int, default=60, metavar="N", help="most objective calls (default 60)")
+    optimize.add_argument("--rng-seed", type=int, default=0, help="the optimiser's seed (default 0)")
+    optimize.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                          help="override a scenario key for every candidate")
+    optimize.add_argument("--json", action="store_true", help="print one JSON object")
+    optimize.set_defaults(func=_optimize)
     presets = sub.add_parser("presets", help="list hardware presets and their sources")
     presets.set_defaults(func=_presets)
     return parser
