@@ -415,11 +415,33 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def _drop_nested(table: dict, parts: list[str]) -> None:
+    """Remove ``parts`` spelled as nested tables (and the tables it leaves empty)."""
+    if len(parts) == 1:
+        table.pop(parts[0], None)
+        return
+    sub = table.get(parts[0])
+    if isinstance(sub, dict):
+        _drop_nested(sub, parts[1:])
+        if not sub:
+            del table[parts[0]]
+
+
 def apply_setting(data: dict, path: str, value: Any) -> None:
     """Set ``a.b.c = value`` in a raw scenario table; ``requests.0.pairs`` indexes arrays."""
     parts = path.split(".")
     if not path or any(not p for p in parts):
         raise ScenarioError(f"--set {path!r}: expected key.path=value")
+    if parts[:2] == ["hardware", "overrides"] and len(parts) > 3:
+        # Override keys are dotted names ('node.memory.t2_s'); a file may write them quoted (flat)
+        # or as nested tables. Replace both spellings, so the value set here is the one used.
+        overrides = data.setdefault("hardware", {}).setdefault("overrides", {})
+        if not isinstance(overrides, dict):
+            raise ScenarioError(f"--set {path}: hardware.overrides is not a table")
+        name = ".".join(parts[2:])
+        _drop_nested(overrides, parts[2:])
+        overrides[name] = value
+        return
     target: Any = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(target, list):

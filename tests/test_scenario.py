@@ -50,3 +50,15 @@ def test_inconsistent_purification_settings_are_refused():
                                       "purification.target_fidelity": 0.9})
     with pytest.raises(ScenarioError, match="network.swapping"):
         load_scenario(None, settings={"network.swapping": "eventually"})
+
+
+def test_set_on_an_override_replaces_the_files_flat_and_nested_spellings():
+    raw = {
+        "hardware": {"overrides": {"node.memory.t2_s": 1.0, "node": {"emitter": {"collection_efficiency": 0.3}}}},
+        "requests": [{"src": "n0", "dst": "n1"}],
+    }
+    scenario = load_scenario(raw, settings={
+        "hardware.overrides.node.memory.t2_s": 2.0,
+        "hardware.overrides.node.emitter.collection_efficiency": 0.5,
+    })
+    assert scenario.data["hardware"]["overrides"] == {"node.memory.t2_s": 2.0, "node.emitter.collection_efficiency": 0.5}
