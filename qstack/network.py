@@ -545,6 +545,18 @@ class Network:
         segments: dict[int, _Segment] = {}  # by left position
         swapped = False
         alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
+
+        def needed(item) -> bool:
+            """Whether an arriving link pair may let something happen now (else it waits in the
+            mailbox, unread, until a pair that does, a swap or a cut-off alarm wakes the reader)."""
+            i, _, pair, _ = item
+            if k == 1 or pair.heralded_s - pair.heralding_s + cutoff_s < alarm_at or alarm_at <= env.now:
+                return True  # the path is done, or the cut-off alarm must be set earlier
+            if i + 1 in segments or self._ends_at(segments, i) is not None:
+                return True
+            return any(j == i - 1 or j == i + 1 for j, *_ in mailbox.items)
+
+        mailbox.needed = needed
         while True:
             if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
                 if segments and cutoff_s < math.inf:
@@ -555,12 +567,12 @@ class Network:
                         alarm_at = expiry
                 yield mailbox.wake
             now = env.now
-            for i, token, pair in mailbox.drain():
+            for i, token, pair, posted_s in mailbox.drain():
                 if generating.get(i) is not token:
                     continue  # a link restarted meanwhile; cannot happen while it is generating
                 del generating[i]
                 segments[i] = _Segment.of_link(i, pair, path[i])
-                timing.last_herald_s = now
+                timing.last_herald_s = posted_s
                 timing.heralding_s = pair.heralding_s
             # Cut-off: drop segments holding a qubit as old as the cut-off, regenerate their links.
             if segments and now >= min([s.oldest_s for s in segments.values()]) + cutoff_s:
@@ -652,12 +664,12 @@ class Network:
             if attempt is not None:
                 token = object()
                 timer = env.timeout(attempt.duration_s)
-                timer.callbacks.append(lambda _event: mailbox.post((i, token, service.finish(attempt))))
+                timer.callbacks.append(lambda _event: mailbox.post((i, token, service.finish(attempt), env.now)))
                 return token
 
         def job():
             pair = yield from self._link_pair(stats, path, i, timing)
-            mailbox.post((i, process, pair))
+            mailbox.post((i, process, pair, env.now))
 
         process = env.process(job())
         return process
@@ -729,16 +741,22 @@ class Network:
 
 
 class _Mailbox:
-    """Items posted by processes, and one event that fires when the first of them arrives."""
+    """Items posted by processes, and one event that fires when the first of them arrives.
+
+    ``needed(item)``, when set, says whether an item must wake the reader; one that need not
+    waits in ``items`` for the next wake.
+    """
 
     def __init__(self, env):
         self.env = env
         self.items: list = []
         self.wake = env.event()
+        self.needed = None
 
     def post(self, item) -> None:
         self.items.append(item)
-        self.poke()
+        if self.needed is None or self.needed(item):
+            self.poke()
 
     def poke(self, _event=None) -> None:
         """Wake the reader without an item (a timer rang); it looks again."""
