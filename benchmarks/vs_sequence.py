@@ -95,6 +95,18 @@ Differences between the two models, and what they do to the numbers
    nothing and fails, so it changes nothing there; in qstack they also arrive in second rounds
    after a depolarized spin, which item 1 accounts for.
 
+qstack's engine path here
+-------------------------
+qstack's state engine holds a Bell-diagonal pair as four Bell weights and swaps such pairs
+exactly by a small linear map (its Bell-diagonal fast path). It does not apply in this scenario:
+the heralded link state is not Bell-diagonal. Its ``|01>`` and ``|10>`` populations differ
+(0.0394 and 0.0168: after a depolarized spin the two orders of the photons are not equally
+likely to herald), which is a coherence of 0.0113 between Psi+ and Psi- in the Bell basis. So
+qstack runs on full 4x4 and 16x16 density matrices here, as a general state needs; the time per
+pair is Python and SimPy bookkeeping plus a few small matrix-vector products per swap
+(``benchmarks/chain_scaling.py`` reports it against the numpy floor). With ``T1 = inf`` the
+idle noise would be pure dephasing, which keeps Bell-diagonal pairs Bell-diagonal.
+
 Usage::
 
     python benchmarks/vs_sequence.py [--nodes 3,5,9,17,33] [--sim-time 0.2] [--seed 1] [--json]

@@ -148,3 +148,21 @@ def test_same_seed_same_outcomes():
 
     assert run(11) == run(11)
     assert run(11) != run(12)
+
+
+@pytest.mark.parametrize("t1_s,t2_s", [(2.0, 3.0), (math.inf, 0.7), (0.5, 0.2)])
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_relaxation_of_one_qubit_inside_a_group_matches_aer(t1_s, t2_s, position):
+    rho = random_density_matrix(8, seed=position)
+    model = IdleModel(t1_s=t1_s, t2_s=t2_s)
+    idle = [None, None, None]
+    idle[position] = model
+    results = []
+    for engine in ("fast", "aer"):
+        clock = [0.0]
+        registry = StateRegistry(np.random.default_rng(0), engine=engine, clock=lambda: clock[0])
+        qubits = registry.new_qubits(["x", "y", "z"], idle=idle, rho=rho.data)
+        clock[0] = 0.45
+        results.append(registry.density_matrix(qubits))
+    np.testing.assert_allclose(results[0], results[1], atol=1e-9)
+    assert not np.allclose(results[0], rho.data, atol=1e-3)  # it did relax
