@@ -123,7 +123,7 @@ class MemoryBank:
             self.max_used = used
 
 
-@dataclass
+@dataclass(slots=True)
 class LinkPair:
     """A heralded pair held in two memories, with how it came to be."""
 
@@ -203,6 +203,8 @@ class LinkService:
         self.successes = 0
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
         self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
+        # Ends whose stored nuclear spins each attempt dephases (none without gate noise).
+        self._nuclear_banks = tuple(b for b in self.banks if b.node.nuclear_spin is not None) if gate_noise else ()
 
     @property
     def success_probability(self) -> float:
@@ -351,11 +353,11 @@ class LinkService:
 
     def _dephase_stored(self, attempts: int) -> None:
         """Every electron attempt dephases the nuclear spins already stored at its node."""
-        if not self.gate_noise:
+        if not self._nuclear_banks:
             return
-        for bank in self.banks:
+        for bank in self._nuclear_banks:
             register = bank.node.nuclear_spin
-            if register is None or not bank.stored:
+            if not bank.stored:
                 continue
             error = register.dephasing_error(attempts, self.link.bright_state_population)
             operation = Operation(_single_qubit_channel(error), name="attempt_dephasing")

@@ -546,12 +546,22 @@ class Network:
         swapped = False
         alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
 
+        def arm(expiry: float) -> None:
+            """Make sure the mailbox is poked by ``expiry`` (a segment reaches the cut-off)."""
+            nonlocal alarm_at
+            if expiry < alarm_at or alarm_at <= env.now:
+                alarm = env.timeout(max(expiry - env.now, 0.0))
+                alarm.callbacks.append(mailbox.poke)
+                alarm_at = expiry
+
         def needed(item) -> bool:
             """Whether an arriving link pair may let something happen now (else it waits in the
             mailbox, unread, until a pair that does, a swap or a cut-off alarm wakes the reader)."""
             i, _, pair, _ = item
-            if k == 1 or pair.heralded_s - pair.heralding_s + cutoff_s < alarm_at or alarm_at <= env.now:
-                return True  # the path is done, or the cut-off alarm must be set earlier
+            if k == 1:
+                return True  # the path is done
+            if cutoff_s < math.inf:
+                arm(pair.heralded_s - pair.heralding_s + cutoff_s)
             if i + 1 in segments or self._ends_at(segments, i) is not None:
                 return True
             return any(j == i - 1 or j == i + 1 for j, *_ in mailbox.items)
@@ -560,11 +570,7 @@ class Network:
         while True:
             if not swapped and not mailbox.items:  # after swaps or arrivals, look again first
                 if segments and cutoff_s < math.inf:
-                    expiry = min([s.oldest_s for s in segments.values()]) + cutoff_s
-                    if expiry < alarm_at or alarm_at <= env.now:
-                        alarm = env.timeout(max(expiry - env.now, 0.0))
-                        alarm.callbacks.append(mailbox.poke)
-                        alarm_at = expiry
+                    arm(min([s.oldest_s for s in segments.values()]) + cutoff_s)
                 yield mailbox.wake
             now = env.now
             for i, token, pair, posted_s in mailbox.drain():

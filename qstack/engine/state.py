@@ -75,7 +75,7 @@ class PreparedState:
     bell: np.ndarray | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Qubit:
     """A handle to one qubit of the registry. Compared by identity."""
 
@@ -89,7 +89,7 @@ class Qubit:
         return self.group is not None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Group:
     """Qubits sharing one state: ``rho``, or for a Bell-diagonal pair its weights ``bell``.
 
