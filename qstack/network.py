@@ -545,6 +545,7 @@ class Network:
         segments: dict[int, _Segment] = {}  # by left position
         swapped = False
         alarm_at = math.inf  # the cut-off alarm set last (it pokes the mailbox when it rings)
+        alarms = []  # every alarm set, to be disarmed when the pair is done
 
         def arm(expiry: float) -> None:
             """Make sure the mailbox is poked by ``expiry`` (a segment reaches the cut-off)."""
@@ -552,6 +553,7 @@ class Network:
             if expiry < alarm_at or alarm_at <= env.now:
                 alarm = env.timeout(max(expiry - env.now, 0.0))
                 alarm.callbacks.append(mailbox.poke)
+                alarms.append(alarm)
                 alarm_at = expiry
 
         def needed(item) -> bool:
@@ -631,6 +633,12 @@ class Network:
             whole = segments.get(0)
             if whole is not None and whole.right == k:
                 break
+        # Pending alarms would keep this mailbox (and through it the segments) alive until they
+        # ring, long after the pair is delivered: disarm them and break the mailbox's cycle.
+        for alarm in alarms:
+            if alarm.callbacks:
+                alarm.callbacks.remove(mailbox.poke)
+        mailbox.needed = None
         # Every swap result must reach both ends: the farthest is one hop from the other end.
         yield env.timeout(plan.messaging_s)
         timing.swapping_s = env.now - timing.last_herald_s

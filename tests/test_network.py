@@ -244,3 +244,29 @@ def test_a_served_request_gives_its_reserved_slots_back():
     second = network.submit(Request(names[1], names[2], pairs=2))
     sim.env.run(until=second)
     assert len(network.stats[-1].records) == 2
+
+
+def test_delivered_end_to_end_pairs_leave_no_path_state_alive_behind_them(monkeypatch):
+    """A cut-off alarm still pending when its pair is delivered must not keep that pair's
+    mailbox (and through it its segments) alive until it rings."""
+    import gc
+    import weakref
+
+    import qstack.network as network_module
+
+    mailboxes = []
+    original_init = network_module._Mailbox.__init__
+
+    def recording_init(self, env):
+        original_init(self, env)
+        mailboxes.append(weakref.ref(self))
+
+    monkeypatch.setattr(network_module._Mailbox, "__init__", recording_init)
+    sim, chain, names = _chain(4, seed=2)
+    network = Network(sim, chain.graph, cutoff_s=10.0, swapping="nested")
+    process = network.submit(Request(names[0], names[-1], pairs=20))
+    sim.env.run(until=process)
+    assert len(network.stats[0].records) == 20 and len(mailboxes) >= 20
+    assert sim.env.peek() < 11.0  # alarms set for the 10 s cut-off are still in the queue
+    gc.collect()
+    assert [ref for ref in mailboxes if ref() is not None] == []
