@@ -566,7 +566,10 @@ class Network:
                 arm(pair.heralded_s - pair.heralding_s + cutoff_s)
             if i + 1 in segments or self._ends_at(segments, i) is not None:
                 return True
-            return any(j == i - 1 or j == i + 1 for j, *_ in mailbox.items)
+            for other in mailbox.items:  # a neighbour that arrived unread
+                if other[0] == i - 1 or other[0] == i + 1:
+                    return True
+            return False
 
         mailbox.needed = needed
         while True:
