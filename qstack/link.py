@@ -324,16 +324,18 @@ class LinkService:
     def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
         """Move into nuclear spins where the node has them; the pair is then stored."""
         registry = self.sim.registry
-        qubits = []
-        for electron, bank, move in zip(electrons, self.banks, self._moves):
-            if move is None:
-                qubits.append(electron)
-                continue
-            (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
-            registry.apply(move, [electron, nuclear])
-            qubits.append(nuclear)
-        for bank, qubit in zip(self.banks, qubits):
-            bank.stored.add(qubit)
+        qubits = electrons
+        if self._moves != (None, None):
+            qubits = []
+            for electron, bank, move in zip(electrons, self.banks, self._moves):
+                if move is None:
+                    qubits.append(electron)
+                    continue
+                (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
+                registry.apply(move, [electron, nuclear])
+                qubits.append(nuclear)
+        self.banks[0].stored.add(qubits[0])
+        self.banks[1].stored.add(qubits[1])
         # Waiting for the interface and for free slots is time before the photon could leave.
         emission_wait = (
             (attempt.started_s - attempt.requested_s)
