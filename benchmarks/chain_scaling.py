@@ -10,6 +10,12 @@ The ratio to the floor is machine-independent enough to compare runs on these sh
 With ``--repeats N`` each chain runs N times (seeds 1..N) and the floor is measured before each
 run; the medians are reported (robust to load from other processes).
 
+``--link-state bell-diagonal`` uses ideal emitters instead (emitted-state fidelity 1): the
+heralded pairs are then Bell states, and dephasing, depolarizing gate noise and measurement
+errors keep them Bell-diagonal, so the engine runs on four Bell weights per pair. Each chain is
+then also run with ``bell_diagonal=False`` (full density matrices) in the same process, and the
+ratio of the two is printed (``dense x``); the fidelities must agree.
+
     python benchmarks/chain_scaling.py                  # 3, 9, 33, 129, 1025 nodes
     python benchmarks/chain_scaling.py --nodes 3,33 --json --repeats 3
 """
@@ -33,9 +39,13 @@ from qstack.physical import HeraldedLink, NodeHardware
 from qstack.protocols import GateNoise, swap_operation
 
 
-def build_chain(n_nodes: int, seed: int) -> tuple[Simulation, Network, list[str]]:
+LINK_STATES = {"noisy": 0.95, "bell-diagonal": 1.0}  # emitted-state fidelity of the emitters
+
+
+def build_chain(n_nodes: int, seed: int, link_state: str = "noisy",
+                bell_diagonal: bool = True) -> tuple[Simulation, Network, list[str]]:
     memory = Memory(t1_s=math.inf, t2_s=1.0, capacity=2, two_qubit_gate_fidelity=0.99, measurement_fidelity=0.99)
-    emitter = Emitter(emission_time_s=5e-6, emission_probability=0.9, emitted_state_fidelity=0.95)
+    emitter = Emitter(emission_time_s=5e-6, emission_probability=0.9, emitted_state_fidelity=LINK_STATES[link_state])
     node = NodeHardware(memory=memory, emitter=emitter)
     half = Fiber(5.0)
     link = HeraldedLink(node, node, half, half, Detector(efficiency=0.9), scheme="double_click")
@@ -45,7 +55,7 @@ def build_chain(n_nodes: int, seed: int) -> tuple[Simulation, Network, list[str]
         graph.add_node(name, hardware=node)
     for a, b in zip(names, names[1:]):
         graph.add_edge(a, b, link=link)
-    sim = Simulation(seed)
+    sim = Simulation(seed, bell_diagonal=bell_diagonal)
     return sim, Network(sim, graph), names
 
 
@@ -74,8 +84,8 @@ def numpy_floor_s(repeats: int = 2000) -> float:
     return best
 
 
-def measure(n_nodes: int, pairs: int, seed: int = 1) -> dict:
-    sim, network, names = build_chain(n_nodes, seed)
+def measure(n_nodes: int, pairs: int, seed: int = 1, link_state: str = "noisy", bell_diagonal: bool = True) -> dict:
+    sim, network, names = build_chain(n_nodes, seed, link_state, bell_diagonal)
     network.service(names[0], names[1]).link.success_probability  # tabulate heralding once
     start = time.perf_counter()
     process = network.submit(Request(names[0], names[-1], pairs=pairs))
@@ -92,6 +102,7 @@ def measure(n_nodes: int, pairs: int, seed: int = 1) -> dict:
         "wall_s_per_pair_per_link": wall / len(records) / links,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "live_qubits_after": sim.registry.live_qubits,
+        "bell_diagonal_steps": sim.registry.bell_diagonal_steps,
     }
 
 
@@ -101,10 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pair-budget", type=int, default=4000, help="links x pairs per chain length")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeats", type=int, default=1, help="runs per chain (seeds 1..N); medians reported")
+    parser.add_argument("--link-state", choices=sorted(LINK_STATES), default="noisy",
+                        help="noisy (default) or bell-diagonal (ideal emitters; also timed on full matrices)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
-    measure(3, 5)  # untimed: heralding table and compiled channels
+    bell = args.link_state == "bell-diagonal"
+    measure(3, 5, link_state=args.link_state)  # untimed: heralding table and compiled channels
     rows = []
     floors = []
     for n in (int(x) for x in args.nodes.split(",")):
@@ -112,15 +126,22 @@ def main(argv: list[str] | None = None) -> None:
         runs = []
         for seed in range(1, args.repeats + 1):
             floors.append(numpy_floor_s())
-            runs.append((measure(n, pairs, seed), floors[-1]))
+            runs.append((measure(n, pairs, seed, args.link_state), floors[-1]))
+            if bell:
+                dense = measure(n, pairs, seed, args.link_state, bell_diagonal=False)
+                runs[-1] = runs[-1] + (dense,)
         row = dict(runs[0][0])
+        if bell:
+            row["dense_wall_s_per_pair"] = statistics.median(d["wall_s_per_pair"] for _, _, d in runs)
+            row["dense_speedup"] = statistics.median(d["wall_s_per_pair"] / r["wall_s_per_pair"] for r, _, d in runs)
+            row["fidelity_dense"] = statistics.fmean(d["fidelity"] for _, _, d in runs)
         for key in ("wall_s_per_pair", "wall_s_per_pair_per_link"):
-            row[key] = statistics.median(r[key] for r, _ in runs)
-        row["fidelity"] = statistics.fmean(r["fidelity"] for r, _ in runs)
-        row["pairs"] = sum(r["pairs"] for r, _ in runs)
-        row["peak_rss_mb"] = max(r["peak_rss_mb"] for r, _ in runs)
-        row["numpy_floor_s_per_link"] = statistics.median(f for _, f in runs)
-        row["ratio_to_floor"] = statistics.median(r["wall_s_per_pair_per_link"] / f for r, f in runs)
+            row[key] = statistics.median(r[key] for r, *_ in runs)
+        row["fidelity"] = statistics.fmean(r["fidelity"] for r, *_ in runs)
+        row["pairs"] = sum(r["pairs"] for r, *_ in runs)
+        row["peak_rss_mb"] = max(r["peak_rss_mb"] for r, *_ in runs)
+        row["numpy_floor_s_per_link"] = statistics.median(f for _, f, *_ in runs)
+        row["ratio_to_floor"] = statistics.median(r["wall_s_per_pair_per_link"] / f for r, f, *_ in runs)
         row["runs"] = args.repeats
         rows.append(row)
         if args.json:
@@ -128,11 +149,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.json:
         floor = statistics.median(floors)
         print(f"numpy floor (kron + branch probabilities + 4-qubit map, same process): {floor * 1e6:.1f} us per link")
-        print(f"{'nodes':>6} {'pairs':>6} {'fidelity':>9} {'wall/pair [s]':>14} {'per link [ms]':>14} {'x floor':>8} {'peak MB':>8} {'live qubits':>11}")
+        print(f"{'nodes':>6} {'pairs':>6} {'fidelity':>9} {'wall/pair [s]':>14} {'per link [ms]':>14} {'x floor':>8} {'peak MB':>8} {'live qubits':>11}"
+              + (f" {'dense x':>8} {'fidelity dense':>14}" if bell else ""))
         for r in rows:
             print(
                 f"{r['nodes']:>6} {r['pairs']:>6} {r['fidelity']:>9.4f} {r['wall_s_per_pair']:>14.4g} "
                 f"{r['wall_s_per_pair_per_link'] * 1e3:>14.3f} {r['ratio_to_floor']:>8.1f} {r['peak_rss_mb']:>8.0f} {r['live_qubits_after']:>11}"
+                + (f" {r['dense_speedup']:>8.2f} {r['fidelity_dense']:>14.4f}" if bell else "")
             )
 
 

@@ -137,10 +137,14 @@ class Operation:
         or ``-1`` when that partner is outside the circuit (it is then left untouched). See
         :class:`BellTable`. Computed once per pairing and cached.
         """
-        cache = self.__dict__.setdefault("_bell_tables", {})
+        cache = self._bell_tables
         if partners not in cache:
             cache[partners] = _bell_table(self, partners)
         return cache[partners]
+
+    @cached_property
+    def _bell_tables(self) -> dict:
+        return {}
 
 
 # Largest flattened map applied with ``@``: OpenBLAS runs a complex matrix-vector product on one
@@ -188,6 +192,11 @@ class BellTable:
     out_qubits: int
     outcomes: tuple[tuple[int, ...], ...]
     partner_outside: tuple[int, ...]  # circuit qubits whose partner is outside the circuit
+
+    @cached_property
+    def probabilities(self) -> np.ndarray:
+        """``(branches, 4**m)``: branch ``b`` occurs with ``probabilities[b] @ (p_1 x ... x p_m)``."""
+        return np.ascontiguousarray(self.table.sum(axis=1))
 
 
 def _bell_table(operation: Operation, partners: tuple[int, ...]) -> BellTable | None:

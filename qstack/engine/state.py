@@ -353,20 +353,19 @@ class StateRegistry:
                 return None
             if group not in groups:
                 groups.append(group)
+        position = {id(q): j for j, q in enumerate(qubits)}
         partners = []
         for q in qubits:
             members = q.group.qubits
-            partner = members[1] if members[0] is q else members[0]
-            partners.append(next((j for j, r in enumerate(qubits) if r is partner), -1))
+            partners.append(position.get(id(members[1] if members[0] is q else members[0]), -1))
         table = operation.bell_table(tuple(partners))
         if table is None:
             self.bell_diagonal_fallbacks += len(groups)
             return None
         weights = groups[0].bell
         for group in groups[1:]:
-            weights = np.multiply.outer(weights, group.bell).ravel()
-        branches = table.table @ weights  # (branch, out)
-        probabilities = branches.sum(axis=1).tolist()
+            weights = (weights[:, None] * group.bell).ravel()
+        probabilities = (table.probabilities @ weights).tolist()
         choice = self._choose(probabilities, table.outcomes, outcome, operation)
         self.bell_diagonal_steps += 1
         if table.out_qubits == 2:
@@ -374,7 +373,7 @@ class StateRegistry:
                                 else qubits[i].group.qubits[0] for i in table.partner_outside]
             kept = [qubits[i] for i in operation.kept] + partners_outside
             group = groups[0]
-            group.bell = branches[choice] / probabilities[choice]
+            group.bell = (table.table[choice] @ weights) / probabilities[choice]
             group.rho = None
             group.qubits = kept
             for q in kept:
@@ -495,15 +494,17 @@ _OFF_X = ~(np.eye(4, dtype=bool) | np.eye(4, dtype=bool)[::-1])
 
 def _bell_to_rho(bell: np.ndarray) -> np.ndarray:
     """``sum_k p_k |B_k><B_k|`` for Bell weights ``(Phi+, Phi-, Psi+, Psi-)``."""
-    p0, p1, p2, p3 = bell.tolist()
-    phi, phi_coherence = (p0 + p1) / 2, (p0 - p1) / 2
-    psi, psi_coherence = (p2 + p3) / 2, (p2 - p3) / 2
-    rho = np.zeros((4, 4), dtype=complex)
-    rho[0, 0] = rho[3, 3] = phi
-    rho[0, 3] = rho[3, 0] = phi_coherence
-    rho[1, 1] = rho[2, 2] = psi
-    rho[1, 2] = rho[2, 1] = psi_coherence
-    return rho
+    return (bell @ _BELL_PROJECTORS_FLAT).reshape(4, 4)
+
+
+# Row k: the Bell projector |B_k><B_k|, flattened (real: the Bell vectors are real).
+_BELL_PROJECTORS_FLAT = np.array(
+    [[1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
+     [1, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 1],
+     [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0],
+     [0, 0, 0, 0, 0, 1, -1, 0, 0, -1, 1, 0, 0, 0, 0, 0]],
+    dtype=complex,
+) / 2
 
 
 def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarray:
@@ -514,7 +515,10 @@ def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarra
     """
     coherence = math.exp(-duration_s / t2_s)
     flip = (1.0 - coherence) / 2
-    return (1.0 - flip) * bell + flip * bell[[1, 0, 3, 2]]
+    keep = 1.0 - flip
+    phi_plus, phi_minus, psi_plus, psi_minus = bell.tolist()
+    return np.array((keep * phi_plus + flip * phi_minus, flip * phi_plus + keep * phi_minus,
+                     keep * psi_plus + flip * psi_minus, flip * psi_plus + keep * psi_minus))
 
 
 def _axes(n: int, qubit: int) -> tuple[int, int]:
