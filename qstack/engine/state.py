@@ -261,6 +261,8 @@ class StateRegistry:
             if self.bell_diagonal:
                 result = self._apply_bell(operation, qubits, outcome)
             if result is None:
+                result = self._apply_to_two_pairs(operation, qubits, outcome)
+            if result is None:
                 result = self._apply_fast(operation, self._merge(qubits), qubits, outcome)
         else:
             group = self._merge(qubits)
@@ -405,6 +407,41 @@ class StateRegistry:
                 return i
         return len(cumulative) - 1
 
+    def _apply_to_two_pairs(self, operation, qubits, outcome):
+        """A swap or a purification round: circuit qubits (0, 1) and (2, 3) are two whole
+        two-qubit groups. The joint state is only ever the vector ``rho_23 (x) rho_01`` fed to
+        the flattened instrument; no merged group is built. None (nothing done) otherwise."""
+        flat = operation.flat
+        if flat is None or len(qubits) != 4:
+            return None
+        a, b, c, d = qubits
+        first, second = a.group, c.group
+        if first is second or b.group is not first or d.group is not second:
+            return None
+        first_members, second_members = first.qubits, second.qubits
+        if len(first_members) != 2 or len(second_members) != 2:
+            return None
+        low = self._dense(first) if first_members[0] is a else _swap_pair(self._dense(first))
+        high = self._dense(second) if second_members[0] is c else _swap_pair(self._dense(second))
+        vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)
+        if len(flat.maps) == 1 and outcome is None:
+            choice, probability = 0, None
+        else:
+            probabilities = (flat.traces @ vec).real.tolist()
+            choice = self._choose(probabilities, flat.outcomes, outcome, operation)
+            probability = probabilities[choice]
+        rho = flat.maps[choice] @ vec
+        if probability is not None:
+            rho /= probability
+        d_out = 2 ** len(operation.kept)
+        kept = [qubits[i] for i in operation.kept]
+        first.rho = rho.reshape(d_out, d_out)
+        first.qubits = kept
+        for q in kept:
+            q.group = first
+        second.qubits = []
+        return flat.outcomes[choice]
+
     def _apply_fast(self, operation, group, qubits, outcome):
         """Apply one branch: drawn from the Born probabilities, or the forced ``outcome``."""
         self._dense(group)
@@ -519,6 +556,11 @@ def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarra
     phi_plus, phi_minus, psi_plus, psi_minus = bell.tolist()
     return np.array((keep * phi_plus + flip * phi_minus, flip * phi_plus + keep * phi_minus,
                      keep * psi_plus + flip * psi_minus, flip * psi_plus + keep * psi_minus))
+
+
+def _swap_pair(rho: np.ndarray) -> np.ndarray:
+    """A two-qubit state with its two qubits exchanged."""
+    return rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
 
 
 def _axes(n: int, qubit: int) -> tuple[int, int]:

@@ -166,3 +166,24 @@ def test_relaxation_of_one_qubit_inside_a_group_matches_aer(t1_s, t2_s, position
         results.append(registry.density_matrix(qubits))
     np.testing.assert_allclose(results[0], results[1], atol=1e-9)
     assert not np.allclose(results[0], rho.data, atol=1e-3)  # it did relax
+
+
+@pytest.mark.parametrize("reverse_first,reverse_second", [(False, True), (True, False), (True, True)])
+def test_operation_on_two_pairs_in_either_qubit_order_matches_aer(reverse_first, reverse_second):
+    """Two whole pairs go straight to the flattened instrument, whatever their groups' order."""
+    rho_1, rho_2 = random_density_matrix(4, seed=31).data, random_density_matrix(4, seed=32).data
+    op = Operation(_noisy_bell_measurement(), discard=(1, 2), name="swap")
+    results = []
+    for engine in ("aer", "fast"):
+        registry = StateRegistry(np.random.default_rng(3), engine=engine)
+        x, y = registry.new_qubits(["x", "y"], rho=rho_1)
+        z, w = registry.new_qubits(["z", "w"], rho=rho_2)
+        a, b = (y, x) if reverse_first else (x, y)
+        c, d = (w, z) if reverse_second else (z, w)
+        if engine == "aer":
+            outcome = registry.apply(op, [a, b, c, d])
+        else:
+            assert registry.apply(op, [a, b, c, d], outcome=outcome) == outcome
+        results.append(registry.density_matrix([a, d]))
+        assert registry.live_qubits == 2 and a.group is d.group and len(a.group.qubits) == 2
+    np.testing.assert_allclose(results[1], results[0], atol=1e-9)
