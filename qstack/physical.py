@@ -37,6 +37,7 @@ splitter). Tree-encoded photons and memory-less repeater chains are in :mod:`qst
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -360,12 +361,13 @@ class HeraldedLink:
 
     def sample_heralded_state(self, rng: np.random.Generator) -> HeraldedState:
         """Draw which heralding outcome occurred, given that the attempt succeeded."""
-        index = int(np.searchsorted(self._cumulative_weights, rng.random() * self._cumulative_weights[-1], side="right"))
+        weights = self._cumulative_weights
+        index = bisect.bisect_right(weights, rng.random() * weights[-1])  # a Python list: no numpy call per herald
         return self.heralded_states[min(index, len(self.heralded_states) - 1)]
 
     @cached_property
-    def _cumulative_weights(self) -> np.ndarray:
-        return np.cumsum([h.probability for h in self.heralded_states])
+    def _cumulative_weights(self) -> list[float]:
+        return np.cumsum([h.probability for h in self.heralded_states]).tolist()
 
 
 def _pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:
