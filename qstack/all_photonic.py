@@ -220,22 +220,23 @@ def _bell_op() -> Operation:
     return Operation(qc, name="spin_photon_pair")
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=128)
+def _emission_error_op(emitter: Emitter, name: str) -> Operation:
+    """An emitter's emission error on one qubit: an end's spin-photon entangling error on its
+    memory qubit (``end_emission``), or a station's re-encoding error on the logical qubit
+    (``station_reencoding``)."""
+    qc = QuantumCircuit(1, name=name)
+    if emitter.emitted_state_fidelity < 1:
+        qc.append(noisy(emitter.emission_error()), [0])
+    return Operation(qc, name=name)
+
+
 def _end_op(emitter: Emitter) -> Operation:
-    """An end's spin-photon entangling error on its memory qubit."""
-    qc = QuantumCircuit(1, name="end_emission")
-    if emitter.emitted_state_fidelity < 1:
-        qc.append(noisy(emitter.emission_error()), [0])
-    return Operation(qc, name="end_emission")
+    return _emission_error_op(emitter, "end_emission")
 
 
-@functools.lru_cache(maxsize=64)
 def _station_op(emitter: Emitter) -> Operation:
-    """A station's re-encoding: its emitter's error on the logical qubit."""
-    qc = QuantumCircuit(1, name="station_reencoding")
-    if emitter.emitted_state_fidelity < 1:
-        qc.append(noisy(emitter.emission_error()), [0])
-    return Operation(qc, name="station_reencoding")
+    return _emission_error_op(emitter, "station_reencoding")
 
 
 @functools.lru_cache(maxsize=256)

@@ -259,8 +259,9 @@ class Network:
         except KeyError:
             raise ValueError(f"no link between {u!r} and {v!r}") from None
 
-    def submit(self, request: Request):
-        """Start serving ``request``; returns the SimPy process (an event)."""
+    def check_request(self, request: Request) -> None:
+        """Refuse a request that cannot be served: unknown ends, no route, or a storage time
+        the cut-off would never allow (``ValueError`` naming the request)."""
         for end in (request.src, request.dst):
             if end not in self.graph:
                 raise ValueError(f"request {request.label}: unknown node {end!r}")
@@ -271,6 +272,10 @@ class Network:
                 f"request {request.label}: storage_time_s ({request.storage_time_s}) exceeds the cut-off "
                 f"({self.cutoff_s}); every pair would be discarded"
             )
+
+    def submit(self, request: Request):
+        """Start serving ``request``; returns the SimPy process (an event)."""
+        self.check_request(request)
         path = self.route(request.src, request.dst)
         reserved = self._reserve(request, path)
         stats = RequestStats(request, [], cutoff_s=self.cutoff_s)

@@ -36,7 +36,6 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 from qiskit.quantum_info import DensityMatrix
 from qiskit_aer.noise import thermal_relaxation_error
@@ -527,13 +526,7 @@ class Dispatcher:
         label = request.label
         if label in self.users:
             raise ValueError(f"request {label}: user names must be unique")
-        for end in (request.src, request.dst):
-            if end not in network.graph:
-                raise ValueError(f"request {label}: unknown node {end!r}")
-        if not nx.has_path(network.graph, request.src, request.dst):
-            raise ValueError(f"request {label}: no route between {request.src} and {request.dst} (disconnected)")
-        if request.storage_time_s > network.cutoff_s:
-            raise ValueError(f"request {label}: storage_time_s ({request.storage_time_s}) exceeds the cut-off ({network.cutoff_s})")
+        network.check_request(request)
         path = network.route(request.src, request.dst)
         for node, slots in network.slots_needed(path, 1).items():
             if slots > network.banks[node].capacity:

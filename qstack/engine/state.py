@@ -424,15 +424,7 @@ class StateRegistry:
         low = self._dense(first) if first_members[0] is a else _swap_pair(self._dense(first))
         high = self._dense(second) if second_members[0] is c else _swap_pair(self._dense(second))
         vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)
-        if len(flat.maps) == 1 and outcome is None:
-            choice, probability = 0, None
-        else:
-            probabilities = (flat.traces @ vec).real.tolist()
-            choice = self._choose(probabilities, flat.outcomes, outcome, operation)
-            probability = probabilities[choice]
-        rho = flat.maps[choice] @ vec
-        if probability is not None:
-            rho /= probability
+        choice, rho = self._flat_branch(operation, flat, vec, outcome)
         d_out = 2 ** len(operation.kept)
         kept = [qubits[i] for i in operation.kept]
         first.rho = rho.reshape(d_out, d_out)
@@ -441,6 +433,15 @@ class StateRegistry:
             q.group = first
         second.qubits = []
         return flat.outcomes[choice]
+
+    def _flat_branch(self, operation, flat, vec, outcome):
+        """Draw (or force) a branch of a flattened instrument on ``vec`` (a ravelled density
+        matrix, the operation's qubits first); returns its index and the normalised state."""
+        if len(flat.maps) == 1 and outcome is None:
+            return 0, flat.maps[0] @ vec
+        probabilities = (flat.traces @ vec).real.tolist()
+        choice = self._choose(probabilities, flat.outcomes, outcome, operation)
+        return choice, (flat.maps[choice] @ vec) / probabilities[choice]
 
     def _apply_fast(self, operation, group, qubits, outcome):
         """Apply one branch: drawn from the Born probabilities, or the forced ``outcome``."""
@@ -453,15 +454,7 @@ class StateRegistry:
                 vec = group.rho.reshape(-1)
             else:
                 vec = _permute(group.rho, [members.index(q) for q in qubits]).reshape(-1)
-            if len(flat.maps) == 1 and outcome is None:
-                choice, probability = 0, None
-            else:
-                probabilities = (flat.traces @ vec).real.tolist()
-                choice = self._choose(probabilities, flat.outcomes, outcome, operation)
-                probability = probabilities[choice]
-            rho = flat.maps[choice] @ vec
-            if probability is not None:
-                rho /= probability
+            choice, rho = self._flat_branch(operation, flat, vec, outcome)
             d = 2 ** len(operation.kept)
             group.rho = rho.reshape(d, d)
             group.qubits = [qubits[i] for i in operation.kept]
