@@ -23,9 +23,11 @@ Schedulers:
   storage cut-off that keeps every delivered pair above the user's minimum fidelity (a pair that
   will be too old by the time its partners exist is not worth storing), the expected time per
   pair from the links' success probabilities, attempt times, the Bell measurement's success
-  probability, extraction efficiency and that cut-off; rejects or abandons jobs it cannot finish
-  by their deadline, serves the least slack first, and gives each unit the fewest modes that still
-  meet the deadline (leaving memory to the others).
+  probability, extraction efficiency and that cut-off; rejects or abandons jobs more likely to
+  miss their deadline than to make it (Erlang law of the remaining pairs' waiting times);
+  serves the least slack first; starts no pair on a multi-link route whose link is busy (its
+  partners would decay meanwhile); and gives each unit the fewest modes that still meet the
+  deadline (leaving memory to the others).
 * ``idealized_informed``: the same planner fed idealised physics (memories that never decohere,
   certain generation, perfect Bell measurements): what a design that ignores the physics would do.
 """
@@ -384,14 +386,17 @@ class PhysicsInformed(Scheduler):
 
     ``idealize``: physics the planner's model leaves out (the ``idealized_informed`` scheduler
     is this class with every item); ``slack``: the planner asks for this factor of headroom over
-    its predicted time.
+    its predicted time; ``give_up_below``: a job whose chance of finishing in time is below this
+    (by default: more likely to miss than to make it) is rejected on arrival or abandoned while it
+    waits, so its memory and link time go to jobs that can still be served.
     """
 
     name = "physics_informed"
 
-    def __init__(self, idealize: tuple[str, ...] = (), slack: float = 1.5):
+    def __init__(self, idealize: tuple[str, ...] = (), slack: float = 1.5, give_up_below: float = 0.5):
         self.idealize = tuple(idealize)
         self.slack = slack
+        self.give_up_below = give_up_below
         self._models: dict[tuple, RouteModel] = {}
 
     def model(self, path: list[str]) -> RouteModel:
@@ -411,15 +416,38 @@ class PhysicsInformed(Scheduler):
         if cutoff <= job.request.storage_time_s:
             return f"a pair would decay below min_fidelity during the {job.request.storage_time_s} s of storage"
         job.cutoff_s = cutoff
-        best = self._time(job, model.max_modes)
-        if self.dispatcher.now + job.request.pairs * best > job.deadline_at_s:
-            return f"predicted {job.request.pairs * best:.3g} s for {job.request.pairs} pairs exceeds the deadline"
+        chance = self.chance_in_time(job, job.request.pairs)
+        if chance < self.give_up_below:
+            best = self._time(job, model.max_modes)
+            return (f"predicted {job.request.pairs} pairs at {best:.3g} s each finish in time with "
+                    f"probability {chance:.2g} < {self.give_up_below}")
         return None
+
+    def chance_in_time(self, job: Job, pairs: int) -> float:
+        """Probability that ``pairs`` more pairs arrive before the deadline, each after an
+        exponentially distributed time of the predicted mean (the geometric waiting law in the
+        many-attempt limit): an Erlang distribution's CDF."""
+        left = job.deadline_at_s - self.dispatcher.now
+        if math.isinf(left):
+            return 1.0
+        if left <= 0:
+            return 0.0
+        mean = self._time(job, self.model(job.path).max_modes)
+        if mean <= 0:
+            return 1.0
+        if math.isinf(mean):
+            return 0.0
+        x = left / mean
+        term, total = math.exp(-x), 0.0
+        for i in range(pairs):
+            total += term
+            term *= x / (i + 1)
+        return max(0.0, 1.0 - total)
 
     def abandon(self, job: Job) -> bool:
         if job.in_flight or math.isinf(job.deadline_at_s):
             return False
-        return self.dispatcher.now + job.to_start * self._time(job, self.model(job.path).max_modes) > job.deadline_at_s
+        return self.chance_in_time(job, job.to_start) < self.give_up_below
 
     def key(self, job: Job):
         laxity = job.deadline_at_s - self.dispatcher.now - job.to_start * self._time(job, self.model(job.path).max_modes)

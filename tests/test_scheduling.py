@@ -219,3 +219,21 @@ def test_compare_schedulers_runs_each_policy_on_the_same_scenario():
     assert set(result.reports) == {"fifo", "edf"}
     assert all(r["jobs"] == 25 for r in result.reports.values())
     assert "edf" in result.table()
+
+
+def test_chance_in_time_is_the_erlang_law_of_the_remaining_pairs():
+    """n pairs, each after an exponential time of mean T: P(done by t) = 1 - sum_{i<n} e^-x x^i / i!,
+    x = t/T. Checked against a sampled sum of exponentials."""
+    from qstack.scheduling import Job, PhysicsInformed
+
+    scenario = _two_node()
+    sim = Simulation(1)
+    network = build_network(scenario, sim)
+    dispatcher = Dispatcher(network, PhysicsInformed())
+    path = ["n0", "n1"]
+    mean = dispatcher.scheduler._time(Job(0, "u", Request("n0", "n1"), path, 0.0, 1.0, math.inf), 1)
+    rng = np.random.default_rng(7)
+    for pairs, left in ((1, mean), (3, 2 * mean), (3, 5 * mean)):
+        job = Job(0, "u", Request("n0", "n1", pairs=pairs), path, 0.0, left, math.inf)
+        sampled = (rng.exponential(mean, size=(20000, pairs)).sum(axis=1) <= left).mean()
+        assert dispatcher.scheduler.chance_in_time(job, pairs) == pytest.approx(sampled, abs=4 * 0.5 / math.sqrt(20000))
