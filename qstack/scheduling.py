@@ -135,6 +135,7 @@ class RouteModel:
             max((network._swap_time_s(node) for node in path[1:-1]), default=0.0)
             + (max(network._delay_s(path, 0, k - 1), network._delay_s(path, 1, k)) if k > 1 else 0.0)
         )
+        self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
         stored = [_PHI_PLUS if ideal_states else _stored_state(s) for s in services]
         self.link_states = [rho if s.banks[0].name == u else _reversed(rho) for rho, s, u in zip(stored, services, path)]
@@ -170,11 +171,13 @@ class RouteModel:
     def fidelity(self, age_s: float) -> float:
         """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
         the worst case under a cut-off of ``age_s``. Every link pair but the last to arrive may
-        have waited that long; the last is used as soon as it is heralded (a direct link's
-        single pair waits ``age_s``)."""
+        have waited that long; the last is used as soon as its herald, the Bell measurements and
+        their messages allow (a direct link's single pair waits ``age_s``)."""
         if age_s not in self._fidelity:
             k = len(self.link_states)
-            ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [0.0]
+            # The last link pair is not fresh either: it waited from its emission through the
+            # herald's flight, the Bell measurements and the messages announcing them.
+            ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s)]
             states = [
                 _aged(rho, a, b, age, tuple(self._flip(d, age) for d in deph))
                 for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages)

@@ -137,10 +137,11 @@ for user, row in informed.items():
 #   memories decay, so it waits until the whole route is idle and starts both links together.
 #   The idealised planner, which believes memories never decay, sees no reason to wait and
 #   interleaves units on shared links.
-# * **It rejects or abandons jobs it predicts cannot finish** (predicted time per pair from the
-#   links' success probabilities and the cut-off, times the pairs left, against the deadline),
-#   so memory is not spent on a job that will miss anyway. With this load it predicts every job
-#   feasible; the rejected and abandoned columns show when it did.
+# * **It rejects or abandons jobs more likely to miss their deadline than to make it**
+#   (predicted time per pair from the links' success probabilities and the cut-off; the pairs
+#   left wait an Erlang-distributed time), so memory is not spent on a job that will miss
+#   anyway. With this load it rejects none and abandons one; the rejected and abandoned columns
+#   show when it does.
 # * **The fewest modes that meet the deadline**: every unit takes the fewest multiplexed modes
 #   (memory slots per link end) that, with 1.5 times headroom, still finish the job in time,
 #   leaving the rest of the hub's 10 slots to other users. The prediction must be right: the
@@ -232,7 +233,7 @@ print("returns: " + " ".join(f"{name}={np.mean(values):.2f}" for name, values in
 # With seed 1 (the scenario's) the earliest-deadline policy makes exactly the decisions of the
 # `edf` scheduler, and the environment runs exactly what `run_scenario` ran: the same
 # requirements met as the `edf` row above. Waiting for idle routes alone lifts the return and
-# brings the heuristic most of the way to the physics-informed scheduler's 22 requirements met;
+# brings the heuristic most of the way to the physics-informed scheduler's 21 requirements met;
 # the per-user cut-offs and the choice of modes are what a learning agent could still discover,
 # from the memory ages and free slots it observes. A random policy, even one that only picks
 # valid actions, does far worse: it waits while memory is free and starts pairs on busy routes.
