@@ -227,6 +227,12 @@ class LinkService:
             raise ValueError(f"modes must be an integer in [1, {self.link.multiplexing}] (the link's multiplexing), got {modes!r}")
         return modes
 
+    @property
+    def moves(self) -> tuple:
+        """Per end, the operation that moves a heralded electron spin into a nuclear spin (None
+        where the node stores in the electron itself)."""
+        return self._moves
+
     def _move_for(self, bank: MemoryBank) -> Operation | None:
         if bank.node.nuclear_spin is None:
             return None

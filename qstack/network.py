@@ -238,6 +238,11 @@ class Network:
         self._path_delays: dict[tuple, list[float]] = {}
         self._plans: dict[tuple, _PathPlan] = {}
 
+    @property
+    def gate_noise_at(self) -> dict:
+        """Each node's gate noise (ideal where the network runs without gate noise)."""
+        return self._noise
+
     def swap_operation(self, node: str):
         """The Bell measurement at ``node``, with its gate noise (built once, cached)."""
         return swap_operation(self._noise[node], self.bsm)
@@ -418,7 +423,7 @@ class Network:
                 release=lambda seg: self._discard_segment(path, seg),
                 oldest=lambda seg: seg.oldest_s,
                 nodes=(path[0], path[-1]),
-                delay_s=self._delay_s(path, 0, len(path) - 1),
+                delay_s=self.classical_delay_s(path, 0, len(path) - 1),
                 rounds=self.purification.rounds if self.purification.scope == "end_to_end" else 0,
                 stats=stats,
                 timing=timing,
@@ -436,11 +441,13 @@ class Network:
         for hook in self.delivery_hooks:
             hook(request, record, rho)
 
-    def _swap_time_s(self, node: str) -> float:
+    def swap_time_s(self, node: str) -> float:
+        """Duration of a Bell measurement at ``node``: a two-qubit gate, a one-qubit gate and a
+        readout of its memory [s]."""
         memory = self.graph.nodes[node]["hardware"].memory
         return memory.two_qubit_gate_time_s + memory.single_qubit_gate_time_s + memory.measurement_time_s
 
-    def _delay_s(self, path: list[str], i: int, j: int) -> float:
+    def classical_delay_s(self, path: list[str], i: int, j: int) -> float:
         """Classical message time along the path between positions i and j."""
         key = tuple(path)
         cumulative = self._path_delays.get(key)
@@ -470,7 +477,7 @@ class Network:
             release=service.release,
             oldest=lambda pair: pair.heralded_s - pair.heralding_s,
             nodes=(path[i], path[i + 1]),
-            delay_s=self._delay_s(path, i, i + 1),
+            delay_s=self.classical_delay_s(path, i, i + 1),
             rounds=rounds,
             stats=stats,
             timing=timing,
@@ -493,7 +500,7 @@ class Network:
                 if pair is not None:
                     return pair
         operation = self.purification_operation(*nodes)
-        gate_time = max(self._swap_time_s(nodes[0]), self._swap_time_s(nodes[1]))
+        gate_time = max(self.swap_time_s(nodes[0]), self.swap_time_s(nodes[1]))
         held: dict[int, object] = {}
         first_ready = None
         while True:
@@ -705,10 +712,10 @@ class Network:
             plan = _PathPlan(
                 services=tuple(self.service(u, v) for u, v in zip(path, path[1:])),
                 swaps=(None,) + tuple(self.swap_operation(node) for node in path[1:-1]) + (None,),
-                swap_time_s=(0.0,) + tuple(self._swap_time_s(node) for node in path[1:-1]) + (0.0,),
+                swap_time_s=(0.0,) + tuple(self.swap_time_s(node) for node in path[1:-1]) + (0.0,),
                 allowed=None if self.swapping == "asap" else _nested_triples(k),
                 deterministic=self.bsm == "deterministic",
-                messaging_s=max(self._delay_s(path, 0, k - 1), self._delay_s(path, 1, k)) if k > 1 else 0.0,
+                messaging_s=max(self.classical_delay_s(path, 0, k - 1), self.classical_delay_s(path, 1, k)) if k > 1 else 0.0,
                 extraction=self.banks[path[0]].node.memory.read_efficiency * self.banks[path[-1]].node.memory.read_efficiency,
             )
             self._plans[key] = plan

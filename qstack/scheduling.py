@@ -132,8 +132,8 @@ class RouteModel:
         self.extraction = 1.0 if "loss" in idealize else ends[0].read_efficiency * ends[1].read_efficiency
         # Bell measurements and the classical messages that announce them.
         self.overhead_s = (
-            max((network._swap_time_s(node) for node in path[1:-1]), default=0.0)
-            + (max(network._delay_s(path, 0, k - 1), network._delay_s(path, 1, k)) if k > 1 else 0.0)
+            max((network.swap_time_s(node) for node in path[1:-1]), default=0.0)
+            + (max(network.classical_delay_s(path, 0, k - 1), network.classical_delay_s(path, 1, k)) if k > 1 else 0.0)
         )
         self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
@@ -162,8 +162,8 @@ class RouteModel:
                 other = services[neighbour]
                 ends.append((register, other.link.attempt_time_s, other.link.bright_state_population))
             self._dephasing.append(tuple(ends))
-        self.swap_noises = [GateNoise() if ideal_states else network._noise[node] for node in path[1:-1]]
-        self.purification_noise = GateNoise() if ideal_states else network._noise[path[0]]
+        self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
+        self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
         self._fidelity: dict[float, float] = {}
         self._times: dict[tuple, float] = {}
         self._cutoffs: dict[tuple, float | None] = {}
@@ -271,12 +271,12 @@ def _stored_state(service) -> np.ndarray:
     """A link's mean heralded state once stored: moved into nuclear spins where a node has them,
     by the link service's own move operations (qubit 0 at the service's first bank)."""
     rho = mean_heralded_state(service.link)
-    if all(move is None for move in service._moves):
+    if all(move is None for move in service.moves):
         return rho
     registry = StateRegistry(np.random.default_rng(0))
     electrons = registry.new_qubits(["a", "b"], rho=rho)
     kept = []
-    for electron, move in zip(electrons, service._moves):
+    for electron, move in zip(electrons, service.moves):
         if move is None:
             kept.append(electron)
             continue

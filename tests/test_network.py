@@ -189,7 +189,7 @@ def test_swaps_at_different_nodes_run_in_parallel():
     sim.env.run(until=process)
     # Three swaps on four links. After the last herald at most the batch in progress and one more
     # remain (sequential swaps would need up to three 1 ms Bell measurements).
-    messaging = network._delay_s(names, 0, 3)
+    messaging = network.classical_delay_s(names, 0, 3)
     swapping = [r.breakdown.swapping_s - messaging for r in network.stats[0].records]
     assert max(swapping) <= 2e-3 + 1e-12
     assert min(swapping) >= 1e-3 - 1e-12
