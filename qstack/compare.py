@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qstack.metrics import user_table
+from qstack.metrics import num, user_table
 from qstack.runner import run_scenario
 from qstack.scenario import IDEALIZATIONS, SCHEDULING_POLICIES, ScenarioError, load_scenario
 
@@ -65,9 +65,6 @@ class IdealizedComparison:
         }
 
     def table(self) -> str:
-        def num(x):
-            return "n/a" if x is None else f"{x:.4g}"
-
         def ratio(ideal, real):
             if ideal is None or real is None or real == 0:
                 return "n/a"
@@ -122,9 +119,6 @@ class SchedulerComparison:
         return {"scenario": self.source, "schedulers": self.reports}
 
     def table(self) -> str:
-        def num(x, fmt="{:.3f}"):
-            return "n/a" if x is None else fmt.format(x)
-
         lines = [
             f"scenario: {self.source}",
             f"{'scheduler':<20}{'jobs':>6}{'met':>6}{'missed':>8}{'pairs >= min F':>16}{'fairness':>10}",
@@ -133,7 +127,7 @@ class SchedulerComparison:
             lines.append(
                 f"{policy:<20}{sched['jobs']:>6}{sched['requirements_met']:>6}{sched['deadline_misses']:>8}"
                 f"{str(sched['pairs_meeting_min_fidelity']) + '/' + str(sched['delivered']):>16}"
-                f"{num(sched['fairness_index']):>10}"
+                f"{num(sched['fairness_index'], '{:.3f}'):>10}"
             )
         for policy, sched in self.reports.items():
             lines.append("")

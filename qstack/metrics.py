@@ -94,6 +94,11 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+def num(x, fmt: str = "{:.4g}") -> str:
+    """A number for a human-readable table; ``n/a`` for a missing one."""
+    return "n/a" if x is None else fmt.format(x)
+
+
 def _clean(value):
     """JSON-safe: NaN and infinities become None."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -164,9 +169,6 @@ class Report:
         d = self.to_dict()
         fid, lat = d["fidelity"], d["latency_s"]
 
-        def num(x, fmt="{:.4g}"):
-            return "n/a" if x is None else fmt.format(x)
-
         lines = [
             f"delivered pairs      {d['delivered']}",
             f"throughput           {num(d['throughput_hz'])} pairs/s",
@@ -224,9 +226,6 @@ class Report:
 
 def user_table(users: list[dict]) -> str:
     """Per-user rows of a scheduled run: throughput, fidelity, latency, deadline misses."""
-
-    def num(x, fmt="{:.4g}"):
-        return "n/a" if x is None else fmt.format(x)
 
     lines = [f"{'user':<14}{'jobs':>5}{'pairs':>9}{'rate/s':>9}{'mean F':>8}{'>=minF':>8}{'latency s':>11}{'missed':>7}{'met':>5}"]
     for u in users:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from qiskit.quantum_info import DensityMatrix
 from qiskit_aer.noise import thermal_relaxation_error
+from scipy.special import gammainc
 
 from qstack.engine import StateRegistry
 from qstack.metrics import bell_fidelity
@@ -84,20 +85,17 @@ def route_state(
     return rho
 
 
-def _aged(rho: np.ndarray, idle_a, idle_b, age_s: float, flips=(0.0, 0.0)) -> np.ndarray:
+def _aged(rho: np.ndarray, idle_a, idle_b, age_s: float, errors=(None, None)) -> np.ndarray:
     """A two-qubit state after both qubits waited ``age_s`` in memories with these idle models,
-    and phase flips of probabilities ``flips`` (the attempts of other links at their nodes)."""
+    then the per-qubit ``errors`` (Aer errors or None: the dephasing by other links' attempts)."""
     if age_s <= 0:
         return rho
     state = DensityMatrix(rho)
-    for qubit, idle, flip in ((0, idle_a, flips[0]), (1, idle_b, flips[1])):
+    for qubit, idle, error in ((0, idle_a, errors[0]), (1, idle_b, errors[1])):
         if idle is not None:
-            channel = thermal_relaxation_error(idle.t1_s, idle.t2_s, age_s).to_quantumchannel()
-            state = state.evolve(channel, qargs=[qubit])
-        if flip > 0:
-            z = np.diag([1.0, -1.0])
-            op = np.kron(z, np.eye(2)) if qubit == 0 else np.kron(np.eye(2), z)
-            state = DensityMatrix((1 - flip) * state.data + flip * op @ state.data @ op)
+            state = state.evolve(thermal_relaxation_error(idle.t1_s, idle.t2_s, age_s).to_quantumchannel(), qargs=[qubit])
+        if error is not None:
+            state = state.evolve(error.to_quantumchannel(), qargs=[qubit])
     return state.data
 
 
@@ -139,14 +137,10 @@ class RouteModel:
         ideal_states = "gate_noise" in idealize
         stored = [_PHI_PLUS if ideal_states else _stored_state(s) for s in services]
         self.link_states = [rho if s.banks[0].name == u else _reversed(rho) for rho, s, u in zip(stored, services, path)]
+        # Each link's idle models, oriented along the path.
         self.idle = [
-            (None, None) if "decoherence" in idealize else (s.banks[0].idle_model, s.banks[1].idle_model)
-            for s in services
-        ]
-        # Orient each link's idle models along the path.
-        self.idle = [
-            idle if s.banks[0].name == u else idle[::-1]
-            for idle, s, u in zip(self.idle, services, path)
+            (None, None) if "decoherence" in idealize else (network.banks[u].idle_model, network.banks[v].idle_model)
+            for u, v in zip(path, path[1:])
         ]
         # NV nuclear spins dephase with every attempt of another link at their node: a stored
         # qubit at an intermediate node sees the neighbouring link's attempts while it waits.
@@ -179,7 +173,7 @@ class RouteModel:
             # herald's flight, the Bell measurements and the messages announcing them.
             ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s)]
             states = [
-                _aged(rho, a, b, age, tuple(self._flip(d, age) for d in deph))
+                _aged(rho, a, b, age, tuple(self._dephasing_error(d, age) for d in deph))
                 for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages)
             ]
             rho = route_state(states, self.swap_noises, self.network.purification, self.purification_noise)
@@ -187,13 +181,13 @@ class RouteModel:
         return self._fidelity[age_s]
 
     @staticmethod
-    def _flip(dephasing, age_s: float) -> float:
-        """Phase-flip probability of a nuclear spin after the attempts that fit in ``age_s``."""
+    def _dephasing_error(dephasing, age_s: float):
+        """A nuclear spin's dephasing by the neighbouring link's attempts that fit in ``age_s``
+        (the register's own per-attempt law), or None."""
         if dephasing is None:
-            return 0.0
+            return None
         register, attempt_time_s, bright = dephasing
-        p = register.dephasing_probability_per_attempt(bright)
-        return (1.0 - (1.0 - 2.0 * p) ** (age_s / attempt_time_s)) / 2.0
+        return register.dephasing_error(int(age_s / attempt_time_s), bright)
 
     def cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
         """Longest storage (<= ``limit_s``) after which a pair still meets ``min_fidelity``,
@@ -256,6 +250,9 @@ class RouteModel:
                     t = born.max() + self.overhead_s
                     if self.rng.random() < keep:
                         break
+                else:  # no success in a thousand tries: hopeless for a planner
+                    self._times[key] = math.inf
+                    return math.inf
                 total += t
             self._times[key] = total / samples
         return self._times[key]
@@ -429,23 +426,17 @@ class PhysicsInformed(Scheduler):
     def chance_in_time(self, job: Job, pairs: int) -> float:
         """Probability that ``pairs`` more pairs arrive before the deadline, each after an
         exponentially distributed time of the predicted mean (the geometric waiting law in the
-        many-attempt limit): an Erlang distribution's CDF."""
+        many-attempt limit): the Erlang CDF, ``P(pairs, left / mean)`` with ``P`` the regularised
+        lower incomplete gamma function."""
         left = job.deadline_at_s - self.dispatcher.now
-        if math.isinf(left):
+        if pairs <= 0 or math.isinf(left):
             return 1.0
         if left <= 0:
             return 0.0
         mean = self._time(job, self.model(job.path).max_modes)
         if mean <= 0:
             return 1.0
-        if math.isinf(mean):
-            return 0.0
-        x = left / mean
-        term, total = math.exp(-x), 0.0
-        for i in range(pairs):
-            total += term
-            term *= x / (i + 1)
-        return max(0.0, 1.0 - total)
+        return float(gammainc(pairs, left / mean))  # 0 when the mean is infinite
 
     def abandon(self, job: Job) -> bool:
         if job.in_flight or math.isinf(job.deadline_at_s):
