@@ -130,14 +130,13 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace) -> int:
-    from qstack.optimize import Control, optimize
+    from qstack.optimize import optimize
 
-    controls = [Control.parse(text) for text in args.control]
-    if not controls:
+    if not args.control:
         raise ValueError("optimize: give at least one --control KEY=LOW:HIGH[:int][:log]")
     result = optimize(
         args.scenario,
-        controls,
+        args.control,
         objective=args.objective,
         min_fidelity=args.min_fidelity,
         seeds=args.seeds,

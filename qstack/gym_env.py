@@ -76,9 +76,9 @@ def star_scenario_table() -> dict:
 
     Four users share a star of trapped-ion nodes (hub ``n0``, 2 km links, 2 modes per link,
     memory T2 shortened to 50 ms so that storage while waiting matters): a QKD user wanting 40
-    pairs at F >= 0.7 without deadline, a computation (``n3``-``n4``, 2 pairs, F >= 0.75 within
-    50 ms) and a sensor (``n0``-``n1``, 3 pairs, F >= 0.85 within 30 ms) arriving 10 times each
-    at 20 Hz, and a backup job (``n2``-``n4``, 5 pairs, F >= 0.6 within 200 ms) arriving 4 times
+    pairs at F >= 0.7 without deadline (and 50 Hz, a need only reported), a computation
+    (``n3``-``n4``, 2 pairs, F >= 0.75 within 50 ms) and a sensor (``n0``-``n1``, 3 pairs,
+    F >= 0.85 within 30 ms) arriving 10 times each at 20 Hz, and a backup job (``n2``-``n4``, 5 pairs, F >= 0.6 within 200 ms) arriving 4 times
     at 5 Hz. ``scheduling.policy`` only names what :func:`~qstack.runner.run_scenario` would
     use; in the environment the agent decides.
     """
@@ -94,7 +94,7 @@ def star_scenario_table() -> dict:
         "link": {"scheme": "single_click", "bright_state_population": 0.05, "multiplexing": 2},
         "scheduling": {"policy": "fifo"},
         "requests": [
-            {"user": "qkd", "src": "n1", "dst": "n2", "pairs": 40, "min_fidelity": 0.7},
+            {"user": "qkd", "src": "n1", "dst": "n2", "pairs": 40, "min_fidelity": 0.7, "min_rate_hz": 50.0},
             {"user": "compute", "src": "n3", "dst": "n4", "pairs": 2, "min_fidelity": 0.75,
              "deadline_s": 0.05, "arrivals": 10, "arrival_rate_hz": 20.0},
             {"user": "sensor", "src": "n0", "dst": "n1", "pairs": 3, "min_fidelity": 0.85,

@@ -37,6 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from qstack.scenario import OVERRIDE_ROLES, ScenarioError, apply_setting, load_scenario
+from qstack.sweep import metric_value, run_point
 
 CONFIDENCE = 0.95
 OVERRIDE_PREFIX = "hardware.overrides."
@@ -65,8 +66,7 @@ class Control:
         key = self.key.strip() if isinstance(self.key, str) else self.key
         if not isinstance(key, str) or not key:
             raise ValueError(f"control {self.key!r}: needs a dotted scenario key such as link.cutoff_s")
-        if key.startswith("override:"):
-            key = OVERRIDE_PREFIX + key[len("override:"):]
+        key = _full_key(key)
         object.__setattr__(self, "key", key)
         parts = key.split(".")
         if any(not p for p in parts):
@@ -315,19 +315,6 @@ def penalized_cost(objective: float, shortfall: float, feasible: bool, maximize:
     return -signed / (1.0 + abs(signed))
 
 
-def _metric(report: dict, path: str) -> Any:
-    """The value at a dotted path of a report dict (``fidelity.mean``, ``requests.0.delivered``)."""
-    value: Any = report
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            raise KeyError(path)
-    return value
-
-
 def _user_fidelities(report: dict) -> list[tuple[str, float | None]]:
     """``(user, mean fidelity)`` per scheduled user, else per request."""
     scheduling = report.get("scheduling")
@@ -337,11 +324,11 @@ def _user_fidelities(report: dict) -> list[tuple[str, float | None]]:
 
 
 def _raw_table(scenario: str | Path | dict | None) -> dict:
+    """The raw table of an already loaded scenario source (as the sweep ships to its workers)."""
     import tomllib
 
     from qstack.scenario import default_scenario_text
 
-    load_scenario(scenario)  # a missing file or bad TOML raises ScenarioError here
     if scenario is None:
         return tomllib.loads(default_scenario_text())
     if isinstance(scenario, dict):
@@ -349,36 +336,14 @@ def _raw_table(scenario: str | Path | dict | None) -> dict:
     return tomllib.loads(Path(scenario).read_text())
 
 
-def _apply(table: dict, key: str, value: Any) -> None:
-    """``apply_setting``, with hardware overrides written as one flat ``role.section.field`` key.
-
-    Scenario files write overrides as quoted flat keys (``"node.memory.t2_s" = 0.05``) while a
-    dotted ``--set`` path makes nested tables; both flatten to the same key, and which one wins
-    would depend on their order in the table. Writing the flat key and removing a nested copy
-    makes the control's value the one used.
-    """
-    if not key.startswith(OVERRIDE_PREFIX):
-        apply_setting(table, key, value)
-        return
-    path = key[len(OVERRIDE_PREFIX):]
-    hardware = table.setdefault("hardware", {})
-    overrides = hardware.setdefault("overrides", {}) if isinstance(hardware, dict) else None
-    if not isinstance(overrides, dict):
-        raise ScenarioError(f"{key}: hardware.overrides is not a table")
-    role, section, name = path.split(".")
-    nested = overrides.get(role)
-    if isinstance(nested, dict) and isinstance(nested.get(section), dict):
-        nested[section].pop(name, None)
-    overrides[path] = value
+def _worst(fidelities: list[float | None]) -> float | None:
+    """The lowest user mean fidelity of one run; None when a user got no pair (or no users)."""
+    return None if not fidelities or any(f is None for f in fidelities) else min(fidelities)
 
 
-def _normalise_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
-    out = {}
-    for key, value in (settings or {}).items():
-        if key.startswith("override:"):
-            key = OVERRIDE_PREFIX + key[len("override:"):]
-        out[key] = value
-    return out
+def _full_key(key: str) -> str:
+    """``override:role.section.field`` (the short form) as ``hardware.overrides.role.section.field``."""
+    return OVERRIDE_PREFIX + key[len("override:"):] if key.startswith("override:") else key
 
 
 class _Problem:
@@ -395,43 +360,33 @@ class _Problem:
         self.cache: dict[tuple, Evaluation] = {}
         self.calls = 0
 
-    def table_with(self, setting: tuple[tuple[str, Any], ...]) -> dict:
-        table = copy.deepcopy(self.table)
-        for key, value in setting:
-            _apply(table, key, value)
-        return table
-
     def setting(self, coordinates: Sequence[float]) -> tuple[tuple[str, float | int], ...]:
         return tuple((c.key, c.value(x)) for c, x in zip(self.controls, coordinates))
 
     def runs(self, setting: tuple[tuple[str, Any], ...], seeds: Sequence[int]) -> list[dict]:
         """``sweep.run_point`` outcomes for every seed (a failing run is a result, not a crash)."""
-        from qstack.sweep import run_point
+        return [run_point(self.table, dict(setting), seed) for seed in seeds]
 
-        table = self.table_with(setting)
-        return [run_point(table, {}, seed) for seed in seeds]
-
-    def summarise(self, outcomes: list[dict]) -> tuple[list[float], list[float | None], str | None]:
-        """Per seed: the objective and the worst user's mean fidelity (None: a user got none)."""
-        objectives, worst, error = [], [], None
+    def summarise(self, outcomes: list[dict]) -> tuple[list[float], list[list[float | None]], str | None]:
+        """Per seed: the objective and every user's mean fidelity (None: that user got no pair;
+        no users for a failed run); and the first error."""
+        objectives, fidelities, error = [], [], None
         for outcome in outcomes:
             if outcome["status"] != "ok":
                 error = error or outcome["error"]
                 objectives.append(math.nan)
-                worst.append(None)
+                fidelities.append([])
                 continue
-            report = outcome["report"]
             try:
-                value = _metric(report, self.objective)
+                value = metric_value(outcome, self.objective)
             except KeyError:
                 raise ValueError(
                     f"objective {self.objective}: not a metric of the report; e.g. throughput_hz, fidelity.mean, "
                     "latency_s.mean, application.secret_key_rate_hz"
                 ) from None
             objectives.append(float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan)
-            fidelities = [f for _, f in _user_fidelities(report)]
-            worst.append(None if not fidelities or any(f is None for f in fidelities) else min(fidelities))
-        return objectives, worst, error
+            fidelities.append([f for _, f in _user_fidelities(outcome["report"])])
+        return objectives, fidelities, error
 
     def evaluate(self, coordinates: Sequence[float]) -> float:
         self.calls += 1
@@ -441,15 +396,13 @@ class _Problem:
         if setting in self.cache:
             return self.cache[setting]
         outcomes = self.runs(setting, self.seeds)
-        objectives, worst, error = self.summarise(outcomes)
+        objectives, fidelities, error = self.summarise(outcomes)
+        worst = [_worst(users) for users in fidelities]
         objective = float(np.mean(objectives)) if all(math.isfinite(v) for v in objectives) else math.nan
         shortfall, feasible = 0.0, error is None
         target = self.min_fidelity
         if target is not None and error is None:
-            deficits = []
-            for outcome in outcomes:
-                for _, f in _user_fidelities(outcome["report"]):
-                    deficits.append(1.0 if f is None else max(0.0, target - f) / target)
+            deficits = [1.0 if f is None else max(0.0, target - f) / target for users in fidelities for f in users]
             shortfall = float(np.mean(deficits)) if deficits else 1.0
             feasible = all(w is not None and w >= target for w in worst)
         elif error is not None:
@@ -470,7 +423,8 @@ class _Problem:
         """Mean and CI over ``seeds``; the target is met when every run delivered pairs to every
         user and the mean over seeds of the worst user's mean fidelity reaches it."""
         outcomes = self.runs(setting, seeds)
-        objectives, worst, _ = self.summarise(outcomes)
+        objectives, fidelities, _ = self.summarise(outcomes)
+        worst = [_worst(users) for users in fidelities]
         fidelity = Estimate.of([w for w in worst if w is not None])
         met = self.min_fidelity is None or (
             all(w is not None for w in worst) and fidelity.mean is not None and fidelity.mean >= self.min_fidelity
@@ -528,7 +482,7 @@ def optimize(
     for i, key in enumerate(keys):
         if key in keys[:i]:
             raise ValueError(f"control {key}: given twice")
-    settings = _normalise_settings(settings)
+    settings = {_full_key(key): value for key, value in (settings or {}).items()}
     for key in keys:
         if key in settings:
             raise ValueError(f"control {key}: also given as a fixed setting (--set)")
@@ -536,11 +490,13 @@ def optimize(
         raise ValueError(f"min_fidelity: must be in (0, 1], got {min_fidelity!r}")
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ValueError(f"budget: must be an integer >= 1, got {budget!r}")
+    if isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 1:
+        raise ValueError(f"popsize: must be an integer >= 1, got {popsize!r}")
 
+    base = load_scenario(scenario_source, settings=settings)  # names a missing file or a bad setting
     table = _raw_table(scenario_source)
     for key, value in settings.items():
-        _apply(table, key, value)
-    base = load_scenario(table)
+        apply_setting(table, key, value)
     search = _seed_list("seeds", seeds, base.seed)
     confirm = _seed_list("confirm_seeds", confirm_seeds, max(search) + 1)
     if set(search) & set(confirm):
@@ -556,15 +512,13 @@ def optimize(
         for bound in (control.low, control.high):
             value = int(bound) if control.integer else float(bound)
             try:
-                scenario = load_scenario(problem.table_with(((control.key, value),)))
+                scenario = load_scenario(table, settings={control.key: value})
                 build_network(scenario, Simulation(scenario.seed, engine=scenario.data["engine"]))
             except ScenarioError as exc:
                 raise ScenarioError(f"control {control.key}={value:g}: {exc}") from exc
 
     default = problem.confirm((), confirm)  # first, so a bad objective fails before the search
 
-    if isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 1:
-        raise ValueError(f"popsize: must be an integer >= 1, got {popsize!r}")
     # differential_evolution evaluates (maxiter + 1) generations of max(5, popsize * controls)
     # members; a budget smaller than one generation shrinks the population (never below 5).
     popsize = max(1, min(popsize, budget // len(parsed)))
@@ -594,8 +548,7 @@ def optimize(
     confirmed = problem.confirm(best.setting, confirm) if best is not None else None
     first_error = next((e.error for e in evaluations if e.error), None)
     return OptimizationResult(
-        scenario="default" if scenario_source is None else (
-            str(scenario_source) if isinstance(scenario_source, (str, Path)) else "<dict>"),
+        scenario=base.source,
         objective=objective,
         maximize=maximize,
         min_fidelity=min_fidelity,
@@ -619,13 +572,10 @@ def _default_coordinates(data: dict, controls: tuple[Control, ...]) -> list[floa
     the bounds (so the search never ends worse than the default)."""
     out = []
     for control in controls:
-        if control.key.startswith(OVERRIDE_PREFIX):
-            value = data["hardware"]["overrides"].get(control.key[len(OVERRIDE_PREFIX):])
-        else:
-            try:
-                value = _metric(data, control.key)
-            except KeyError:
-                return None
+        try:  # the scenario's data read as a record: dotted keys, indices, flat override names
+            value = metric_value(data, control.key)
+        except KeyError:
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not control.low <= value <= control.high:
             return None
         out.append(math.log10(value) if control.log else float(value))

@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,6 +94,11 @@ def test_default_scenario_is_the_star_of_the_scheduler_comparison():
     assert env.links == [("n0", "n1"), ("n0", "n2"), ("n0", "n3"), ("n0", "n4")]
     assert env.max_time_s == 60.0 and env.horizon_s == 0.2
     assert len(env.feature_names) == env.observation_space.shape[0] == 8 * 8 + 4 + 5 * 2 + 1
+
+
+def test_built_in_star_is_the_scenario_file_of_the_scheduler_comparison():
+    star_file = Path(__file__).resolve().parents[1] / "scenarios" / "star_schedulers.toml"
+    assert load_scenario(star_scenario_table()).data == load_scenario(star_file).data
 
 
 def test_same_seed_and_actions_give_identical_trajectories():

@@ -87,6 +87,15 @@ def test_failing_settings_are_infeasible_not_crashes():
     assert best["hardware.overrides.node.memory.t2_s"] <= 2 * best["hardware.overrides.node.memory.t1_s"]
 
 
+def test_bad_popsize_is_refused_before_any_run(monkeypatch):
+    def no_run(*args):
+        raise AssertionError("a run started before the arguments were checked")
+
+    monkeypatch.setattr("qstack.optimize.run_point", no_run)
+    with pytest.raises(ValueError, match="popsize"):
+        optimize(SCENARIO, CONTROLS, settings=LINK_PURIFICATION, popsize=0)
+
+
 def test_penalty_ranks_every_infeasible_candidate_below_every_feasible_one():
     objectives = [-1e12, -3.0, 0.0, 1e-9, 0.5, 7.0, 250.0, 1e6, 1e12]
     shortfalls = [0.0, 1e-9, 0.01, 0.3, 1.0, 5.0]
