@@ -14,6 +14,7 @@ import abc
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from qiskit_aer.noise import QuantumError, amplitude_damping_error
 
@@ -30,6 +31,8 @@ class Channel(abc.ABC):
     """
 
     length_km: float
+    kind: ClassVar[str]
+    """``"fiber"`` or ``"free_space"`` (for reports)."""
 
     @property
     @abc.abstractmethod
@@ -52,11 +55,6 @@ class Channel(abc.ABC):
         """Probability of a background (stray-light) click per detection window; 0 unless the
         channel collects light from outside, as a free-space link does."""
         return 0.0
-
-    @property
-    def kind(self) -> str:
-        """``"fiber"`` or ``"free_space"`` (for reports)."""
-        return "free_space" if isinstance(self, FreeSpace) else "fiber"
 
     def loss_error(self) -> QuantumError:
         """Photon loss as amplitude damping with ``gamma = 1 - eta`` (|1> = photon, |0> = vacuum)."""
@@ -83,6 +81,7 @@ class Fiber(Channel):
             in the fibre is ``c / refractive_index``.
     """
 
+    kind: ClassVar[str] = "fiber"
     length_km: float
     attenuation_db_per_km: float = 0.2
     refractive_index: float = 1.44
@@ -181,6 +180,7 @@ class FreeSpace(Channel):
         detection_window_s: detection window ``tau`` [s], > 0.
     """
 
+    kind: ClassVar[str] = "free_space"
     length_km: float
     wavelength_m: float = 1550e-9
     beam_waist_m: float = 0.05
@@ -209,12 +209,7 @@ class FreeSpace(Channel):
         }
         for field, check in checks.items():
             object.__setattr__(self, field, check(owner, field, getattr(self, field)))
-        elevation = as_real(owner, "elevation_deg", self.elevation_deg)
-        if not 0.0 < elevation <= 90.0:
-            raise ValueError(
-                f"{owner}.elevation_deg must be in (0, 90] (above the horizon), got {elevation!r}"
-            )
-        object.__setattr__(self, "elevation_deg", elevation)
+        object.__setattr__(self, "elevation_deg", _elevation_deg(owner, self.elevation_deg))
 
     @property
     def rayleigh_range_m(self) -> float:
@@ -233,16 +228,21 @@ class FreeSpace(Channel):
         offset = self.pointing_jitter_rad * self.length_km * 1e3
         return float(math.sqrt(self.beam_radius_m**2 + 4.0 * offset**2))
 
+    def _collected_fraction(self, beam_radius_m: float) -> float:
+        """``1 - exp(-2 a**2 / w**2)``: fraction of a centred Gaussian beam of radius ``w`` [m]
+        inside the aperture."""
+        # -expm1 keeps precision in the far field where the fraction is tiny.
+        return float(-math.expm1(-2.0 * self.receiver_aperture_radius_m**2 / beam_radius_m**2))
+
     @property
     def diffraction_efficiency(self) -> float:
         """Collected fraction without jitter, ``1 - exp(-2 a**2 / w(L)**2)`` [dimensionless]."""
-        # -expm1 keeps precision in the far field where the fraction is tiny.
-        return float(-math.expm1(-2.0 * self.receiver_aperture_radius_m**2 / self.beam_radius_m**2))
+        return self._collected_fraction(self.beam_radius_m)
 
     @property
     def collection_efficiency(self) -> float:
         """Mean collected fraction with jitter, ``1 - exp(-2 a**2 / W**2)`` [dimensionless]."""
-        return float(-math.expm1(-2.0 * self.receiver_aperture_radius_m**2 / self.long_term_beam_radius_m**2))
+        return self._collected_fraction(self.long_term_beam_radius_m)
 
     @property
     def atmospheric_transmittance(self) -> float:
@@ -291,9 +291,15 @@ def slant_range_km(altitude_km: float, elevation_deg: float, earth_radius_km: fl
     (law of cosines in the triangle Earth centre, station, satellite; ``L = h`` at zenith).
     """
     h = non_negative("slant_range_km", "altitude_km", altitude_km)
-    e = as_real("slant_range_km", "elevation_deg", elevation_deg)
-    if not 0.0 < e <= 90.0:
-        raise ValueError(f"slant_range_km.elevation_deg must be in (0, 90] (above the horizon), got {e!r}")
+    e = _elevation_deg("slant_range_km", elevation_deg)
     r = positive("slant_range_km", "earth_radius_km", earth_radius_km)
     rad = math.radians(e)
     return float(math.sqrt((r + h) ** 2 - (r * math.cos(rad)) ** 2) - r * math.sin(rad))
+
+
+def _elevation_deg(owner: str, value: object) -> float:
+    """Validated elevation above the horizon [deg], in ``(0, 90]``."""
+    elevation = as_real(owner, "elevation_deg", value)
+    if not 0.0 < elevation <= 90.0:
+        raise ValueError(f"{owner}.elevation_deg must be in (0, 90] (above the horizon), got {elevation!r}")
+    return elevation

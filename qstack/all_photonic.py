@@ -161,7 +161,7 @@ class AllPhotonicChain:
 
     @property
     def channel_kind(self) -> str:
-        return getattr(self.channel, "kind", type(self.channel).__name__.lower())
+        return self.channel.kind
 
     @property
     def interface_efficiencies(self) -> tuple[float, float]:

@@ -50,7 +50,7 @@ from qiskit.quantum_info import Kraus
 from qiskit_aer.noise import amplitude_damping_error
 
 from qstack.engine import Operation, StateRegistry, noisy
-from qstack.hardware import Detector, Emitter, Memory, NuclearSpinRegister, PairSource, Transducer
+from qstack.hardware import Channel, Detector, Emitter, Memory, NuclearSpinRegister, PairSource, Transducer
 
 SCHEMES = ("single_click", "double_click", "midpoint_source")
 
@@ -164,8 +164,8 @@ class HeraldedLink:
 
     end_a: NodeHardware
     end_b: NodeHardware
-    channel_a: object
-    channel_b: object
+    channel_a: Channel
+    channel_b: Channel
     detector: Detector
     scheme: str = "single_click"
     bright_state_population: float = 0.1
@@ -260,7 +260,7 @@ class HeraldedLink:
     @property
     def channel_kind(self) -> str:
         """``"fiber"``, ``"free_space"``, or both joined by ``+`` when the arms differ."""
-        kinds = dict.fromkeys(_channel_kind(c) for c in (self.channel_a, self.channel_b))
+        kinds = dict.fromkeys((self.channel_a.kind, self.channel_b.kind))
         return "+".join(kinds)
 
     @property
@@ -272,7 +272,7 @@ class HeraldedLink:
     def dark_count_probability(self) -> float:
         """Per-detector false-click probability per window: the detectors' dark counts and half
         of each arm's background light, ``1 - (1 - p_dark)(1 - (p_bg,a + p_bg,b)/2)``."""
-        background = (_background(self.channel_a) + _background(self.channel_b)) / 2
+        background = (self.channel_a.background_probability + self.channel_b.background_probability) / 2
         return 1.0 - (1.0 - self.detector.dark_count_probability) * (1.0 - background)
 
     # ------------------------------------------------------------------ circuits
@@ -284,11 +284,10 @@ class HeraldedLink:
         circuits and compile just their small loss circuit.
         """
         visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
-        noise_a, noise_b = self.end_a.interface_noise_probability, self.end_b.interface_noise_probability
-        if noise_a or noise_b:
+        if self.end_a.interface_noise_probability or self.end_b.interface_noise_probability:
             loss = _noisy_loss_op(
-                (1 - self._node_side_efficiency("a"), noise_a, 1 - self._station_side_efficiency("a")),
-                (1 - self._node_side_efficiency("b"), noise_b, 1 - self._station_side_efficiency("b")),
+                (1 - self._node_side_efficiency("a"), self.end_a.interface, 1 - self._station_side_efficiency("a")),
+                (1 - self._node_side_efficiency("b"), self.end_b.interface, 1 - self._station_side_efficiency("b")),
             )
         else:
             loss = _loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b"))
@@ -400,16 +399,18 @@ def _loss_op(loss_a: float, loss_b: float) -> Operation:
 
 
 @functools.lru_cache(maxsize=1024)
-def _noisy_loss_op(arm_a: tuple[float, float, float], arm_b: tuple[float, float, float]) -> Operation:
-    """Per arm ``(loss before the interface's output, noise probability, loss after)``: loss,
-    then the interface's noise photon (excitation of the photon-number qubit), then the
-    channel's and detector's loss, which the noise photon suffers too."""
+def _noisy_loss_op(
+    arm_a: tuple[float, Transducer | None, float], arm_b: tuple[float, Transducer | None, float]
+) -> Operation:
+    """Per arm ``(loss before the interface's output, interface, loss after)``: loss, then the
+    interface's noise photon (:meth:`Transducer.noise_error`, an excitation of the photon-number
+    qubit), then the channel's and detector's loss, which the noise photon suffers too."""
     qc = QuantumCircuit(2, name="loss_and_noise")
-    for qubit, (before, noise, after) in ((0, arm_a), (1, arm_b)):
+    for qubit, (before, interface, after) in ((0, arm_a), (1, arm_b)):
         if before > 0:
             qc.append(noisy(amplitude_damping_error(before)), [qubit])
-        if noise > 0:
-            qc.append(noisy(amplitude_damping_error(noise, excited_state_population=1.0)), [qubit])
+        if interface is not None and interface.noise_probability > 0:
+            qc.append(noisy(interface.noise_error()), [qubit])
         if after > 0:
             qc.append(noisy(amplitude_damping_error(after)), [qubit])
     return Operation(qc, name="loss_and_noise")
@@ -428,15 +429,6 @@ def _false_photon_kraus(probability: float) -> Kraus:
             unit[i, j] = 1.0
             operators.append(math.sqrt(probability / 2) * np.kron(raise_flag, unit))
     return Kraus(operators)
-
-
-def _channel_kind(channel) -> str:
-    kind = getattr(channel, "kind", None)
-    return kind if isinstance(kind, str) else type(channel).__name__.lower()
-
-
-def _background(channel) -> float:
-    return float(getattr(channel, "background_probability", 0.0))
 
 
 @functools.lru_cache(maxsize=64)

@@ -46,7 +46,11 @@ def test_each_node_gets_its_own_preset_and_interface_and_each_edge_its_channel()
     assert nv_proc["transducer_efficiency"] == [0.17, 0.087]
     assert (ion_nv["channel"], nv_proc["channel"]) == ("fiber", "free_space")
     assert ion_nv["photons_per_encoded_qubit"] == nv_proc["photons_per_encoded_qubit"] == 1
-    assert report.qomq[0].t2_s != report.qomq[1].t2_s or True  # nodes keep their own memories
+    # each node keeps its own preset's storage (the NV centre's is its nuclear spin)
+    for row in report.qomq:
+        preset = load_preset({"ion": "trapped_ion", "nv": "nv_centre", "proc": "superconducting_qubit"}[row.node])
+        assert row.t2_s == (preset.nuclear_spin or preset.memory).t2_s
+    assert len({row.t2_s for row in report.qomq}) == 3
     ion, nv = load_preset("trapped_ion"), load_preset("nv_centre")
     fiber = load_preset("telecom_fiber").fiber.with_length(5.0)
     eta_ion = ion.emitter.photon_efficiency * 0.30 * fiber.transmissivity * nv.detector.efficiency

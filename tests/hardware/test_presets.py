@@ -1,6 +1,7 @@
 import dataclasses
 import importlib.resources
 import math
+import re
 import tomllib
 
 import pytest
@@ -18,6 +19,7 @@ from qstack.hardware import (
     list_presets,
     load_preset,
 )
+from qstack.hardware.preset_loader import SECTION_MODELS
 
 REQUIRED = {
     "nv_centre": ("node", {"emitter", "memory", "nuclear_spin", "detector"}),
@@ -46,10 +48,21 @@ SECTION_TYPES = {
 }
 
 
+# A source cites a publication (year or arXiv number) or a standard, or says how the value was
+# obtained: "estimate: <reason>", "derived: <how>", "nominal: <why>".
+CITED_OR_MARKED = re.compile(r"^(estimate|derived|nominal): \S|\((19|20)\d\d\)|arXiv:\d|ITU-T|Corning")
+
+
 def _raw(name: str) -> dict:
     resource = importlib.resources.files("qstack.hardware").joinpath("presets", f"{name}.toml")
     with resource.open("rb") as handle:
         return tomllib.load(handle)
+
+
+def test_section_types_are_the_sections_the_loader_reads():
+    # SECTION_TYPES is this file's own statement of the file format; if the loader learns a
+    # section, the per-section checks below must learn it too.
+    assert dict(SECTION_MODELS) == SECTION_TYPES
 
 
 def test_list_presets_is_sorted_and_has_every_required_technology():
@@ -91,6 +104,7 @@ def test_every_field_in_every_preset_file_has_a_value_and_a_source(name):
             assert isinstance(entry, dict), f"{section}.{key} is not an inline table"
             assert set(entry) == {"value", "source"}, f"{section}.{key}"
             assert isinstance(entry["source"], str) and entry["source"].strip(), f"{section}.{key}"
+            assert CITED_OR_MARKED.search(entry["source"]), f"{section}.{key}: no citation or estimate/derived mark"
             if not isinstance(entry["value"], bool):
                 assert isinstance(entry["value"], (int, float)), f"{section}.{key}"
     assert entries > 0

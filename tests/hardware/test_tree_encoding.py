@@ -68,17 +68,37 @@ def test_depth_zero_tree_is_a_bare_photon(eta):
     assert bare.generation_time_s(2e-9) == pytest.approx(2e-9)
 
 
-def test_indirect_z_recursion_at_the_bottom_of_the_tree():
-    code = TreeCode((2, 3, 4))
-    eps = 0.2
-    # level d-1 qubits: indirect Z needs any one of their b_{d-1} leaf children: 1 - eps^b
-    assert code.indirect_z_probability(2, 1 - eps) == pytest.approx(1 - eps**4, rel=1e-12)
-    assert code.indirect_z_probability(3, 1 - eps) == 0.0  # leaves
-    r3 = 0.0
-    r2 = 1 - eps**4
-    r1 = 1 - (1 - (1 - eps) * (1 - eps + eps * r3) ** 4) ** 3
-    assert code.indirect_z_probability(1, 1 - eps) == pytest.approx(r1, rel=1e-12)
-    assert r2 > 0
+def _enumerated_indirect_z(branching, level, eta):
+    """Probability that a qubit at ``level`` can be measured in Z indirectly, by the same
+    predicate as above, summed over every loss pattern of the subtree below it."""
+    children, n = _tree(branching[level:])  # node 0 stands for the qubit itself
+
+    total = 0.0
+    for pattern in itertools.product((False, True), repeat=n):
+        arrived = dict(zip(range(1, n + 1), pattern))
+
+        def z_known(q):
+            return arrived[q] or indirect(q)
+
+        def indirect(q):
+            return any(arrived[c] and all(z_known(g) for g in children[c]) for c in children[q])
+
+        if indirect(0):
+            k = sum(pattern)
+            total += eta**k * (1 - eta) ** (n - k)
+    return total
+
+
+@pytest.mark.parametrize("branching", [(2, 3, 4), (3, 2, 2, 1)])
+@pytest.mark.parametrize("eta", [0.5, 0.8])
+def test_indirect_z_probability_equals_exact_enumeration_at_every_level(branching, eta):
+    code = TreeCode(branching)
+    for level in range(1, len(branching) + 1):
+        expected = _enumerated_indirect_z(branching, level, eta)
+        assert code.indirect_z_probability(level, eta) == pytest.approx(expected, abs=1e-12)
+    # level d-1 qubits need any one of their b_{d-1} leaf children; leaves have no children
+    assert code.indirect_z_probability(len(branching) - 1, eta) == pytest.approx(1 - (1 - eta) ** branching[-1], rel=1e-12)
+    assert code.indirect_z_probability(len(branching), eta) == 0.0
 
 
 @pytest.mark.parametrize("branching, photons", [((2,), 2), ((2, 3), 8), ((3, 4, 2), 39), ((4, 14, 4), 284)])
