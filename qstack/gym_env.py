@@ -300,13 +300,8 @@ class SchedulingEnv(gym.Env):
                 dispatcher.fits(job.path, dispatcher.max_modes(job.path)),
                 dispatcher.route_idle(job.path),
             )
-        under_way = {frozenset(link): 0 for link in self.links}
-        for job in dispatcher.jobs:
-            if job.in_flight:
-                for edge in zip(job.path, job.path[1:]):
-                    under_way[frozenset(edge)] += job.in_flight
         links = [
-            under_way[frozenset((a, b))] / min(network.banks[a].capacity, network.banks[b].capacity)
+            dispatcher.pairs_under_way(a, b) / min(network.banks[a].capacity, network.banks[b].capacity)
             for a, b in self.links
         ]
         stored = {qubit for bank in network.banks.values() for qubit in bank.stored}

@@ -27,7 +27,6 @@ intervals, next to the default setting's on the same seeds.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from qstack.scenario import OVERRIDE_ROLES, ScenarioError, apply_setting, load_scenario
-from qstack.sweep import metric_value, run_point
+from qstack.sweep import metric_value, run_point, scenario_table
 
 CONFIDENCE = 0.95
 OVERRIDE_PREFIX = "hardware.overrides."
@@ -323,19 +322,6 @@ def _user_fidelities(report: dict) -> list[tuple[str, float | None]]:
     return [(r["request"], r["mean_fidelity"]) for r in report.get("requests", [])]
 
 
-def _raw_table(scenario: str | Path | dict | None) -> dict:
-    """The raw table of an already loaded scenario source (as the sweep ships to its workers)."""
-    import tomllib
-
-    from qstack.scenario import default_scenario_text
-
-    if scenario is None:
-        return tomllib.loads(default_scenario_text())
-    if isinstance(scenario, dict):
-        return copy.deepcopy(scenario)
-    return tomllib.loads(Path(scenario).read_text())
-
-
 def _worst(fidelities: list[float | None]) -> float | None:
     """The lowest user mean fidelity of one run; None when a user got no pair (or no users)."""
     return None if not fidelities or any(f is None for f in fidelities) else min(fidelities)
@@ -494,7 +480,7 @@ def optimize(
         raise ValueError(f"popsize: must be an integer >= 1, got {popsize!r}")
 
     base = load_scenario(scenario_source, settings=settings)  # names a missing file or a bad setting
-    table = _raw_table(scenario_source)
+    table = scenario_table(scenario_source)
     for key, value in settings.items():
         apply_setting(table, key, value)
     search = _seed_list("seeds", seeds, base.seed)

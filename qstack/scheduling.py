@@ -608,9 +608,13 @@ class Dispatcher:
             for node, slots in self.network.slots_needed(path, modes).items()
         )
 
+    def pairs_under_way(self, u: str, v: str) -> int:
+        """Pairs under way that use the link between ``u`` and ``v``."""
+        return self._link_users.get(frozenset((u, v)), 0)
+
     def route_idle(self, path: list[str]) -> bool:
         """Whether no pair under way uses any link of ``path``."""
-        return not any(self._link_users.get(frozenset(edge), 0) for edge in zip(path, path[1:]))
+        return not any(self.pairs_under_way(u, v) for u, v in zip(path, path[1:]))
 
     def free_slots(self, node: str) -> int:
         return self.network.banks[node].capacity - self.allocated[node]

@@ -136,7 +136,7 @@ class Sweep:
             base = load_scenario(scenario, settings=settings)
         except ScenarioError as exc:
             raise SweepError(str(exc)) from exc
-        table = _scenario_table(scenario)
+        table = scenario_table(scenario)
         for key, value in settings.items():  # already checked by load_scenario above
             apply_setting(table, key, value)
         swept: dict[str, tuple[Any, ...]] = {}
@@ -212,8 +212,8 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _scenario_table(scenario: str | Path | dict | None) -> dict:
-    """The raw table of an already validated scenario source."""
+def scenario_table(scenario: str | Path | dict | None) -> dict:
+    """The raw table of an already validated scenario source (what workers are sent)."""
     import tomllib  # Python >= 3.11 (the sweep's worker protocol needs nothing older)
 
     from qstack.scenario import default_scenario_text
