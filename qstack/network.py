@@ -636,7 +636,7 @@ class Network:
                     segments[merged.left] = merged
                     if failed:
                         failed = [seg for seg in failed if seg is not first and seg is not second]
-                    succeeded = plan.deterministic or swap_succeeded(outcome, self.bsm)
+                    succeeded = swap_succeeded(outcome, self.bsm)
                     if not succeeded or first.failed or second.failed:
                         if not succeeded:
                             self.swap_failures += 1
@@ -714,17 +714,11 @@ class Network:
                 swaps=(None,) + tuple(self.swap_operation(node) for node in path[1:-1]) + (None,),
                 swap_time_s=(0.0,) + tuple(self.swap_time_s(node) for node in path[1:-1]) + (0.0,),
                 allowed=None if self.swapping == "asap" else _nested_triples(k),
-                deterministic=self.bsm == "deterministic",
                 messaging_s=max(self.classical_delay_s(path, 0, k - 1), self.classical_delay_s(path, 1, k)) if k > 1 else 0.0,
                 extraction=self.banks[path[0]].node.memory.read_efficiency * self.banks[path[-1]].node.memory.read_efficiency,
             )
             self._plans[key] = plan
         return plan
-
-    def _may_swap(self, left: int, middle: int, right: int, k: int) -> bool:
-        if self.swapping == "asap":
-            return True
-        return (left, middle, right) in _nested_triples(k)
 
     def _deliver(self, stats: RequestStats, path: list[str], whole: _Segment, begun: float, timing: "_Timing"):
         """Hold the end-to-end pair for the application, then use it (or lose it)."""
@@ -803,14 +797,13 @@ class _Mailbox:
 class _PathPlan:
     """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
     its duration at each position (None at the ends), the allowed swaps ``(left, middle, right)``
-    (None: any), whether every swap succeeds, the time for swap results to reach both ends, and
-    the product of the two ends' read efficiencies."""
+    (None: any), the time for swap results to reach both ends, and the product of the two ends'
+    read efficiencies."""
 
     services: tuple
     swaps: tuple
     swap_time_s: tuple
     allowed: frozenset | None
-    deterministic: bool
     messaging_s: float
     extraction: float
 

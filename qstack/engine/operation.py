@@ -14,6 +14,7 @@ blocks are resolved per branch, so one compiled instrument serves every run of t
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -118,6 +119,11 @@ class Operation:
         return np.stack([np.einsum("iikl->kl", m) for m in self.maps])
 
     @cached_property
+    def outcomes(self) -> tuple[tuple[int, ...], ...]:
+        """Each branch's classical outcome, in branch order."""
+        return tuple(b.outcome for b in self.branches)
+
+    @cached_property
     def flat(self) -> "_FlatInstrument | None":
         """The instrument as matrices acting on ``rho.ravel()``, when small enough for a
         single-threaded BLAS matrix-vector product (else None: the einsum path is used)."""
@@ -127,7 +133,7 @@ class Operation:
         return _FlatInstrument(
             maps=tuple(np.ascontiguousarray(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
             traces=np.ascontiguousarray(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
-            outcomes=tuple(b.outcome for b in self.branches),
+            outcomes=self.outcomes,
         )
 
     def bell_table(self, partners: tuple[int, ...]) -> "BellTable | None":
@@ -165,9 +171,11 @@ class _FlatInstrument:
 
 # The Bell states in the order (Phi+, Phi-, Psi+, Psi-): |Phi+> with the Pauli I, Z, X, Y on one
 # qubit. Index k of the Bell-diagonal weights ``p[k] = <B_k| rho |B_k>``.
-_S = 1 / np.sqrt(2)
-BELL_BASIS = np.array([[_S, 0, 0, _S], [_S, 0, 0, -_S], [0, _S, _S, 0], [0, _S, -_S, 0]], dtype=complex)
-_BELL_PROJECTORS = np.einsum("ki,kj->kij", BELL_BASIS, BELL_BASIS.conj())
+_BELL_UNNORMALISED = np.array([[1, 0, 0, 1], [1, 0, 0, -1], [0, 1, 1, 0], [0, 1, -1, 0]], dtype=complex)
+BELL_BASIS = _BELL_UNNORMALISED / np.sqrt(2)
+# ``BELL_PROJECTORS[k] = |B_k><B_k|``, exact (entries 0 and +-1/2).
+BELL_PROJECTORS = np.einsum("ki,kj->kij", _BELL_UNNORMALISED, _BELL_UNNORMALISED) / 2
+BELL_PROJECTORS.flags.writeable = False
 # Off-diagonal Bell-basis elements at or below this (relative to the trace) count as zero:
 # rounding of the exact zeros, many orders below the ~1e-9 at which the engines are compared.
 BELL_TOLERANCE = 1e-12
@@ -182,21 +190,24 @@ class BellTable:
     Bell-diagonal pair (``out_qubits == 2``: the kept circuit qubits in circuit order, then the
     untouched partners) or nothing (``out_qubits == 0``). For branch ``b``::
 
-        q_b[o] = sum_{i_1..i_m} table[b, o, (i_1 .. i_m)] p_1[i_1] ... p_m[i_m]
+        q_b[o] = sum_{i_1..i_m} maps[b, o, (i_1 .. i_m)] p_1[i_1] ... p_m[i_m]
 
     is the unnormalised output weight, ``sum_o q_b[o]`` the branch probability.
+
+    Laid out like the flattened instrument (``maps[b] @ p``, ``traces @ p``, ``outcomes``), so
+    one branch draw serves both.
     """
 
-    table: np.ndarray  # (branches, 4 or 1, 4**m), real
+    maps: np.ndarray  # (branches, 4 or 1, 4**m), real
     pairs: int
     out_qubits: int
     outcomes: tuple[tuple[int, ...], ...]
     partner_outside: tuple[int, ...]  # circuit qubits whose partner is outside the circuit
 
     @cached_property
-    def probabilities(self) -> np.ndarray:
-        """``(branches, 4**m)``: branch ``b`` occurs with ``probabilities[b] @ (p_1 x ... x p_m)``."""
-        return np.ascontiguousarray(self.table.sum(axis=1))
+    def traces(self) -> np.ndarray:
+        """``(branches, 4**m)``: branch ``b`` occurs with ``traces[b] @ (p_1 x ... x p_m)``."""
+        return np.ascontiguousarray(self.maps.sum(axis=1))
 
 
 def _bell_table(operation: Operation, partners: tuple[int, ...]) -> BellTable | None:
@@ -233,11 +244,11 @@ def _bell_table(operation: Operation, partners: tuple[int, ...]) -> BellTable | 
     for indices in itertools.product(range(4), repeat=m):
         rho = np.ones((1, 1), dtype=complex)
         for k in indices:  # pair t on extended qubits (2t, 2t+1) before the permutation
-            rho = np.kron(_BELL_PROJECTORS[k], rho)
+            rho = np.kron(BELL_PROJECTORS[k], rho)
         order = [0] * n_ext  # qubit q of the input is qubit order[q] of the product state
         for t, (i, j) in enumerate(pairs):
             order[i], order[j] = 2 * t, 2 * t + 1
-        rho = _permute_dense(rho, order)
+        rho = permute_qubits(rho, order)
         d = 2**n
         rho4 = rho.reshape(rest, d, rest, d)
         outputs = []
@@ -254,12 +265,14 @@ def _bell_table(operation: Operation, partners: tuple[int, ...]) -> BellTable | 
             outputs.append(np.diag(bell).real)
         rows.append(outputs)
     table = np.ascontiguousarray(np.array(rows, dtype=float).transpose(1, 2, 0))  # (branch, out, inputs)
-    return BellTable(table, m, out_qubits, tuple(b.outcome for b in operation.branches), outside)
+    return BellTable(table, m, out_qubits, operation.outcomes, outside)
 
 
-def _permute_dense(rho: np.ndarray, order: list[int]) -> np.ndarray:
-    """Qubit ``q`` of the result is qubit ``order[q]`` of ``rho`` (little-endian)."""
+def permute_qubits(rho: np.ndarray, order: Sequence[int]) -> np.ndarray:
+    """Reorder qubits: qubit ``j`` of the result is qubit ``order[j]`` of ``rho`` (little-endian)."""
     n = len(order)
+    if list(order) == list(range(n)):
+        return rho
     tensor = rho.reshape((2,) * (2 * n))
     axes = [n - 1 - order[j] for j in range(n - 1, -1, -1)]
     axes += [2 * n - 1 - order[j] for j in range(n - 1, -1, -1)]

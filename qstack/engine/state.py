@@ -33,7 +33,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
 from qiskit_aer.noise import thermal_relaxation_error
 
-from .operation import BELL_TOLERANCE, Operation, noisy
+from .operation import BELL_PROJECTORS, BELL_TOLERANCE, Operation, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
 
@@ -93,7 +93,7 @@ class Qubit:
 class _Group:
     """Qubits sharing one state: ``rho``, or for a Bell-diagonal pair its weights ``bell``.
 
-    When ``bell`` is set it is the state and ``rho`` is None or the same state as a matrix.
+    When ``bell`` is set it is the state and ``rho`` is None.
     """
 
     qubits: list[Qubit]
@@ -182,7 +182,8 @@ class StateRegistry:
             raise ValueError(f"new_qubits: state must be {2**n}x{2**n}, got {rho.shape}")
         now = self._clock() if time_s is None else time_s
         qubits = [Qubit(name, model, now) for name, model in zip(names, idle)]
-        group = _Group(list(qubits), rho, bell if self.bell_diagonal else None)
+        bell = bell if self.bell_diagonal else None
+        group = _Group(list(qubits), rho if bell is None else None, bell)
         for q in qubits:
             q.group = group
         self.live_qubits += n
@@ -235,7 +236,7 @@ class StateRegistry:
         rho = _partial_trace(rho, len(members), others)
         remaining = [i for i in range(len(members)) if i not in others]
         order = [remaining.index(p) for p in positions]
-        return _permute(rho, order)
+        return permute_qubits(rho, order)
 
     # ----------------------------------------------------------------- evolution
     def apply(
@@ -317,7 +318,6 @@ class StateRegistry:
                 if group.bell is not None:
                     if math.isinf(q.idle.t1_s):
                         group.bell = _dephase_bell(group.bell, q.idle.t2_s, elapsed)
-                        group.rho = None
                         self.bell_diagonal_steps += 1
                         q.last_time_s = now
                         continue
@@ -333,13 +333,14 @@ class StateRegistry:
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
         merged = qubits[0].group
-        others = [q.group for q in qubits if q.group is not merged]
+        others = []
+        for q in qubits:
+            if q.group is not merged and q.group not in others:
+                others.append(q.group)
         if not others:
             return merged
         self._dense(merged)
         for other in others:
-            if other is merged or other.qubits and other.qubits[0].group is merged:
-                continue  # already merged in this call
             merged.rho = _kron(self._dense(other), merged.rho)
             merged.qubits.extend(other.qubits)
             for q in other.qubits:
@@ -356,27 +357,23 @@ class StateRegistry:
             if group not in groups:
                 groups.append(group)
         position = {id(q): j for j, q in enumerate(qubits)}
-        partners = []
+        partner_qubits = []
         for q in qubits:
             members = q.group.qubits
-            partners.append(position.get(id(members[1] if members[0] is q else members[0]), -1))
-        table = operation.bell_table(tuple(partners))
+            partner_qubits.append(members[1] if members[0] is q else members[0])
+        table = operation.bell_table(tuple(position.get(id(p), -1) for p in partner_qubits))
         if table is None:
             self.bell_diagonal_fallbacks += len(groups)
             return None
         weights = groups[0].bell
         for group in groups[1:]:
             weights = (weights[:, None] * group.bell).ravel()
-        probabilities = (table.probabilities @ weights).tolist()
-        choice = self._choose(probabilities, table.outcomes, outcome, operation)
+        choice, bell = self._flat_branch(operation, table, weights, outcome)
         self.bell_diagonal_steps += 1
         if table.out_qubits == 2:
-            partners_outside = [qubits[i].group.qubits[1] if qubits[i].group.qubits[0] is qubits[i]
-                                else qubits[i].group.qubits[0] for i in table.partner_outside]
-            kept = [qubits[i] for i in operation.kept] + partners_outside
+            kept = [qubits[i] for i in operation.kept] + [partner_qubits[i] for i in table.partner_outside]
             group = groups[0]
-            group.bell = (table.table[choice] @ weights) / probabilities[choice]
-            group.rho = None
+            group.bell = bell
             group.qubits = kept
             for q in kept:
                 q.group = group
@@ -423,20 +420,26 @@ class StateRegistry:
             return None
         low = self._dense(first) if first_members[0] is a else _swap_pair(self._dense(first))
         high = self._dense(second) if second_members[0] is c else _swap_pair(self._dense(second))
-        vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)
-        choice, rho = self._flat_branch(operation, flat, vec, outcome)
-        d_out = 2 ** len(operation.kept)
-        kept = [qubits[i] for i in operation.kept]
-        first.rho = rho.reshape(d_out, d_out)
-        first.qubits = kept
-        for q in kept:
+        vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)  # _kron(high, low), ravelled
+        result = self._apply_flat(operation, flat, first, qubits, vec, outcome)
+        for q in first.qubits:
             q.group = first
         second.qubits = []
+        return result
+
+    def _apply_flat(self, operation, flat, group, qubits, vec, outcome):
+        """One branch of the flattened instrument on ``vec``, the ravelled state of exactly
+        ``qubits`` (in that order); ``group`` then holds the kept qubits and the result."""
+        choice, rho = self._flat_branch(operation, flat, vec, outcome)
+        d = 2 ** len(operation.kept)
+        group.rho = rho.reshape(d, d)
+        group.qubits = [qubits[i] for i in operation.kept]
         return flat.outcomes[choice]
 
     def _flat_branch(self, operation, flat, vec, outcome):
-        """Draw (or force) a branch of a flattened instrument on ``vec`` (a ravelled density
-        matrix, the operation's qubits first); returns its index and the normalised state."""
+        """Draw (or force) a branch of a flattened instrument (or a :class:`BellTable`) on
+        ``vec`` (a ravelled density matrix with the operation's qubits first, or the product of
+        Bell weights); returns its index and the normalised state."""
         if len(flat.maps) == 1 and outcome is None:
             return 0, flat.maps[0] @ vec
         probabilities = (flat.traces @ vec).real.tolist()
@@ -453,12 +456,8 @@ class StateRegistry:
             if all(a is b for a, b in zip(qubits, members)):
                 vec = group.rho.reshape(-1)
             else:
-                vec = _permute(group.rho, [members.index(q) for q in qubits]).reshape(-1)
-            choice, rho = self._flat_branch(operation, flat, vec, outcome)
-            d = 2 ** len(operation.kept)
-            group.rho = rho.reshape(d, d)
-            group.qubits = [qubits[i] for i in operation.kept]
-            return flat.outcomes[choice]
+                vec = permute_qubits(group.rho, [members.index(q) for q in qubits]).reshape(-1)
+            return self._apply_flat(operation, flat, group, qubits, vec, outcome)
         rho4, rest = _op_first(group, qubits)
         branches = operation.branches
         if len(branches) == 1 and outcome is None:
@@ -467,7 +466,7 @@ class StateRegistry:
         else:
             reduced = rho4[0, :, 0, :] if rho4.shape[0] == 1 else np.einsum("rkrl->kl", rho4)
             probabilities = np.einsum("bkl,kl->b", operation.trace_functionals, reduced).real.tolist()
-            choice = self._choose(probabilities, [b.outcome for b in branches], outcome, operation)
+            choice = self._choose(probabilities, operation.outcomes, outcome, operation)
             probability = probabilities[choice]
         rho = _apply_op_first(operation.maps[choice], rho4)
         if probability is not None:
@@ -527,14 +526,7 @@ def _bell_to_rho(bell: np.ndarray) -> np.ndarray:
     return (bell @ _BELL_PROJECTORS_FLAT).reshape(4, 4)
 
 
-# Row k: the Bell projector |B_k><B_k|, flattened (real: the Bell vectors are real).
-_BELL_PROJECTORS_FLAT = np.array(
-    [[1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1],
-     [1, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 1],
-     [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0],
-     [0, 0, 0, 0, 0, 1, -1, 0, 0, -1, 1, 0, 0, 0, 0, 0]],
-    dtype=complex,
-) / 2
+_BELL_PROJECTORS_FLAT = BELL_PROJECTORS.reshape(4, 16)  # row k: |B_k><B_k| flattened
 
 
 def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarray:
@@ -576,7 +568,7 @@ def _op_first(group: _Group, qubits: Sequence[Qubit]) -> tuple[np.ndarray, list[
     n = len(group.qubits)
     positions = [group.qubits.index(q) for q in qubits]
     rest_positions = [i for i in range(n) if i not in positions]
-    rho = _permute(group.rho, positions + rest_positions)
+    rho = permute_qubits(group.rho, positions + rest_positions)
     d = 2 ** len(qubits)
     rest = 2 ** (n - len(qubits))
     return rho.reshape(rest, d, rest, d), [group.qubits[i] for i in rest_positions]
@@ -631,14 +623,3 @@ def _partial_trace(rho: np.ndarray, n: int, traced: Sequence[int]) -> np.ndarray
     out = [labels[_axes(n, q)[0]] for q in kept] + [labels[_axes(n, q)[1]] for q in kept]
     m = len(kept)
     return np.einsum(rho.reshape((2,) * (2 * n)), labels, out).reshape(2**m, 2**m)
-
-
-def _permute(rho: np.ndarray, order: Sequence[int]) -> np.ndarray:
-    """Reorder qubits: qubit ``j`` of the result is qubit ``order[j]`` of ``rho``."""
-    n = len(order)
-    if list(order) == list(range(n)):
-        return rho
-    tensor = rho.reshape((2,) * (2 * n))
-    axes = [n - 1 - order[j] for j in range(n - 1, -1, -1)]
-    axes += [2 * n - 1 - order[j] for j in range(n - 1, -1, -1)]
-    return tensor.transpose(axes).reshape(2**n, 2**n)

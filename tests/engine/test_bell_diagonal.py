@@ -104,20 +104,25 @@ def test_bell_path_gives_the_same_outcome_probabilities_as_the_full_path():
 
 
 def test_same_seed_same_outcomes_with_and_without_the_bell_path():
+    """Both paths draw alike: one number per branching operation, none for a one-branch channel."""
     operation = swap_operation(NOISE)
+    circuit = QuantumCircuit(1)
+    circuit.append(noisy(pauli_error([("Z", 0.1), ("I", 0.9)])), [0])
+    channel = Operation(circuit, name="dephasing")
 
     def run(bell):
         registry = StateRegistry(np.random.default_rng(3), bell_diagonal=bell)
         outcomes = []
         for i in range(200):
             q = registry.new_qubits("ab", rho=random_bell_diagonal(i)) + registry.new_qubits("cd", rho=random_bell_diagonal(-i % 7))
+            registry.apply(channel, [q[1]])
             outcomes.append(registry.apply(operation, q))
             registry.discard([q[0], q[3]])
         return outcomes, registry.bell_diagonal_steps
 
     (with_bell, steps), (without, no_steps) = run(True), run(False)
     assert with_bell == without
-    assert steps == 200 and no_steps == 0
+    assert steps == 400 and no_steps == 0
 
 
 @pytest.mark.parametrize("seed", range(3))
