@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+import numpy as np
 import simpy
 from qiskit import QuantumCircuit
 
-from qstack.engine import IdleModel, Operation, Qubit, Simulation, noisy
+from qstack.engine import IdleModel, Operation, Qubit, Simulation, StateRegistry, noisy
 from qstack.physical import HeraldedLink, NodeHardware
 
 
@@ -329,17 +330,7 @@ class LinkService:
 
     def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
         """Move into nuclear spins where the node has them; the pair is then stored."""
-        registry = self.sim.registry
-        qubits = electrons
-        if self._moves != (None, None):
-            qubits = []
-            for electron, bank, move in zip(electrons, self.banks, self._moves):
-                if move is None:
-                    qubits.append(electron)
-                    continue
-                (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
-                registry.apply(move, [electron, nuclear])
-                qubits.append(nuclear)
+        qubits = electrons if self._moves == (None, None) else self._moved(self.sim.registry, electrons)
         self.banks[0].stored.add(qubits[0])
         self.banks[1].stored.add(qubits[1])
         # Waiting for the interface and for free slots is time before the photon could leave.
@@ -358,6 +349,27 @@ class LinkService:
             heralding_s=self.link.heralding_time_s + self._move_time_s,
             stored_at=self.banks,
         )
+
+    def _moved(self, registry, electrons: list[Qubit]) -> list[Qubit]:
+        """The storage qubits of a heralded pair: each electron moved into a fresh nuclear spin
+        where its node has a register, kept where it has none."""
+        qubits = []
+        for electron, bank, move in zip(electrons, self.banks, self._moves):
+            if move is None:
+                qubits.append(electron)
+                continue
+            (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"], idle=bank.idle_model)
+            registry.apply(move, [electron, nuclear])
+            qubits.append(nuclear)
+        return qubits
+
+    def stored_state(self, rho: np.ndarray) -> np.ndarray:
+        """The two-qubit state a heralded state ``rho`` becomes once stored (after the moves into
+        nuclear spins, with their gate noise); qubit 0 at the first bank. For planners."""
+        if self._moves == (None, None):
+            return rho
+        registry = StateRegistry(np.random.default_rng(0))
+        return registry.density_matrix(self._moved(registry, registry.new_qubits(["a", "b"], rho=rho)))
 
     def _dephase_stored(self, attempts: int) -> None:
         """Every electron attempt dephases the nuclear spins already stored at its node."""

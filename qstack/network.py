@@ -236,7 +236,7 @@ class Network:
         self.delivery_hooks: list = []
         self._reserved: dict[str, int] = {}
         self._path_delays: dict[tuple, list[float]] = {}
-        self._plans: dict[tuple, _PathPlan] = {}
+        self._plans: dict[tuple, PathPlan] = {}
 
     @property
     def gate_noise_at(self) -> dict:
@@ -464,7 +464,7 @@ class Network:
         alive = [qubit for qubit in segment.qubits if qubit.group is not None]
         if alive:
             self.sim.registry.discard(alive)
-        services = self._plan(path).services
+        services = self.path_plan(path).services
         services[segment.left].release(segment.left_pair, segment.left_index)
         services[segment.right - 1].release(segment.right_pair, segment.right_index)
 
@@ -547,7 +547,7 @@ class Network:
     def _establish(self, stats: RequestStats, path: list[str], timing: "_Timing"):
         """SimPy process: one end-to-end pair over ``path`` by swapping, or None if lost."""
         env, registry = self.sim.env, self.sim.registry
-        plan = self._plan(path)
+        plan = self.path_plan(path)
         k = len(path) - 1
         cutoff_s = stats.cutoff_s
         # Link pairs arrive through one mailbox and one wake-up event, so a wait costs the same
@@ -688,7 +688,7 @@ class Network:
         """
         env = self.sim.env
         if not (self.purification.scope == "link" and self.purification.rounds):
-            service = self._plan(path).services[i]
+            service = self.path_plan(path).services[i]
             attempt = service.try_start(stats.modes)
             if attempt is not None:
                 token = object()
@@ -703,13 +703,13 @@ class Network:
         process = env.process(job())
         return process
 
-    def _plan(self, path: list[str]) -> "_PathPlan":
+    def path_plan(self, path: list[str]) -> "PathPlan":
         """What the hot path needs about ``path``, looked up once per path."""
         key = tuple(path)
         plan = self._plans.get(key)
         if plan is None:
             k = len(path) - 1
-            plan = _PathPlan(
+            plan = PathPlan(
                 services=tuple(self.service(u, v) for u, v in zip(path, path[1:])),
                 swaps=(None,) + tuple(self.swap_operation(node) for node in path[1:-1]) + (None,),
                 swap_time_s=(0.0,) + tuple(self.swap_time_s(node) for node in path[1:-1]) + (0.0,),
@@ -735,7 +735,7 @@ class Network:
             return False
         if hold > 0:
             yield env.timeout(hold)
-        if self.sim.rng.random() >= self._plan(path).extraction:
+        if self.sim.rng.random() >= self.path_plan(path).extraction:
             self._discard_segment(path, whole)
             stats.extraction_failures += 1
             return False
@@ -794,7 +794,7 @@ class _Mailbox:
 
 
 @dataclass(frozen=True)
-class _PathPlan:
+class PathPlan:
     """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
     its duration at each position (None at the ends), the allowed swaps ``(left, middle, right)``
     (None: any), the time for swap results to reach both ends, and the product of the two ends'

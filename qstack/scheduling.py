@@ -43,7 +43,7 @@ from qiskit.quantum_info import DensityMatrix
 from qiskit_aer.noise import thermal_relaxation_error
 from scipy.special import gammainc
 
-from qstack.engine import StateRegistry
+from qstack.engine import permute_qubits
 from qstack.metrics import bell_fidelity
 from qstack.network import Network, PurificationPolicy, Request, RequestStats
 from qstack.protocols import GateNoise, pump, purify_rounds, swap
@@ -119,24 +119,21 @@ class RouteModel:
         self.path = list(path)
         self.idealize = tuple(idealize)
         self.rng = rng if rng is not None else np.random.default_rng(0)
-        services = [network.service(u, v) for u, v in zip(path, path[1:])]
+        plan = network.path_plan(path)
+        services = list(plan.services)
         certain = "probabilistic_generation" in idealize or not services[0].probabilistic
         self.p_mode = [1.0 if certain else s.link.success_probability_per_mode for s in services]
         self.attempt_time_s = [s.link.attempt_time_s for s in services]
         self.max_modes = min(s.link.multiplexing for s in services)
         k = len(services)
         self.swap_probability = 0.5 if network.bsm == "linear_optics" and "bsm" not in idealize else 1.0
-        ends = (network.banks[path[0]].node.memory, network.banks[path[-1]].node.memory)
-        self.extraction = 1.0 if "loss" in idealize else ends[0].read_efficiency * ends[1].read_efficiency
-        # Bell measurements and the classical messages that announce them.
-        self.overhead_s = (
-            max((network.swap_time_s(node) for node in path[1:-1]), default=0.0)
-            + (max(network.classical_delay_s(path, 0, k - 1), network.classical_delay_s(path, 1, k)) if k > 1 else 0.0)
-        )
+        self.extraction = 1.0 if "loss" in idealize else plan.extraction
+        # Bell measurements (in parallel) and the classical messages that announce them.
+        self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
         self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
-        stored = [_PHI_PLUS if ideal_states else _stored_state(s) for s in services]
-        self.link_states = [rho if s.banks[0].name == u else _reversed(rho) for rho, s, u in zip(stored, services, path)]
+        stored = [_PHI_PLUS if ideal_states else s.stored_state(mean_heralded_state(s.link)) for s in services]
+        self.link_states = [rho if s.banks[0].name == u else permute_qubits(rho, [1, 0]) for rho, s, u in zip(stored, services, path)]
         # Each link's idle models, oriented along the path.
         self.idle = [
             (None, None) if "decoherence" in idealize else (network.banks[u].idle_model, network.banks[v].idle_model)
@@ -262,30 +259,6 @@ def mean_heralded_state(link) -> np.ndarray:
     """A link's heralded state averaged over its heralding outcomes (qubit 0 at ``end_a``)."""
     rho = sum(h.probability * h.rho for h in link.heralded_states)
     return rho / link.success_probability_per_mode
-
-
-def _stored_state(service) -> np.ndarray:
-    """A link's mean heralded state once stored: moved into nuclear spins where a node has them,
-    by the link service's own move operations (qubit 0 at the service's first bank)."""
-    rho = mean_heralded_state(service.link)
-    if all(move is None for move in service.moves):
-        return rho
-    registry = StateRegistry(np.random.default_rng(0))
-    electrons = registry.new_qubits(["a", "b"], rho=rho)
-    kept = []
-    for electron, move in zip(electrons, service.moves):
-        if move is None:
-            kept.append(electron)
-            continue
-        (nuclear,) = registry.new_qubits([f"{electron.name}/nuclear"])
-        registry.apply(move, [electron, nuclear])
-        kept.append(nuclear)
-    return registry.density_matrix(kept)
-
-
-def _reversed(rho: np.ndarray) -> np.ndarray:
-    """The same two-qubit state with its qubits exchanged."""
-    return rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
 
 
 # ------------------------------------------------------------------------------ jobs
