@@ -18,9 +18,9 @@ from qstack.engine import Simulation
 from qstack.link import LinkPair, LinkService, MemoryBank
 from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
 from qstack.protocols import GateNoise, purification_operation, purification_succeeded, swap_operation, swap_succeeded
+from qstack.protocols.swapping import BELL_MEASUREMENTS
 
 ROUTING_COSTS = ("hops", "expected_rate", "expected_fidelity")
-BELL_MEASUREMENTS = ("deterministic", "linear_optics")
 SWAPPING_POLICIES = ("asap", "nested")
 PURIFICATION_SCOPES = ("none", "link", "end_to_end")
 PURIFICATION_SCHEMES = ("recurrence", "pumping")

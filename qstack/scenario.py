@@ -34,14 +34,20 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from qstack.engine import ENGINES
+from qstack.network import (
+    PURIFICATION_METHODS,
+    PURIFICATION_SCHEMES,
+    PURIFICATION_SCOPES,
+    ROUTING_COSTS,
+    SWAPPING_POLICIES,
+)
 from qstack.physical import SCHEMES
+from qstack.protocols.swapping import BELL_MEASUREMENTS
+from qstack.scheduling import SCHEDULERS
 
 IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise", "bsm")
 TOPOLOGIES = ("chain", "star", "grid", "custom")
-ROUTING = ("hops", "expected_rate", "expected_fidelity")
-SWAPPING = ("asap", "nested")
-BSMS = ("deterministic", "linear_optics")
-SCHEDULING_POLICIES = ("none", "fifo", "edf", "fair_share", "physics_informed", "idealized_informed")
+SCHEDULING_POLICIES = ("none",) + SCHEDULERS
 
 
 class ScenarioError(ValueError):
@@ -190,14 +196,14 @@ SCHEMA: dict[str, Any] = {
                 "channel": _Field(_string, None),
             }
         ],
-        "routing": _Field(_choice(ROUTING), "hops"),
-        "bsm": _Field(_choice(BSMS), "deterministic"),
-        "swapping": _Field(_choice(SWAPPING), "asap"),
+        "routing": _Field(_choice(ROUTING_COSTS), "hops"),
+        "bsm": _Field(_choice(BELL_MEASUREMENTS), "deterministic"),
+        "swapping": _Field(_choice(SWAPPING_POLICIES), "asap"),
     },
     "purification": {
-        "scope": _Field(_choice(("none", "link", "end_to_end")), "none"),
-        "method": _Field(_choice(("dejmps", "bbpssw")), "dejmps"),
-        "scheme": _Field(_choice(("recurrence", "pumping")), "recurrence"),
+        "scope": _Field(_choice(PURIFICATION_SCOPES), "none"),
+        "method": _Field(_choice(PURIFICATION_METHODS), "dejmps"),
+        "scheme": _Field(_choice(PURIFICATION_SCHEMES), "recurrence"),
         "rounds": _Field(_integer(0), 0),
         "target_fidelity": _Field(_number(0.25, 1.0), None),
     },
