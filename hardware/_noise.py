@@ -1,4 +1,4 @@
-"""The one place where a fidelity becomes a depolarizing channel.
+"""Fidelity checks of the hardware models; the depolarizing channel itself is in :mod:`qstack.physics.channels`.
 
 Convention used throughout ``qstack.hardware``: ``depolarizing_error(p, n)`` (Aer) maps
 ``rho -> (1 - p) rho + p I/d`` with ``d = 2**n``. For every pure input ``|psi>`` the output has
@@ -13,29 +13,13 @@ and ``F`` ranges from ``1/d`` (fully depolarized, p = 1) to 1 (ideal).
 
 from __future__ import annotations
 
-from qiskit_aer.noise import QuantumError, depolarizing_error
+from qstack.physics.channels import depolarizing_error_for_fidelity, depolarizing_parameter, minimum_fidelity
 
 from ._validation import in_closed_range
 
-
-def minimum_fidelity(num_qubits: int) -> float:
-    """Fidelity of the fully depolarized output, ``1/d`` with ``d = 2**num_qubits``."""
-    return 1.0 / 2**num_qubits
+__all__ = ["check_fidelity", "depolarizing_error_for_fidelity", "depolarizing_parameter", "minimum_fidelity"]
 
 
 def check_fidelity(owner: str, field: str, value: object, num_qubits: int) -> float:
     """Validated fidelity in ``[1/d, 1]``."""
     return in_closed_range(owner, field, value, minimum_fidelity(num_qubits), 1.0)
-
-
-def depolarizing_parameter(fidelity: float, num_qubits: int) -> float:
-    """``p = (1 - F) d / (d - 1)`` [dimensionless] for ``d = 2**num_qubits``."""
-    dim = 2**num_qubits
-    return float((1.0 - fidelity) * dim / (dim - 1))
-
-
-def depolarizing_error_for_fidelity(fidelity: float, num_qubits: int) -> QuantumError:
-    """Aer depolarizing error whose pure-state (= average gate) fidelity is ``fidelity``."""
-    # min() guards the F = 1/d corner against rounding just above Aer's bound p <= 1 + 1/(d^2-1).
-    param = min(depolarizing_parameter(fidelity, num_qubits), 1.0)
-    return depolarizing_error(param, num_qubits)

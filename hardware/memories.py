@@ -13,21 +13,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from qiskit_aer.noise import (
-    QuantumError,
-    ReadoutError,
-    pauli_error,
-    thermal_relaxation_error,
-)
+from qiskit_aer.noise import QuantumError, ReadoutError, pauli_error
+
+from qstack.physics import Relaxation, composed_flip_probability
 
 from ._noise import check_fidelity, depolarizing_error_for_fidelity
 from ._validation import count, non_negative, positive, probability, relaxation_times
 
 
-def _idle_error(owner: str, t1_s: float, t2_s: float, duration_s: float) -> QuantumError:
-    """Thermal relaxation for ``duration_s`` [s]; the one implementation of idle noise."""
-    duration = non_negative(owner, "idle_error.duration_s", duration_s)
-    return thermal_relaxation_error(t1_s, t2_s, duration)
+def _idle_error(owner: str, relaxation: Relaxation, duration_s: float) -> QuantumError:
+    """Thermal relaxation for ``duration_s`` [s] (the kernel's :class:`Relaxation`)."""
+    return relaxation.quantum_error(non_negative(owner, "idle_error.duration_s", duration_s))
 
 
 @dataclass(frozen=True)
@@ -97,10 +93,15 @@ class Memory:
         """True when waiting costs nothing (T1 and T2 both infinite)."""
         return math.isinf(self.t1_s) and math.isinf(self.t2_s)
 
+    @property
+    def relaxation(self) -> Relaxation:
+        """The idle channel of a qubit stored here (T1/T2 relaxation)."""
+        return Relaxation(self.t1_s, self.t2_s)
+
     def idle_error(self, duration_s: float) -> QuantumError:
-        """Thermal relaxation ``thermal_relaxation_error(T1, T2, duration_s)`` for a stored qubit
-        waiting ``duration_s`` [s] >= 0 (the identity when T1 = T2 = inf)."""
-        return _idle_error(type(self).__name__, self.t1_s, self.t2_s, duration_s)
+        """T1/T2 relaxation (Aer's thermal relaxation) of a stored qubit waiting ``duration_s``
+        [s] >= 0 (the identity when T1 = T2 = inf)."""
+        return _idle_error(type(self).__name__, self.relaxation, duration_s)
 
     def single_qubit_gate_error(self) -> QuantumError:
         """One-qubit depolarizing error, ``p = 2 (1 - single_qubit_gate_fidelity)``."""
@@ -175,10 +176,15 @@ class NuclearSpinRegister:
         """The nuclear-spin coherence time T2 [s]."""
         return self.t2_s
 
+    @property
+    def relaxation(self) -> Relaxation:
+        """The idle channel of a stored nuclear spin (T1/T2 relaxation)."""
+        return Relaxation(self.t1_s, self.t2_s)
+
     def idle_error(self, duration_s: float) -> QuantumError:
-        """Thermal relaxation of a stored nuclear spin over ``duration_s`` [s] >= 0 (no
+        """T1/T2 relaxation of a stored nuclear spin over ``duration_s`` [s] >= 0 (no
         entanglement attempts meanwhile; add :meth:`dephasing_error` for those)."""
-        return _idle_error(type(self).__name__, self.t1_s, self.t2_s, duration_s)
+        return _idle_error(type(self).__name__, self.relaxation, duration_s)
 
     def dephasing_probability_per_attempt(self, bright_state_population: float) -> float:
         """``p_deph = (alpha/2) (1 - exp(-(2 pi coupling_hz tau_d)**2 / 2))`` [dimensionless],
@@ -192,5 +198,5 @@ class NuclearSpinRegister:
         owner = type(self).__name__
         attempts = count(owner, "n_attempts", n_attempts, 0)
         p_single = self.dephasing_probability_per_attempt(bright_state_population)
-        p_flip = (1.0 - (1.0 - 2.0 * p_single) ** attempts) / 2.0
+        p_flip = composed_flip_probability(p_single, attempts)
         return pauli_error([("Z", p_flip), ("I", 1.0 - p_flip)])

@@ -12,13 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
-def bell_fidelity(rho: np.ndarray) -> float:
-    """Fidelity ``<Phi+|rho|Phi+>`` of a two-qubit state to ``(|00> + |11>)/sqrt2``.
-
-    The squared-overlap convention of ``qiskit.quantum_info.state_fidelity``.
-    """
-    rho = np.asarray(rho)
-    return float(np.real(rho[0, 0] + rho[3, 3] + rho[0, 3] + rho[3, 0])) / 2
+from qstack.physics import bell_fidelity  # noqa: F401  (re-exported: reports read fidelities with it)
 
 
 @dataclass(frozen=True, slots=True)

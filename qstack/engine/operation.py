@@ -24,6 +24,8 @@ from qiskit.circuit import Clbit, ClassicalRegister
 from qiskit.quantum_info import Kraus, Operator, SuperOp
 from qiskit_aer.noise import QuantumError
 
+from qstack.physics import BELL_PROJECTORS
+
 _SKIPPED = {"barrier"}
 _PROJECTORS = (np.diag([1.0, 0.0]).astype(complex), np.diag([0.0, 1.0]).astype(complex))
 
@@ -173,9 +175,6 @@ class _FlatInstrument:
 # qubit. Index k of the Bell-diagonal weights ``p[k] = <B_k| rho |B_k>``.
 _BELL_UNNORMALISED = np.array([[1, 0, 0, 1], [1, 0, 0, -1], [0, 1, 1, 0], [0, 1, -1, 0]], dtype=complex)
 BELL_BASIS = _BELL_UNNORMALISED / np.sqrt(2)
-# ``BELL_PROJECTORS[k] = |B_k><B_k|``, exact (entries 0 and +-1/2).
-BELL_PROJECTORS = np.einsum("ki,kj->kij", _BELL_UNNORMALISED, _BELL_UNNORMALISED) / 2
-BELL_PROJECTORS.flags.writeable = False
 # Off-diagonal Bell-basis elements at or below this (relative to the trace) count as zero:
 # rounding of the exact zeros, many orders below the ~1e-9 at which the engines are compared.
 BELL_TOLERANCE = 1e-12

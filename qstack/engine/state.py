@@ -23,7 +23,6 @@ the density matrix and proceeds as usual.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -31,35 +30,16 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
-from qiskit_aer.noise import thermal_relaxation_error
 
-from .operation import BELL_PROJECTORS, BELL_TOLERANCE, Operation, noisy, permute_qubits
+from qstack.physics import BELL_PROJECTORS, Relaxation
+
+from .operation import BELL_TOLERANCE, Operation, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
 
 
-@dataclass(frozen=True)
-class IdleModel:
-    """Relaxation of a stored qubit: energy relaxation ``t1_s`` and dephasing ``t2_s`` [s].
-
-    For a stored time ``t`` the channel damps ``|1>`` to ``|0>`` with probability
-    ``1 - exp(-t/t1_s)`` and multiplies coherences by ``exp(-t/t2_s)``; ``t2_s <= 2 t1_s``.
-    """
-
-    t1_s: float
-    t2_s: float
-
-    def __post_init__(self) -> None:
-        if not self.t1_s > 0:
-            raise ValueError(f"IdleModel.t1_s must be > 0, got {self.t1_s}")
-        if not 0 < self.t2_s <= 2 * self.t1_s:
-            raise ValueError(f"IdleModel.t2_s must be in (0, 2*t1_s] (t1_s={self.t1_s}), got {self.t2_s}")
-
-    def circuit(self, duration_s: float) -> QuantumCircuit:
-        """The same relaxation as a one-qubit circuit for the Aer engine."""
-        circuit = QuantumCircuit(1, name="idle")
-        circuit.append(noisy(thermal_relaxation_error(self.t1_s, self.t2_s, duration_s)), [0])
-        return circuit
+#: The engine's idle channel is the physics kernel's relaxation (one home for T1/T2).
+IdleModel = Relaxation
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,14 +297,14 @@ class StateRegistry:
                 group = q.group
                 if group.bell is not None:
                     if math.isinf(q.idle.t1_s):
-                        group.bell = _dephase_bell(group.bell, q.idle.t2_s, elapsed)
+                        group.bell = q.idle.dephase_bell_weights(group.bell, elapsed)
                         self.bell_diagonal_steps += 1
                         q.last_time_s = now
                         continue
                     self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
                 index = group.qubits.index(q)
                 if self.engine == "fast":
-                    group.rho = _relax(self._dense(group), len(group.qubits), index, q.idle, elapsed)
+                    group.rho = q.idle.apply(self._dense(group), len(group.qubits), index, elapsed)
                 else:
                     idle = Operation(q.idle.circuit(elapsed), name="idle")
                     _, group.rho = self._apply_aer(idle, group, [index])
@@ -529,20 +509,6 @@ def _bell_to_rho(bell: np.ndarray) -> np.ndarray:
 _BELL_PROJECTORS_FLAT = BELL_PROJECTORS.reshape(4, 16)  # row k: |B_k><B_k| flattened
 
 
-def _dephase_bell(bell: np.ndarray, t2_s: float, duration_s: float) -> np.ndarray:
-    """Pure dephasing of one qubit of a Bell-diagonal pair for ``duration_s``.
-
-    Coherences shrink by ``c = exp(-t/T2)``: the qubit gets a Z with probability ``(1 - c)/2``,
-    which exchanges Phi+ with Phi- and Psi+ with Psi-.
-    """
-    coherence = math.exp(-duration_s / t2_s)
-    flip = (1.0 - coherence) / 2
-    keep = 1.0 - flip
-    phi_plus, phi_minus, psi_plus, psi_minus = bell.tolist()
-    return np.array((keep * phi_plus + flip * phi_minus, flip * phi_plus + keep * phi_minus,
-                     keep * psi_plus + flip * psi_minus, flip * psi_plus + keep * psi_minus))
-
-
 def _swap_pair(rho: np.ndarray) -> np.ndarray:
     """A two-qubit state with its two qubits exchanged."""
     return rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
@@ -583,33 +549,6 @@ def _apply_op_first(matrix: np.ndarray, rho4: np.ndarray) -> np.ndarray:
         return np.einsum("ijkl,kl->ij", matrix, rho4[0, :, 0, :])
     out = np.einsum("ijkl,rksl->risj", matrix, rho4)
     return out.reshape(rest * d_out, rest * d_out)
-
-
-def _relax(rho: np.ndarray, n: int, position: int, idle: IdleModel, duration_s: float) -> np.ndarray:
-    """T1/T2 relaxation of the qubit at ``position`` of an n-qubit state, in place of a map.
-
-    Elementwise: coherences of the qubit shrink by ``exp(-t/T2)``, its ``|1><1|`` block by
-    ``1 - gamma`` (``gamma = 1 - exp(-t/T1)``), and ``gamma`` of that block moves to ``|0><0|``.
-    """
-    gamma = 0.0 if math.isinf(idle.t1_s) else -math.expm1(-duration_s / idle.t1_s)
-    coherence = 1.0 if math.isinf(idle.t2_s) else math.exp(-duration_s / idle.t2_s)
-    classes = _bit_classes(n, position)
-    out = rho * np.array((1.0, 1.0 - gamma, coherence))[classes]
-    if gamma:
-        high, low = 2 ** (n - 1 - position), 2**position
-        t = out.reshape(high, 2, low, high, 2, low)
-        t[:, 0, :, :, 0, :] += gamma * rho.reshape(high, 2, low, high, 2, low)[:, 1, :, :, 1, :]
-    return out
-
-
-@functools.lru_cache(maxsize=256)
-def _bit_classes(n: int, position: int) -> np.ndarray:
-    """For each element ``(i, j)`` of an n-qubit matrix, bit ``position`` of ``i`` and ``j``:
-    0 both clear, 1 both set, 2 different (a coherence of that qubit). Read-only constant."""
-    bits = (np.arange(2**n) >> position) & 1
-    classes = np.where(bits[:, None] == bits[None, :], bits[:, None], 2).astype(np.intp)
-    classes.flags.writeable = False
-    return classes
 
 
 def _partial_trace(rho: np.ndarray, n: int, traced: Sequence[int]) -> np.ndarray:
