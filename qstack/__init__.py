@@ -7,6 +7,8 @@ quantum state) -> ``qstack.protocols`` (circuits) -> ``physical`` -> ``link`` ->
 
 __version__ = "0.1.0"
 
+from qstack.registry import register, registered  # noqa: E402  (public: qstack.register, qstack.registered)
+
 try:  # the reinforcement-learning environment, with the optional "rl" extra
     import gymnasium as _gymnasium
 except ImportError:
