@@ -42,7 +42,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from qstack.engine import Simulation  # noqa: E402
-from qstack.runner import build_network, run_scenario  # noqa: E402
+from qstack.build import build_network  # noqa: E402
+from qstack.runner import run_scenario  # noqa: E402
 from qstack.scenario import load_scenario  # noqa: E402
 
 TARGETS = (1e-3, 1e-4, 1e-5, 1e-6)

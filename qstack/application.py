@@ -144,7 +144,7 @@ def run_distributed(
         :func:`qstack.protocols.distributed.partition_qubits`).
     network:
         A :class:`qstack.network.Network` (or a :class:`qstack.scenario.Scenario`, built with
-        :func:`qstack.runner.build_network` in a fresh simulation of its seed), or ``None``:
+        :func:`qstack.build.build_network` in a fresh simulation of its seed), or ``None``:
         ideal pairs, ideal instantaneous gates, latency 0. With a network, the pairs each two
         nodes need are requested at once (one :class:`~qstack.network.Request` per pair of
         nodes, submitted at the simulation's current time), the simulation runs until they are
@@ -268,7 +268,7 @@ def _network_of(scenario: Any) -> Network:
     """A network built from a scenario, in a fresh simulation of the scenario's seed."""
     # Imported here: the runner composes the stack above this layer (see DESIGN.md).
     from qstack.engine import Simulation
-    from qstack.runner import build_network
+    from qstack.build import build_network
     from qstack.scenario import Scenario
 
     if not isinstance(scenario, Scenario):

@@ -114,11 +114,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from qstack.compare import compare_idealized, compare_schedulers
-    from qstack.scenario import IDEALIZATIONS, SCHEDULING_POLICIES
+    from qstack.scenario import IDEALIZATIONS, scheduling_policies
 
     settings = _settings(args.set)
     if args.schedulers:
-        names = SCHEDULING_POLICIES[1:] if args.schedulers == "all" else tuple(
+        names = scheduling_policies()[1:] if args.schedulers == "all" else tuple(
             p.strip() for p in args.schedulers.split(",") if p.strip())
         result = compare_schedulers(args.scenario, names, settings=settings, seed=args.seed)
     else:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qstack.metrics import num, user_table
+from qstack.metrics import clean, num
+from qstack.report import user_table
 from qstack.runner import run_scenario
-from qstack.scenario import IDEALIZATIONS, SCHEDULING_POLICIES, ScenarioError, load_scenario
+from qstack.scenario import IDEALIZATIONS, ScenarioError, load_scenario, scheduling_policies
 
 METRICS = (
     ("throughput_hz", "rate [pairs/s]"),
@@ -35,14 +36,13 @@ _SHORT = {
 
 
 def _summary(report) -> dict:
-    d = report.to_dict()
-    return {
-        "throughput_hz": d["throughput_hz"],
-        "fidelity": d["fidelity"]["mean"],
-        "latency_s": d["latency_s"]["mean"],
-        "delivered": d["delivered"],
-        "delay_breakdown_s": d["delay_breakdown_s"],
-    }
+    return clean({
+        "throughput_hz": report.throughput_hz,
+        "fidelity": report.fidelity.mean,
+        "latency_s": report.latency_s.mean,
+        "delivered": report.delivered,
+        "delay_breakdown_s": report.delay_breakdown_s,
+    })
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,11 @@ class SchedulerComparison:
         return "\n".join(lines)
 
 
-def compare_schedulers(source=None, policies: tuple[str, ...] = SCHEDULING_POLICIES[1:], settings: dict | None = None,
+def compare_schedulers(source=None, policies: tuple[str, ...] | None = None, settings: dict | None = None,
                        seed: int | None = None) -> SchedulerComparison:
     """Run ``source`` under each scheduling policy (same seed, same physics)."""
-    allowed = SCHEDULING_POLICIES[1:]
+    allowed = scheduling_policies()[1:]
+    policies = allowed if policies is None else policies
     for policy in policies:
         if policy not in allowed:
             raise ScenarioError(f"--schedulers: unknown policy {policy!r}; allowed: {', '.join(allowed)}, or all")
@@ -148,5 +149,5 @@ def compare_schedulers(source=None, policies: tuple[str, ...] = SCHEDULING_POLIC
     for policy in policies:
         scenario = load_scenario(source, settings={**(settings or {}), "scheduling.policy": policy}, seed=seed)
         name = scenario.source
-        reports[policy] = run_scenario(scenario).scheduling
+        reports[policy] = run_scenario(scenario).scheduling.to_dict()
     return SchedulerComparison(name or "default", reports)

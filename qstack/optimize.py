@@ -492,14 +492,14 @@ def optimize(
     # Every control must be settable at both bounds (with the others as in the scenario); the
     # network is built too, since hardware overrides are checked against the presets there.
     from qstack.engine import Simulation
-    from qstack.runner import build_network
+    from qstack.build import build_network
 
     for control in parsed:
         for bound in (control.low, control.high):
             value = int(bound) if control.integer else float(bound)
             try:
                 scenario = load_scenario(table, settings={control.key: value})
-                build_network(scenario, Simulation(scenario.seed, engine=scenario.data["engine"]))
+                build_network(scenario, Simulation(scenario.seed, engine=scenario.engine))
             except ScenarioError as exc:
                 raise ScenarioError(f"control {control.key}={value:g}: {exc}") from exc
 

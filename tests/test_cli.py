@@ -160,8 +160,8 @@ def test_every_example_scenario_runs_and_delivers(path, capsys):
     """Each bundled example runs through the CLI (fewer pairs where it has many) and delivers."""
     scenario = load_scenario(path)
     settings = []
-    for i, request in enumerate(scenario.data["requests"]):
-        settings += ["--set", f"requests.{i}.pairs={min(request['pairs'], 3)}"]
+    for i, request in enumerate(scenario.requests):
+        settings += ["--set", f"requests.{i}.pairs={min(request.pairs, 3)}"]
     assert main(["run", "--json", "--compact", str(path), *settings]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["delivered"] >= 1

@@ -35,17 +35,17 @@ def _hetero(**link):
 
 
 def _links(report):
-    return {row["link"]: row for row in report.links}
+    return {row.link: row for row in report.links}
 
 
 def test_each_node_gets_its_own_preset_and_interface_and_each_edge_its_channel():
     report = run_scenario(load_scenario(_hetero()))
     rows = _links(report)
     ion_nv, nv_proc = rows["ion-nv"], rows["nv-proc"]
-    assert ion_nv["transducer_efficiency"] == [0.30, 0.17]
-    assert nv_proc["transducer_efficiency"] == [0.17, 0.087]
-    assert (ion_nv["channel"], nv_proc["channel"]) == ("fiber", "free_space")
-    assert ion_nv["photons_per_encoded_qubit"] == nv_proc["photons_per_encoded_qubit"] == 1
+    assert ion_nv.transducer_efficiency == (0.30, 0.17)
+    assert nv_proc.transducer_efficiency == (0.17, 0.087)
+    assert (ion_nv.channel, nv_proc.channel) == ("fiber", "free_space")
+    assert ion_nv.photons_per_encoded_qubit == nv_proc.photons_per_encoded_qubit == 1
     # each node keeps its own preset's storage (the NV centre's is its nuclear spin)
     for row in report.qomq:
         preset = load_preset({"ion": "trapped_ion", "nv": "nv_centre", "proc": "superconducting_qubit"}[row.node])
@@ -55,8 +55,8 @@ def test_each_node_gets_its_own_preset_and_interface_and_each_edge_its_channel()
     fiber = load_preset("telecom_fiber").fiber.with_length(5.0)
     eta_ion = ion.emitter.photon_efficiency * 0.30 * fiber.transmissivity * nv.detector.efficiency
     eta_nv = nv.emitter.photon_efficiency * 0.17 * fiber.transmissivity * nv.detector.efficiency
-    assert ion_nv["logical_transmission"] == pytest.approx(min(eta_ion, eta_nv), rel=1e-12)
-    assert report.requests[0]["delivered"] == 2
+    assert ion_nv.logical_transmission == pytest.approx(min(eta_ion, eta_nv), rel=1e-12)
+    assert report.requests[0].delivered == 2
 
 
 def test_transducer_efficiency_scales_the_reported_attempt_probability_per_photon():
@@ -99,15 +99,15 @@ def test_all_photonic_scenario_reports_photons_and_logical_transmission():
     }
     report = run_scenario(load_scenario(raw))
     (row,) = report.links
-    assert row["scheme"] == "all_photonic" and row["stations"] == 29
-    assert row["photons_per_encoded_qubit"] == 2 + 8 + 16
-    assert 0.9 < row["logical_transmission"] < 1.0
-    assert row["p_attempt"] == pytest.approx(row["logical_transmission"] ** 30, rel=0.05)
-    assert report.requests[0]["delivered"] == 20
+    assert row.scheme == "all_photonic" and row.stations == 29
+    assert row.photons_per_encoded_qubit == 2 + 8 + 16
+    assert 0.9 < row.logical_transmission < 1.0
+    assert row.p_attempt == pytest.approx(row.logical_transmission ** 30, rel=0.05)
+    assert report.requests[0].delivered == 20
     raw["hardware"]["overrides"] = {}
     raw["requests"][0]["pairs"] = 1
     ion_ends = run_scenario(load_scenario(raw))
-    assert ion_ends.links[0]["logical_transmission"] < 1e-6
+    assert ion_ends.links[0].logical_transmission < 1e-6
 
 
 def test_default_and_existing_scenarios_are_unchanged_by_the_new_keys(capsys):

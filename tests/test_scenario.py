@@ -3,7 +3,7 @@
 import pytest
 
 from qstack.engine import Simulation
-from qstack.runner import build_network, purification_policy
+from qstack.build import build_network, purification_policy
 from qstack.scenario import ScenarioError, load_scenario
 
 
@@ -29,7 +29,7 @@ def test_target_fidelity_picks_the_fewest_rounds_that_reach_it():
     graph = build_network(scenario, sim).graph
     none = purification_policy(load_scenario(None, settings={**settings, "purification.rounds": 0}), graph)
     from qstack.protocols import GateNoise
-    from qstack.runner import predicted_fidelity
+    from qstack.build import predicted_fidelity
 
     noise = GateNoise.from_memory(graph.nodes["n0"]["hardware"].memory)
     f0 = predicted_fidelity(graph, ["n0", "n1", "n2"], none, noise)
@@ -61,4 +61,4 @@ def test_set_on_an_override_replaces_the_files_flat_and_nested_spellings():
         "hardware.overrides.node.memory.t2_s": 2.0,
         "hardware.overrides.node.emitter.collection_efficiency": 0.5,
     })
-    assert scenario.data["hardware"]["overrides"] == {"node.memory.t2_s": 2.0, "node.emitter.collection_efficiency": 0.5}
+    assert scenario.hardware.overrides == {"node.memory.t2_s": 2.0, "node.emitter.collection_efficiency": 0.5}

@@ -52,7 +52,8 @@ from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, load_preset
 from qstack.network import Network, Request
 from qstack.physical import HeraldedLink, NodeHardware
-from qstack.runner import idealized, run_scenario
+from qstack.build import idealized
+from qstack.runner import run_scenario
 from qstack.scenario import load_scenario
 
 WALL_START = time.perf_counter()
@@ -181,7 +182,7 @@ print(f"  {len(fidelities)} pairs, fidelity {fidelities.mean():.4f} +- {fideliti
 #
 # The **physics-uninformed baseline** is what many protocol studies assume: photons are never
 # lost, gates and emitted states are perfect, detectors have no dark counts, attempts always
-# succeed and memories never decay. Here it is built by `qstack.runner.idealized` on each device
+# succeed and memories never decay. Here it is built by `qstack.build.idealized` on each device
 # and `Network(..., decoherence=False, probabilistic=False, gate_noise=False)`.
 #
 # Fibre loss grows exponentially with length (0.2 dB/km), so the success probability and the
@@ -225,7 +226,7 @@ def scenario_point(length_km: float, idealize: list[str]):
     }
     report = run_scenario(load_scenario(None, settings=settings))
     summary = report.to_dict()
-    return summary["fidelity"]["mean"], summary["delivered"] / report.requests[0]["finished_s"]
+    return summary["fidelity"]["mean"], summary["delivered"] / report.requests[0].finished_s
 
 
 from_scenario = {

@@ -231,9 +231,9 @@ scenario = load_scenario({
     "requests": [{"src": "n0", "dst": "n4", "pairs": PAIRS}],
 })
 report = run_scenario(scenario)
-scenario_rate = report.requests[0]["delivered"] / report.requests[0]["finished_s"]
+scenario_rate = report.requests[0].delivered / report.requests[0].finished_s
 in_code = rates[4][TOTAL_KM.index(100.0)]
-print(f"4 x 25 km: scenario route {scenario_rate:.4g} Hz, F = {report.requests[0]['mean_fidelity']:.4f}; "
+print(f"4 x 25 km: scenario route {scenario_rate:.4g} Hz, F = {report.requests[0].mean_fidelity:.4f}; "
       f"code route {in_code:.4g} Hz, F = {rate_fidelity[4][TOTAL_KM.index(100.0)]:.4f}")
 
 # %% [markdown]

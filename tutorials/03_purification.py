@@ -55,7 +55,8 @@ from qstack.metrics import bell_fidelity
 from qstack.network import Network, PurificationPolicy, Request
 from qstack.physical import HeraldedLink, NodeHardware
 from qstack.protocols import GateNoise, pump, purify, purify_rounds
-from qstack.runner import build_network, predicted_fidelity, run_scenario
+from qstack.build import build_network, predicted_fidelity
+from qstack.runner import run_scenario
 from qstack.scenario import load_scenario
 
 WALL_START = time.perf_counter()
@@ -298,7 +299,7 @@ class Point:
     purification_success: float  # measured fraction of rounds that succeeded (nan: none run)
     slots_used: int  # most memory slots in use at once at the first end node
     purification_s: float  # mean latency share spent purifying [s]
-    predicted: float  # design-time fidelity, no decoherence (qstack.runner.predicted_fidelity)
+    predicted: float  # design-time fidelity, no decoherence (qstack.build.predicted_fidelity)
 
 
 def simulate(n_links: int, policy: PurificationPolicy, t2_in_tgen: float, seed: int = SEED) -> Point:
@@ -401,7 +402,7 @@ for x in T2_IN_TGEN:
 # the hand-built network exactly.
 #
 # `purification.target_fidelity` instead of `rounds` makes the runner pick the fewest rounds
-# whose *predicted* fidelity reaches the target (`qstack.runner.predicted_fidelity`: the link's
+# whose *predicted* fidelity reaches the target (`qstack.build.predicted_fidelity`: the link's
 # state purified with the nodes' gate noise, ignoring decoherence). That is a design-time
 # estimate: with a short T2 the delivered pairs fall short of it, which only the simulation
 # shows.
@@ -432,7 +433,7 @@ SCENARIO_T2 = 10.0
 report = run_scenario(load_scenario(None, settings=scenario_settings(SCENARIO_T2, scope="link", rounds=2)))
 in_code = link_points["dejmps", "recurrence", 2, SCENARIO_T2]
 from_scenario = report.to_dict()
-scenario_rate = from_scenario["delivered"] / report.requests[0]["finished_s"]
+scenario_rate = from_scenario["delivered"] / report.requests[0].finished_s
 print(f"T2 = {SCENARIO_T2:g} T_gen, DEJMPS recurrence, 2 rounds: scenario F = {from_scenario['fidelity']['mean']:.4f}, "
       f"rate {scenario_rate:.4g} Hz; hand-built F = {in_code.fidelity:.4f}, rate {in_code.rate_hz:.4g} Hz")
 

@@ -110,14 +110,14 @@ def memory_chain(spec: dict, total_km: float) -> tuple[float, float, dict]:
     }
     report = run_scenario(load_scenario(raw))
     request = report.requests[0]
-    return request["delivered"] / request["finished_s"], request["mean_fidelity"], report.links[0]
+    return request.delivered / request.finished_s, request.mean_fidelity, report.links[0]
 
 
 memory_results = {name: [memory_chain(spec, d) for d in DISTANCES_KM] for name, spec in TECHNOLOGIES.items()}
 for name, rows in memory_results.items():
     link = rows[0][2]
-    print(f"{name}: per-link converter efficiency {link['transducer_efficiency']}, "
-          f"p_attempt at {DISTANCES_KM[0] / 4:g} km = {link['p_attempt']:.3g}")
+    print(f"{name}: per-link converter efficiency {link.transducer_efficiency}, "
+          f"p_attempt at {DISTANCES_KM[0] / 4:g} km = {link.p_attempt:.3g}")
 
 # %% [markdown]
 # ## All-photonic chain of tree-encoded photons

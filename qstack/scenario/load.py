@@ -1,0 +1,113 @@
+"""Reading scenarios: TOML files (or tables), ``--set`` settings, plugins, validation."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from qstack.registry import load_plugins
+
+from .schema import ScenarioError
+from .spec import Scenario
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as a TOML value (number, bool, string, array); else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _drop_nested(table: dict, parts: list[str]) -> None:
+    """Remove ``parts`` spelled as nested tables (and the tables it leaves empty)."""
+    if len(parts) == 1:
+        table.pop(parts[0], None)
+        return
+    sub = table.get(parts[0])
+    if isinstance(sub, dict):
+        _drop_nested(sub, parts[1:])
+        if not sub:
+            del table[parts[0]]
+
+
+def apply_setting(data: dict, path: str, value: Any) -> None:
+    """Set ``a.b.c = value`` in a raw scenario table; ``requests.0.pairs`` indexes arrays."""
+    parts = path.split(".")
+    if not path or any(not p for p in parts):
+        raise ScenarioError(f"--set {path!r}: expected key.path=value")
+    if parts[:2] == ["hardware", "overrides"] and len(parts) > 3:
+        # Override keys are dotted names ('node.memory.t2_s'); a file may write them quoted (flat)
+        # or as nested tables. Replace both spellings, so the value set here is the one used.
+        overrides = data.setdefault("hardware", {}).setdefault("overrides", {})
+        if not isinstance(overrides, dict):
+            raise ScenarioError(f"--set {path}: hardware.overrides is not a table")
+        name = ".".join(parts[2:])
+        _drop_nested(overrides, parts[2:])
+        overrides[name] = value
+        return
+    target: Any = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(target, list):
+            if not part.isdigit() or int(part) >= len(target):
+                raise ScenarioError(f"--set {path}: index {part!r} out of range")
+            target = target[int(part)]
+        else:
+            target = target.setdefault(part, {} if not parts[i + 1].isdigit() else [])
+    last = parts[-1]
+    if isinstance(target, list):
+        if not last.isdigit() or int(last) >= len(target):
+            raise ScenarioError(f"--set {path}: index {last!r} out of range")
+        target[int(last)] = value
+    elif isinstance(target, dict):
+        target[last] = value
+    else:
+        raise ScenarioError(f"--set {path}: {'.'.join(parts[:-1])} is not a table")
+
+
+def default_scenario_text() -> str:
+    return resources.files("qstack").joinpath("scenarios/default.toml").read_text()
+
+
+def load_scenario(
+    source: str | Path | dict | None = None,
+    settings: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Read, override and validate a scenario.
+
+    ``source`` is a path, a raw table, or None for the bundled default; ``settings`` maps dotted
+    keys to values (as ``--set``); ``seed`` replaces the scenario's seed.
+    """
+    if source is None:
+        raw, name = tomllib.loads(default_scenario_text()), "default"
+    elif isinstance(source, dict):
+        raw, name = copy.deepcopy(source), "<dict>"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ScenarioError(f"scenario: no such file {str(path)!r}")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from exc
+        name = str(path)
+    for key, value in (settings or {}).items():
+        apply_setting(raw, key, value)
+    if seed is not None:
+        raw["seed"] = seed
+    plugins = raw.get("plugins", []) if isinstance(raw, dict) else []
+    if isinstance(plugins, list):  # a wrong type is reported by the schema
+        try:
+            load_plugins(plugins)
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from exc
+    return Scenario.from_table(raw, source=name)
