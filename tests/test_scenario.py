@@ -3,7 +3,9 @@
 import pytest
 
 from qstack.engine import Simulation
-from qstack.build import build_network, purification_policy
+from qstack.build import build_network, predicted_fidelity, purification_policy
+from qstack.network import PurificationPolicy
+from qstack.protocols import GateNoise
 from qstack.scenario import ScenarioError, load_scenario
 
 
@@ -19,27 +21,26 @@ def test_star_grid_and_chain_topologies():
         load_scenario(None, settings={"network.nodes": 4, "network.link_lengths_km": [1.0, 2.0]})
 
 
-def test_target_fidelity_picks_the_fewest_rounds_that_reach_it():
-    settings = {
-        "network.nodes": 3, "requests.0.dst": "n2", "purification.scope": "link",
-        "hardware.overrides.node.emitter.collection_efficiency": 0.3,
-    }
-    scenario = load_scenario(None, settings=settings)
-    sim = Simulation(1)
-    graph = build_network(scenario, sim).graph
-    none = purification_policy(load_scenario(None, settings={**settings, "purification.rounds": 0}), graph)
-    from qstack.protocols import GateNoise
-    from qstack.build import predicted_fidelity
-
+def test_target_fidelity_picks_the_fewest_rounds_predicted_to_reach_it():
+    """The rounds chosen for a target between the 0- and 1-round predictions are 1, for one just
+    above the 1-round prediction more; an unreachable target is refused naming the key."""
+    settings = {"network.nodes": 3, "requests.0.dst": "n2", "purification.scope": "link",
+                "hardware.overrides.node.emitter.collection_efficiency": 0.3}
+    graph = build_network(load_scenario(None, settings=settings), Simulation(1)).graph
     noise = GateNoise.from_memory(graph.nodes["n0"]["hardware"].memory)
-    f0 = predicted_fidelity(graph, ["n0", "n1", "n2"], none, noise)
-    chosen = purification_policy(load_scenario(None, settings={**settings, "purification.target_fidelity": f0 + 0.01}), graph)
-    assert chosen.rounds >= 1
-    fewer = purification_policy(load_scenario(None, settings={**settings, "purification.rounds": chosen.rounds - 1}), graph)
-    assert predicted_fidelity(graph, ["n0", "n1", "n2"], fewer, noise) < f0 + 0.01
-    assert predicted_fidelity(graph, ["n0", "n1", "n2"], chosen, noise) >= f0 + 0.01
+    path = ["n0", "n1", "n2"]
+    f0, f1 = (predicted_fidelity(graph, path, PurificationPolicy(scope="link", rounds=k), noise) for k in (0, 1))
+    assert f1 > f0
+
+    def rounds_for(target: float) -> int:
+        scenario = load_scenario(None, settings={**settings, "purification.target_fidelity": target})
+        return purification_policy(scenario, graph).rounds
+
+    assert rounds_for(f0 - 1e-6) == 0
+    assert rounds_for((f0 + f1) / 2) == 1
+    assert rounds_for(f1 + 1e-6) >= 2
     with pytest.raises(ScenarioError, match="target_fidelity"):
-        purification_policy(load_scenario(None, settings={**settings, "purification.target_fidelity": 0.9999}), graph)
+        rounds_for(0.9999)
 
 
 def test_inconsistent_purification_settings_are_refused():
