@@ -437,7 +437,7 @@ def run_scenario(scenario: Scenario) -> Report:
     report = _report(scenario, sim, network, 0.0)
     report.application = application.result(report.sim_time_s)
     if dispatcher is not None:
-        report.scheduling = dispatcher.report(report.sim_time_s)
+        report.scheduling = dispatcher.report(report.sim_time_s).to_dict()
         for row, user in zip(report.requests, report.scheduling["users"]):
             row["pairs_requested"] = user["pairs_requested"]  # every arrival's pairs, not one job's
     report.wall_time_s = time.perf_counter() - wall_start
