@@ -1,0 +1,242 @@
+"""What a planner can predict from the hardware: a route's expected state, fidelity after
+storage, storage cut-off and time per pair.
+
+Design-time predictions only: the reported results always come from the simulated states. The
+physics is the kernel's (:mod:`qstack.physics`): |Phi+>, the mean heralded state, the T1/T2
+:class:`~qstack.physics.Relaxation` of each memory and the success probability of multiplexed
+attempts; the circuits are the protocols' (swap, purification).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from qiskit.quantum_info import DensityMatrix
+
+from qstack import physics
+from qstack.engine import permute_qubits
+from qstack.network import Network, PurificationPolicy
+from qstack.physics import PHI_PLUS, bell_fidelity, multiplexed_success_probability
+from qstack.protocols import GateNoise, pump, purify_rounds, swap
+
+#: Physics a :class:`RouteModel` can leave out of its prediction.
+MODEL_IDEALIZATIONS = ("decoherence", "probabilistic_generation", "bsm", "loss", "gate_noise")
+
+
+def mean_heralded_state(link) -> np.ndarray:
+    """A link's heralded state averaged over its heralding outcomes (qubit 0 at ``end_a``):
+    ``sum_k p_k rho_k / sum_k p_k`` (:func:`qstack.physics.mean_heralded_state`)."""
+    return physics.mean_heralded_state(link.heralded_states)
+
+
+def route_state(
+    link_states: list[np.ndarray],
+    swap_noises: list[GateNoise],
+    policy: PurificationPolicy = PurificationPolicy(),
+    purification_noise: GateNoise = GateNoise(),
+    bsm: str = "deterministic",
+) -> np.ndarray:
+    """Expected end-to-end state of a route from its link states (qubit 0 at the route's start).
+
+    Link states are purified per link and/or end to end as ``policy`` says, and swapped in
+    order at the intermediate nodes (``swap_noises[i]`` at the node after link ``i``), with the
+    protocols' circuits. A design-time prediction for planners; reported results never use it.
+    """
+    def purified(rho: np.ndarray) -> np.ndarray:
+        if policy.scheme == "recurrence":
+            return purify_rounds(rho, policy.rounds, policy.method, purification_noise)[0].data
+        return pump(rho, rho, policy.rounds, policy.method, purification_noise)[0].data
+
+    states = list(link_states)
+    if policy.scope == "link" and policy.rounds:
+        states = [purified(rho) for rho in states]
+    rho = states[0]
+    for other, noise in zip(states[1:], swap_noises):
+        rho = swap(rho, other, noise, bsm=bsm).data
+    if policy.scope == "end_to_end" and policy.rounds:
+        rho = purified(rho)
+    return rho
+
+
+def _aged(rho: np.ndarray, idle_a, idle_b, age_s: float, errors=(None, None)) -> np.ndarray:
+    """A two-qubit state after both qubits waited ``age_s`` [s] in memories with these
+    :class:`~qstack.physics.Relaxation` channels (None: no decay), then the per-qubit ``errors``
+    (Aer errors or None: the dephasing by other links' attempts)."""
+    if age_s <= 0:
+        return rho
+    state = DensityMatrix(rho)
+    for qubit, idle, error in ((0, idle_a, errors[0]), (1, idle_b, errors[1])):
+        if idle is not None:
+            state = state.evolve(idle.quantum_error(age_s).to_quantumchannel(), qargs=[qubit])
+        if error is not None:
+            state = state.evolve(error.to_quantumchannel(), qargs=[qubit])
+    return state.data
+
+
+class RouteModel:
+    """What a planner can predict about serving pairs on one route, from the hardware.
+
+    ``idealize`` switches parts of the physics off in the *prediction* (not in the network):
+    ``decoherence`` (memories keep their state forever), ``probabilistic_generation`` (every
+    attempt succeeds), ``bsm`` (Bell measurements never fail), ``loss`` (no extraction loss),
+    ``gate_noise`` (ideal links and gates).
+
+    ``rng`` drives the Monte Carlo estimate of the time per pair (its own generator, so planning
+    never changes the network's draws).
+    """
+
+    def __init__(self, network: Network, path: list[str], idealize: tuple[str, ...] = (), rng=None):
+        unknown = set(idealize) - set(MODEL_IDEALIZATIONS)
+        if unknown:
+            raise ValueError(f"idealize: unknown item {sorted(unknown)[0]!r}; allowed: {', '.join(MODEL_IDEALIZATIONS)}")
+        self.network = network
+        self.path = list(path)
+        self.idealize = tuple(idealize)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        plan = network.path_plan(path)
+        services = list(plan.services)
+        certain = "probabilistic_generation" in idealize or not services[0].probabilistic
+        self.p_mode = [1.0 if certain else s.link.success_probability_per_mode for s in services]
+        self.attempt_time_s = [s.link.attempt_time_s for s in services]
+        self.max_modes = min(s.link.multiplexing for s in services)
+        self.swap_probability = 0.5 if network.bsm == "linear_optics" and "bsm" not in idealize else 1.0
+        self.extraction = 1.0 if "loss" in idealize else plan.extraction
+        # Bell measurements (in parallel) and the classical messages that announce them.
+        self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
+        self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
+        ideal_states = "gate_noise" in idealize
+        stored = [PHI_PLUS if ideal_states else s.stored_state(mean_heralded_state(s.link)) for s in services]
+        self.link_states = [rho if s.banks[0].name == u else permute_qubits(rho, [1, 0]) for rho, s, u in zip(stored, services, path)]
+        # Each link's idle channels, oriented along the path.
+        self.idle = [
+            (None, None) if "decoherence" in idealize else (network.banks[u].idle_model, network.banks[v].idle_model)
+            for u, v in zip(path, path[1:])
+        ]
+        self._dephasing = [(None, None)] * len(services) if ideal_states else self._attempt_dephasing(services)
+        self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
+        self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
+        self._fidelity: dict[float, float] = {}
+        self._times: dict[tuple, float] = {}
+        self._cutoffs: dict[tuple, float | None] = {}
+
+    def _attempt_dephasing(self, services) -> list[tuple]:
+        """Per link, per end: ``(register, attempt_time_s, bright_state_population)`` of the
+        neighbouring link whose attempts dephase the nuclear spin storing this link's qubit, or None.
+
+        NV nuclear spins dephase with every attempt of another link at their node: a stored
+        qubit at an intermediate node sees the neighbouring link's attempts while it waits.
+        """
+        banks, k = self.network.banks, len(services)
+        dephasing = []
+        for i, s in enumerate(services):
+            ends = []
+            for side, neighbour in ((0, i - 1), (1, i + 1)):
+                register = banks[self.path[i + side]].node.nuclear_spin
+                if register is None or not 0 <= neighbour < k or not s.gate_noise:
+                    ends.append(None)
+                    continue
+                other = services[neighbour].link
+                ends.append((register, other.attempt_time_s, other.bright_state_population))
+            dephasing.append(tuple(ends))
+        return dephasing
+
+    def fidelity(self, age_s: float) -> float:
+        """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
+        the worst case under a cut-off of ``age_s``. Every link pair but the last to arrive may
+        have waited that long; the last is used as soon as its herald, the Bell measurements and
+        their messages allow (a direct link's single pair waits ``age_s``)."""
+        if age_s not in self._fidelity:
+            k = len(self.link_states)
+            # The last link pair is not fresh either: it waited from its emission through the
+            # herald's flight, the Bell measurements and the messages announcing them.
+            ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s)]
+            states = [
+                _aged(rho, a, b, age, tuple(self._dephasing_error(d, age) for d in deph))
+                for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages)
+            ]
+            rho = route_state(states, self.swap_noises, self.network.purification, self.purification_noise)
+            self._fidelity[age_s] = bell_fidelity(rho)
+        return self._fidelity[age_s]
+
+    @staticmethod
+    def _dephasing_error(dephasing, age_s: float):
+        """A nuclear spin's dephasing by the neighbouring link's attempts that fit in ``age_s``
+        (the register's own per-attempt law), or None."""
+        if dephasing is None:
+            return None
+        register, attempt_time_s, bright = dephasing
+        return register.dephasing_error(int(age_s / attempt_time_s), bright)
+
+    def cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
+        """Longest storage (<= ``limit_s``) after which a pair still meets ``min_fidelity``,
+        or None when even fresh pairs do not. ``limit_s`` itself when it is always met."""
+        key = (min_fidelity, limit_s)
+        if key not in self._cutoffs:
+            self._cutoffs[key] = self._cutoff_for(min_fidelity, limit_s)
+        return self._cutoffs[key]
+
+    def _cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
+        if self.fidelity(0.0) < min_fidelity:
+            return None
+        if math.isinf(limit_s):
+            coherence = [t for pair in self.idle for idle in pair if idle is not None for t in (idle.t1_s, idle.t2_s) if math.isfinite(t)]
+            if not coherence:
+                return limit_s
+            limit_s_probe = 10 * max(coherence)
+            if self.fidelity(limit_s_probe) >= min_fidelity:
+                return limit_s
+        else:
+            limit_s_probe = limit_s
+            if self.fidelity(limit_s) >= min_fidelity:
+                return limit_s
+        low, high = 0.0, limit_s_probe
+        for _ in range(40):  # bisection to ~1e-12 of the range
+            middle = 0.5 * (low + high)
+            if self.fidelity(middle) >= min_fidelity:
+                low = middle
+            else:
+                high = middle
+        self._fidelity = {a: f for a, f in self._fidelity.items() if a in (0.0, low)}  # keep the cache small
+        return low
+
+    def time_per_pair_s(self, modes: int, cutoff_s: float, samples: int = 200) -> float:
+        """Expected time to deliver one pair with ``modes`` per link and this cut-off [s].
+
+        Monte Carlo of the links' geometric waiting times (per attempt of ``tau_i`` a link
+        succeeds with ``q_i = 1 - (1 - p_i)^modes``): a link pair older than the cut-off while
+        its partners are still missing is regenerated; a failed Bell measurement or extraction
+        starts the pair again. ``inf`` when the cut-off makes success hopeless.
+        """
+        key = (modes, cutoff_s)
+        if key not in self._times:
+            q = np.array([multiplexed_success_probability(p, modes) for p in self.p_mode])
+            tau = np.array(self.attempt_time_s)
+            keep = self.swap_probability ** (len(q) - 1) * self.extraction
+            total = 0.0
+            for _ in range(samples):
+                t = self._sample_time_s(q, tau, cutoff_s, keep)
+                if math.isinf(t):
+                    total = math.inf
+                    break
+                total += t
+            self._times[key] = total / samples
+        return self._times[key]
+
+    def _sample_time_s(self, q: np.ndarray, tau: np.ndarray, cutoff_s: float, keep: float) -> float:
+        """One draw of the time to a kept end-to-end pair [s]; ``inf`` if hopeless (a thousand
+        failed tries, or link pairs that expire faster than their partners arrive)."""
+        t = 0.0
+        for _try in range(1000):
+            born = t + tau * self.rng.geometric(q)
+            for _round in range(10_000):
+                expired = born + cutoff_s <= born.max()
+                if not expired.any():
+                    break
+                born[expired] += cutoff_s + tau[expired] * self.rng.geometric(q[expired])
+            else:
+                return math.inf
+            t = born.max() + self.overhead_s
+            if self.rng.random() < keep:
+                return t
+        return math.inf

@@ -1,0 +1,93 @@
+"""The planner's physics: a route's mean heralded state, aged and swapped, and its time per pair."""
+
+import math
+
+import numpy as np
+import pytest
+from scheduling_cases import two_node
+
+from qstack import physics
+from qstack.engine import Simulation
+from qstack.runner import build_network, run_scenario
+from qstack.scheduling import RouteModel, mean_heralded_state
+
+
+def test_mean_heralded_state_of_a_link_is_the_kernels_probability_weighted_mean():
+    network = build_network(two_node(), Simulation(1))
+    link = network.service("n0", "n1").link
+    rho = mean_heralded_state(link)
+    weighted = sum(h.probability * h.rho for h in link.heralded_states) / link.success_probability_per_mode
+    assert rho.tobytes() == weighted.tobytes()  # the old normalisation, bit for bit
+    np.testing.assert_array_equal(rho, physics.mean_heralded_state(link.heralded_states))
+    assert np.trace(rho).real == pytest.approx(1.0, abs=1e-12)
+
+
+def test_planner_ages_both_halves_of_a_pair_with_the_memories_t1_t2_channel():
+    """|Phi+> with both qubits relaxed for t: F = ((1 + g^2)/2 + (1 - g)^2/2 + c^2)/2 with
+    g = 1 - exp(-t/T1) and c = exp(-t/T2) (each qubit's coherence factor)."""
+    scenario = two_node(**{"hardware.overrides": {"node.memory.t1_s": 0.08, "node.memory.t2_s": 0.05}})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"], idealize=("gate_noise",))  # exact |Phi+> links
+    relaxation = network.banks["n0"].idle_model
+    assert (relaxation.t1_s, relaxation.t2_s) == (0.08, 0.05)
+    for age_s in (0.0, 0.01, 0.05):
+        g, c = relaxation.damping(age_s), relaxation.coherence(age_s)
+        expected = ((1 + g * g) / 2 + (1 - g) ** 2 / 2 + c * c) / 2
+        assert model.fidelity(age_s) == pytest.approx(expected, abs=1e-12)
+
+
+def test_planner_predicts_a_single_link_waiting_time_of_attempt_time_over_p():
+    scenario = two_node()
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"], rng=np.random.default_rng(2))
+    link = network.service("n0", "n1").link
+    expected = link.attempt_time_s / link.success_probability_per_mode
+    samples = 4000
+    # geometric waiting time: std ~ mean sqrt(1-p) ~ mean; 4 sigma of the Monte Carlo mean
+    assert model.time_per_pair_s(1, math.inf, samples=samples) == pytest.approx(expected, rel=4 / math.sqrt(samples))
+
+
+def test_planner_time_per_pair_shrinks_with_modes_as_multiplexed_success_says():
+    """Generation over m modes succeeds per attempt with 1 - (1 - p)^m: the mean wait is tau / that."""
+    network = build_network(two_node(**{"link.multiplexing": 4}), Simulation(1))
+    model = RouteModel(network, ["n0", "n1"], rng=np.random.default_rng(3))
+    link = network.service("n0", "n1").link
+    samples = 4000
+    for modes in (1, 4):
+        q = physics.multiplexed_success_probability(link.success_probability_per_mode, modes)
+        expected = link.attempt_time_s / q
+        assert model.time_per_pair_s(modes, math.inf, samples=samples) == pytest.approx(expected, rel=4 / math.sqrt(samples))
+
+
+@pytest.mark.parametrize("storage_s", [0.0, 0.02, 0.08])
+def test_planner_fidelity_of_a_stored_pair_matches_the_simulated_pairs(storage_s):
+    """The planner ages the mean heralded state with Aer's thermal relaxation; the network
+    stores sampled heralded states with the engine's lazy idle channel. Means must agree."""
+    scenario = two_node(t2_s=0.1, **{"requests.0.pairs": 200, "requests.0.storage_time_s": storage_s})
+    report = run_scenario(scenario)
+    fidelities = np.array([p.fidelity for p in report.pairs])
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"])
+    heralding_s = network.service("n0", "n1").link.heralding_time_s
+    predicted = model.fidelity(storage_s + heralding_s)
+    spread = max(fidelities.std(), 1e-6) / math.sqrt(len(fidelities))
+    assert abs(fidelities.mean() - predicted) < 4 * spread + 1e-6
+
+
+def test_planner_cutoff_keeps_the_predicted_fidelity_at_the_requirement():
+    scenario = two_node(t2_s=0.05)
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"])
+    fresh = model.fidelity(0.0)
+    target = fresh - 0.05
+    cutoff = model.cutoff_for(target, math.inf)
+    assert 0 < cutoff < math.inf
+    assert model.fidelity(cutoff) == pytest.approx(target, abs=1e-6)
+    assert model.cutoff_for(fresh + 0.01, math.inf) is None
+    assert model.cutoff_for(0.3, 0.01) == 0.01  # the network's own cut-off binds first
+
+
+def test_route_model_refuses_an_unknown_idealisation():
+    network = build_network(two_node(), Simulation(1))
+    with pytest.raises(ValueError, match="idealize: unknown item 'memory'"):
+        RouteModel(network, ["n0", "n1"], idealize=("memory",))
