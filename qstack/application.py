@@ -273,7 +273,7 @@ def _network_of(scenario: Any) -> Network:
 
     if not isinstance(scenario, Scenario):
         raise ValueError(f"network must be a qstack Network, a Scenario or None, got {type(scenario).__name__}")
-    sim = Simulation(scenario.seed, engine=scenario.data["engine"])
+    sim = Simulation(scenario.seed, engine=scenario.engine)
     return build_network(scenario, sim)
 
 

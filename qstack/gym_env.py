@@ -59,7 +59,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from qstack.engine import Simulation
-from qstack.runner import add_scenario_users, build_network
+from qstack.build import build_network
+from qstack.runner import add_scenario_users
 from qstack.scenario import Scenario, load_scenario
 from qstack.scheduling import Dispatcher, Job
 
@@ -154,11 +155,10 @@ class SchedulingEnv(gym.Env):
         if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or max_jobs < 1:
             raise ValueError(f"max_jobs must be an integer >= 1, got {max_jobs!r}")
         self.scenario = _as_scenario(scenario)
-        data = self.scenario.data
-        self.max_time_s = float(data["max_time_s"] if max_time_s is None else max_time_s)
+        self.max_time_s = float(self.scenario.max_time_s if max_time_s is None else max_time_s)
         if not self.max_time_s > 0:
             raise ValueError(f"max_time_s must be > 0, got {max_time_s}")
-        deadlines = [r["deadline_s"] for r in data["requests"] if math.isfinite(r["deadline_s"])]
+        deadlines = [r.deadline_s for r in self.scenario.requests if math.isfinite(r.deadline_s)]
         self.horizon_s = float(horizon_s if horizon_s is not None else max(deadlines, default=self.max_time_s))
         if not self.horizon_s > 0:
             raise ValueError(f"horizon_s must be > 0, got {horizon_s}")
@@ -187,11 +187,10 @@ class SchedulingEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         episode_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
-        data = self.scenario.data
-        self.sim = Simulation(episode_seed, engine=data["engine"])
+        self.sim = Simulation(episode_seed, engine=self.scenario.engine)
         network = build_network(self.scenario, self.sim)
         self.dispatcher = Dispatcher(network, None, seed=episode_seed,
-                                     max_in_flight=data["scheduling"]["max_pairs_in_flight"])
+                                     max_in_flight=self.scenario.scheduling.max_pairs_in_flight)
         # The runner's arrival draws, so an episode meets the arrivals run_scenario would.
         add_scenario_users(self.dispatcher, self.scenario, seed=episode_seed)
         # Never an empty event queue before the end: waiting always has something to wait for.

@@ -10,7 +10,8 @@ import qstack
 from qstack import registry
 from qstack.engine import Simulation
 from qstack.network import Request
-from qstack.runner import build_network, run_scenario
+from qstack.build import build_network
+from qstack.runner import run_scenario
 from qstack.scenario import load_scenario
 from qstack.scheduling import (
     FIFO,

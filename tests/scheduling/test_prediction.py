@@ -8,7 +8,8 @@ from scheduling_cases import two_node
 
 from qstack import physics
 from qstack.engine import Simulation
-from qstack.runner import build_network, run_scenario
+from qstack.build import build_network
+from qstack.runner import run_scenario
 from qstack.scheduling import RouteModel, mean_heralded_state
 
 
