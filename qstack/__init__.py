@@ -1,13 +1,40 @@
 """qstack: a physics-informed, circuit-level quantum network protocol stack.
 
-Layers (see DESIGN.md): ``qstack.hardware`` (device models) -> ``qstack.engine`` (time and
-quantum state) -> ``qstack.protocols`` (circuits) -> ``physical`` -> ``link`` -> ``network`` ->
-``application`` -> ``metrics`` / ``scenario`` -> ``cli``.
+The layers and what each may import are in ARCHITECTURE.md. The public entry points:
+
+- ``qstack.simulate(graph, requests, seed=..., max_time_s=...)`` runs a network composed in
+  code and returns the typed :class:`~qstack.report.Report` (``report.fidelity.mean``, ...);
+- ``qstack.run_scenario(qstack.load_scenario(path))`` does the same for a scenario file;
+- ``qstack.register(kind, name)`` / ``qstack.registered(kind)``: the registries of link schemes,
+  schedulers, routing, purification, applications and topologies.
+
+Heavier names load on first use, so ``import qstack`` stays cheap.
 """
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-from qstack.registry import register, registered  # noqa: E402  (public: qstack.register, qstack.registered)
+from qstack.registry import register, registered  # noqa: E402
+
+_LAZY = {
+    "simulate": "qstack.runner",
+    "run_scenario": "qstack.runner",
+    "load_scenario": "qstack.scenario",
+    "Request": "qstack.network",
+    "Report": "qstack.report",
+}
+
+__all__ = ["__version__", "register", "registered", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qstack' has no attribute {name!r}")
+
 
 try:  # the reinforcement-learning environment, with the optional "rl" extra
     import gymnasium as _gymnasium
