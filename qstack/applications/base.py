@@ -65,6 +65,14 @@ class ApplicationSpec:
     request: int = 0
     z_probability: float = 0.5
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ValueError(f"application.kind: must be a registered application name, got {self.kind!r}")
+        if isinstance(self.request, bool) or not isinstance(self.request, (int, np.integer)) or self.request < 0:
+            raise ValueError(f"application.request: must be an integer >= 0, got {self.request!r}")
+        if not isinstance(self.z_probability, (int, float)) or not 0.0 <= self.z_probability <= 1.0:
+            raise ValueError(f"application.z_probability: must be in [0, 1], got {self.z_probability!r}")
+
 
 class ApplicationResult(abc.ABC):
     """A typed application result; ``to_dict()`` is its JSON form in the report."""

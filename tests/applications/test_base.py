@@ -100,6 +100,14 @@ def test_the_spec_defaults_are_todays_application_table():
         ApplicationSpec().kind = "qkd"
 
 
+@pytest.mark.parametrize("kwargs, key", [({"kind": ""}, "application.kind"), ({"request": -1}, "application.request"),
+                                         ({"request": 1.5}, "application.request"),
+                                         ({"z_probability": 1.2}, "application.z_probability")])
+def test_a_bad_spec_is_refused_naming_the_key(kwargs, key):
+    with pytest.raises(ValueError, match=key):
+        ApplicationSpec(**kwargs)
+
+
 def test_a_two_party_application_refuses_a_request_index_out_of_range():
     requests = [Request("a", "b"), Request("a", "c")]
     with pytest.raises(ValueError, match="application.request: must index one of the 2 requests, got 2"):
