@@ -11,7 +11,7 @@ from qiskit.circuit import Parameter
 from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Statevector, state_fidelity
 
-from qstack.application import DistributedResult, run_distributed
+from qstack.applications import DistributedResult, run_distributed
 from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, Memory, PairSource
 from qstack.network import Network
@@ -196,12 +196,12 @@ def test_a_scenario_can_stand_for_the_network():
 
 
 def test_the_stack_example_in_the_module_docstring_runs(capsys):
-    import qstack.application
+    import qstack.applications.distributed
 
-    doc = qstack.application.__doc__
+    doc = qstack.applications.distributed.__doc__
     example = doc.split("::\n\n", 1)[1].split("\n\n``partition", 1)[0]
     code = "\n".join(line[4:] for line in example.splitlines())
-    exec(compile(code, "qstack/application.py docstring", "exec"), {})
+    exec(compile(code, "qstack/applications/distributed.py docstring", "exec"), {})
     printed = capsys.readouterr().out
     assert "OPENQASM 3.0" in printed and "bell_pair" in printed
 
