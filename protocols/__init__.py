@@ -28,10 +28,10 @@ from .teleportation import teleport, teleportation_circuit, teleportation_operat
 __all__ += ["teleport", "teleportation_circuit", "teleportation_operation"]
 
 from .ghz import distribute_ghz, ghz_fidelity, ghz_fusion_operation, ghz_operation, ghz_state  # noqa: E402
-from .qkd import BBM92Result, bbm92, bbm92_operation, qber, qkd_over_network, secret_key_fraction  # noqa: E402
+from .qkd import BBM92Result, bbm92, bbm92_operation, qber, secret_key_fraction  # noqa: E402
 
 __all__ += ["distribute_ghz", "ghz_fidelity", "ghz_fusion_operation", "ghz_operation", "ghz_state"]
-__all__ += ["BBM92Result", "bbm92", "bbm92_operation", "qber", "qkd_over_network", "secret_key_fraction"]
+__all__ += ["BBM92Result", "bbm92", "bbm92_operation", "qber", "secret_key_fraction"]
 
 from .nonlocal_gates import telegate, telegate_circuit, telegate_operation  # noqa: E402
 

@@ -179,85 +179,6 @@ def bbm92(
     return _sample(states, rng, z, noise, noise_b, engine)
 
 
-def qkd_over_network(
-    network,
-    src: str,
-    dst: str,
-    pairs: int,
-    rng: np.random.Generator,
-    z_probability: float = 0.5,
-    noise: GateNoise | None = None,
-    noise_b: GateNoise | None = None,
-) -> "NetworkQKD":
-    """Serve a request for ``pairs`` pairs from ``src`` to ``dst`` and run BBM92 on them.
-
-    Each pair is measured in the state the network's registry holds at delivery, as passed to
-    ``network.delivery_hooks`` (see :class:`qstack.network.Network`). Runs the network's
-    simulation until the request is served. Measurement noise defaults to the end nodes'
-    memories (:meth:`GateNoise.from_memory`; none on a network built with ``gate_noise=False``);
-    ``noise`` and ``noise_b`` override Alice's and Bob's. ``rng``
-    draws the basis choices and outcomes (keep it apart from the simulation's generator, so
-    that measuring does not change the network's run).
-    """
-    from qstack.network import Request  # the network layer sits above the protocols
-
-    hooks = getattr(network, "delivery_hooks", None)
-    if hooks is None:
-        raise ValueError("qkd_over_network needs a Network with delivery_hooks (the states at delivery)")
-    noisy_gates = getattr(network, "gate_noise", True)
-    if noise is None:
-        noise = GateNoise.from_memory(network.graph.nodes[src]["hardware"].memory) if noisy_gates else GateNoise()
-    if noise_b is None:
-        noise_b = GateNoise.from_memory(network.graph.nodes[dst]["hardware"].memory) if noisy_gates else GateNoise()
-    request = Request(src, dst, pairs=pairs, name=f"bbm92 {src}->{dst}")
-    delivered: list[np.ndarray] = []
-
-    def collect(req, record, rho) -> None:
-        if req is request:
-            delivered.append(np.array(rho, dtype=complex))
-
-    hooks.append(collect)
-    try:
-        started = network.sim.env.now
-        process = network.submit(request)
-        network.sim.env.run(until=process)
-        duration = network.sim.env.now - started
-    finally:
-        hooks.remove(collect)
-    if not delivered:
-        raise ValueError(f"no pair was delivered between {src} and {dst}")
-    return NetworkQKD(
-        delivered=len(delivered),
-        duration_s=float(duration),
-        exact=bbm92(delivered, None, z_probability, noise, noise_b),
-        sampled=bbm92(delivered, rng, z_probability, noise, noise_b),
-    )
-
-
-@dataclass(frozen=True)
-class NetworkQKD:
-    """BBM92 over a network's delivered pairs.
-
-    ``exact`` holds the error rates of the delivered states themselves (what an infinitely long
-    run would estimate); ``sampled`` what Alice and Bob counted on these pairs.
-    """
-
-    delivered: int
-    duration_s: float
-    exact: BBM92Result
-    sampled: BBM92Result
-
-    @property
-    def pair_rate_hz(self) -> float:
-        """Delivered pairs per second of simulated time."""
-        return self.delivered / self.duration_s if self.duration_s > 0 else math.inf
-
-    @property
-    def key_rate_hz(self) -> float:
-        """Asymptotic secret key rate [bit/s] from the exact error rates."""
-        return self.exact.key_rate_hz(self.pair_rate_hz)
-
-
 # --------------------------------------------------------------------------- internals
 def _pair_list(pairs: object) -> list[np.ndarray]:
     if isinstance(pairs, (list, tuple)):
@@ -315,12 +236,10 @@ __all__ = [
     "BASES",
     "BBM92Result",
     "BOB_BIT",
-    "NetworkQKD",
     "SiftCounts",
     "bbm92",
     "bbm92_operation",
     "binary_entropy",
     "qber",
-    "qkd_over_network",
     "secret_key_fraction",
 ]

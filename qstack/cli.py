@@ -1,4 +1,5 @@
-"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets``.
+"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets`` and
+registered ``plugins``.
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the key and the allowed range);
 ``sweep`` exits 1 when some points failed (each recorded with its error).
@@ -159,6 +160,31 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plugins(args: argparse.Namespace) -> int:
+    from qstack import registry
+
+    table: dict[str, dict[str, str]] = {}
+    for kind, modules in registry.KINDS.items():
+        try:
+            entries = registry.registered(kind)
+        except ModuleNotFoundError as exc:
+            if exc.name not in modules:
+                raise
+            entries = {}  # this installation has no built-in module for the kind
+        table[kind] = {name: f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+                       for name, obj in entries.items()}
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    blocks = []
+    for kind, entries in table.items():
+        width = max((len(name) for name in entries), default=0)
+        lines = [f"  {name:<{width}}  {where}" for name, where in entries.items()] or ["  (none)"]
+        blocks.append("\n".join([kind, *lines]))
+    print("\n\n".join(blocks))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qstack", description="Physics-informed quantum network simulation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.set_defaults(func=_optimize)
     presets = sub.add_parser("presets", help="list hardware presets and their sources")
     presets.set_defaults(func=_presets)
+    plugins = sub.add_parser(
+        "plugins",
+        help="list every registry kind and its registered names (built-ins, entry points, loaded plugins)",
+    )
+    plugins.add_argument("--json", action="store_true", help="print {kind: {name: module.qualname}}")
+    plugins.set_defaults(func=_plugins)
     return parser
 
 

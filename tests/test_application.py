@@ -6,14 +6,12 @@ import time
 import networkx as nx
 import numpy as np
 import pytest
-from qiskit import QuantumCircuit, qasm3, transpile
+from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.circuit.random import random_circuit
-from qiskit.quantum_info import DensityMatrix, Statevector, state_fidelity
-from qiskit.result import marginal_distribution
-from qiskit_aer import AerSimulator
+from qiskit.quantum_info import Statevector, state_fidelity
 
-from qstack.application import DistributedResult, run_distributed
+from qstack.applications import DistributedResult, run_distributed
 from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, Memory, PairSource
 from qstack.network import Network
@@ -59,16 +57,6 @@ def _ghz(n: int, measure: bool = False) -> QuantumCircuit:
     if measure:
         qc.measure_all()
     return qc
-
-
-def _cut(qc: QuantumCircuit, partition) -> int:
-    """Two-qubit instructions of ``qc`` whose qubits sit on different nodes (counted directly)."""
-    count = 0
-    for instruction in qc.data:
-        qubits = [qc.find_bit(q).index for q in instruction.qubits]
-        if len(qubits) == 2 and partition[qubits[0]] != partition[qubits[1]]:
-            count += 1
-    return count
 
 
 def _network(nodes: int = 2, source_fidelity: float = 1.0, t2_s: float = math.inf, length_km: float = 1.0, capacity: int = 8):
@@ -121,123 +109,13 @@ def test_qiskit_random_circuits_of_any_gates_distribute_exactly(seed):
         assert state_fidelity(result.final_state, Statevector(qc)) == pytest.approx(1.0, abs=1e-9)
 
 
-def test_the_density_matrix_and_trajectory_paths_are_exact_on_ideal_pairs():
-    qc = _random_circuit(5, 3, seed=3)
-    partition = _round_robin(5, 2)
-    exact = Statevector(qc)
-    dm = run_distributed(qc, partition, simulation="density_matrix")
-    assert dm.simulation == "density_matrix"
-    assert dm.fidelity == pytest.approx(1.0, abs=1e-9)
-    np.testing.assert_allclose(dm.final_state.data, DensityMatrix(exact).data, atol=1e-9)
-    trajectories = run_distributed(qc, partition, simulation="trajectories", trajectories=5)
-    assert trajectories.simulation == "trajectories"
-    assert trajectories.fidelity == pytest.approx(1.0, abs=1e-9)
-
-
-# --------------------------------------------------------------------------- pairs and methods
-@pytest.mark.parametrize("seed", range(4))
-def test_telegates_use_one_pair_per_cut_two_qubit_gate(seed):
-    qc = _random_circuit(8, 4, seed=seed)
-    partition = _blocks(8, 1 + seed % 3 + 1)
-    result = run_distributed(qc, partition, method="telegate")
-    cut = _cut(qc, partition)
-    assert cut > 0
-    assert result.pairs_used == result.cut_gates == result.telegates == cut
-    assert result.teleportations == 0
-    assert sum(result.pairs_by_link.values()) == cut
-    assert result.final_partition == result.partition == partition
-
-
-def test_teledata_moves_a_busy_qubit_once_instead_of_a_pair_per_gate():
-    qc = QuantumCircuit(5)
-    qc.h(0)
-    for _ in range(2):
-        for target in range(1, 5):
-            qc.cx(0, target)
-    partition = {0: "alice", 1: "bob", 2: "bob", 3: "bob", 4: "bob"}
-    telegate = run_distributed(qc, partition, method="telegate")
-    teledata = run_distributed(qc, partition, method="teledata")
-    auto = run_distributed(qc, partition, method="auto")
-    assert telegate.pairs_used == 8
-    assert teledata.pairs_used == auto.pairs_used == 1
-    assert teledata.teleportations == 1 and teledata.final_partition[0] == "bob"
-    for result in (telegate, teledata, auto):
-        assert result.fidelity == pytest.approx(1.0, abs=1e-9)
-
-
-def test_teledata_needs_room_at_the_destination():
-    qc = QuantumCircuit(3)
-    qc.h(0)
-    qc.cx(0, 1)
-    qc.cx(0, 2)
-    partition = {0: "alice", 1: "bob", 2: "bob"}
-    full = run_distributed(qc, partition, method="teledata", capacities={"alice": 1, "bob": 2})
-    assert full.teleportations == 0 and full.telegates == 2
-    roomy = run_distributed(qc, partition, method="teledata", capacities={"alice": 1, "bob": 3})
-    assert roomy.teleportations == 1 and roomy.telegates == 0
-    assert full.fidelity == pytest.approx(1.0, abs=1e-9) and roomy.fidelity == pytest.approx(1.0, abs=1e-9)
-
-
-def test_auto_partition_finds_the_one_gate_between_two_clusters():
-    qc = QuantumCircuit(8)
-    left, right = [0, 2, 4, 6], [1, 3, 5, 7]  # interleaved, so index order is a bad guess
-    for cluster in (left, right):
-        for a in cluster:
-            for b in cluster:
-                if a < b:
-                    qc.cx(a, b)
-    qc.cx(0, 1)
-    result = run_distributed(qc, "auto", nodes=["A", "B"])
-    assert result.cut_gates == 1
-    assert sorted(list(result.partition.values()).count(n) for n in ("A", "B")) == [4, 4]
-    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
-
-
-def test_auto_partition_balances_by_capacity():
-    qc = _random_circuit(9, 2, seed=1)
-    result = run_distributed(qc, "auto", nodes=["A", "B", "C"], capacities={"A": 2, "B": 4, "C": 3})
-    load = {n: list(result.partition.values()).count(n) for n in "ABC"}
-    assert load == {"A": 2, "B": 4, "C": 3}
-    assert result.fidelity == pytest.approx(1.0, abs=1e-9)
-
-
 # --------------------------------------------------------------------------- noisy pairs
-@pytest.mark.parametrize("fidelity", [1.0, 0.95, 0.8])
-def test_a_bell_pair_made_by_telegate_has_the_werner_pair_fidelity(fidelity):
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    qc.cx(0, 1)
-    result = run_distributed(qc, {0: "A", 1: "B"}, pair_state=werner_state(fidelity))
-    assert result.fidelity == pytest.approx(fidelity, abs=1e-9)
-
-
-@pytest.mark.parametrize("fidelity", [0.95, 0.8])
-def test_a_bell_pair_made_by_teledata_has_fidelity_one_plus_two_f_over_three(fidelity):
-    # |+> teleported through a Werner pair is depolarized: <+|rho|+> = (1 + 2F)/3.
-    qc = QuantumCircuit(2)
-    qc.h(0)
-    qc.cx(0, 1)
-    result = run_distributed(qc, {0: "A", 1: "B"}, method="teledata", pair_state=werner_state(fidelity))
-    assert result.fidelity == pytest.approx((1 + 2 * fidelity) / 3, abs=1e-9)
-
-
 def test_worse_pairs_give_lower_fidelity():
     qc = _random_circuit(6, 3, seed=5)
     partition = _blocks(6, 2)
     fidelities = [run_distributed(qc, partition, pair_state=werner_state(f)).fidelity for f in (1.0, 0.97, 0.9, 0.8)]
     assert fidelities[0] == pytest.approx(1.0, abs=1e-9)
     assert all(a > b + 1e-6 for a, b in zip(fidelities, fidelities[1:]))
-
-
-def test_trajectories_estimate_the_exact_density_matrix_fidelity():
-    qc = _random_circuit(5, 3, seed=8)
-    partition = _blocks(5, 2)
-    pair = werner_state(0.9)
-    exact = run_distributed(qc, partition, pair_state=pair)
-    assert exact.simulation == "density_matrix"
-    estimate = run_distributed(qc, partition, pair_state=pair, simulation="trajectories", trajectories=300, seed=3)
-    assert estimate.fidelity_stderr > 0
-    assert abs(estimate.fidelity - exact.fidelity) < 4 * estimate.fidelity_stderr + 1e-3
 
 
 def test_a_20_qubit_circuit_over_4_nodes_runs_with_statevector_trajectories(capsys):
@@ -254,7 +132,7 @@ def test_a_20_qubit_circuit_over_4_nodes_runs_with_statevector_trajectories(caps
     assert wall < 60
 
 
-# --------------------------------------------------------------------------- measurements, export
+# --------------------------------------------------------------------------- measurements
 def test_measured_circuits_give_counts_and_a_hellinger_fidelity():
     qc = _ghz(5, measure=True)
     partition = _blocks(5, 2)
@@ -267,31 +145,6 @@ def test_measured_circuits_give_counts_and_a_hellinger_fidelity():
     # The readout distribution is the diagonal of the final state.
     probabilities = noisy.final_state.probabilities()
     assert probabilities[0] + probabilities[-1] < 1.0
-
-
-def test_the_compiled_circuit_exports_to_openqasm3_and_runs_anywhere():
-    qc = _ghz(6, measure=True)
-    result = run_distributed(qc, _blocks(6, 3), method="auto")
-    text = qasm3.dumps(result.circuit)
-    assert "bell_pair" in text and "if (" in text and "measure" in text
-    assert [r.name for r in result.circuit.qregs] == ["node0", "node1", "node2"]
-    backend = AerSimulator()
-    counts = backend.run(transpile(result.circuit, backend), shots=400, seed_simulator=1).result().get_counts()
-    user = marginal_distribution(counts, list(range(qc.num_clbits)))
-    assert set(user) == {"000000", "111111"}
-
-
-@pytest.mark.parametrize("method", ["telegate", "teledata"])
-def test_the_compiled_circuit_run_anywhere_leaves_the_monolithic_state_on_its_logical_qubits(method):
-    qc = _random_circuit(4, 2, seed=2)
-    result = run_distributed(qc, _round_robin(4, 2), method=method)
-    circuit = result.circuit.copy()
-    wires = [circuit.find_bit(q).index for q in result.logical_qubits]
-    circuit.save_density_matrix(qubits=wires, label="rho")
-    backend = AerSimulator(method="density_matrix")
-    for seed in range(3):  # mid-circuit outcomes differ per run; the corrected state does not
-        rho = backend.run(transpile(circuit, backend), shots=1, seed_simulator=seed).result().data(0)["rho"]
-        assert state_fidelity(DensityMatrix(np.asarray(rho)), Statevector(qc)) == pytest.approx(1.0, abs=1e-9)
 
 
 # --------------------------------------------------------------------------- pairs from a network
@@ -343,12 +196,12 @@ def test_a_scenario_can_stand_for_the_network():
 
 
 def test_the_stack_example_in_the_module_docstring_runs(capsys):
-    import qstack.application
+    import qstack.applications.distributed
 
-    doc = qstack.application.__doc__
+    doc = qstack.applications.distributed.__doc__
     example = doc.split("::\n\n", 1)[1].split("\n\n``partition", 1)[0]
     code = "\n".join(line[4:] for line in example.splitlines())
-    exec(compile(code, "qstack/application.py docstring", "exec"), {})
+    exec(compile(code, "qstack/applications/distributed.py docstring", "exec"), {})
     printed = capsys.readouterr().out
     assert "OPENQASM 3.0" in printed and "bell_pair" in printed
 

@@ -26,7 +26,7 @@
 # * **teledata**: teleport one operand to the other node, where the gate is local. The qubit
 #   stays there, so a qubit that talks to one remote node many times moves once.
 #
-# `qstack.application.run_distributed` does both on any Qiskit circuit. It asks the network for
+# `qstack.applications.run_distributed` does both on any Qiskit circuit. It asks the network for
 # the pairs, takes each pair's **actual** two-qubit state on delivery (decohered, swapped,
 # noisy) and its arrival time, lets every waiting qubit relax with its memory's T1/T2, applies
 # the nodes' gate noise, and compares the output with the ideal monolithic circuit. This
@@ -58,7 +58,7 @@ import numpy as np
 from qiskit import QuantumCircuit, qasm3
 from qiskit.synthesis import synth_qft_full
 
-from qstack.application import run_distributed
+from qstack.applications import run_distributed
 from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, load_preset
 from qstack.network import Network

@@ -51,12 +51,13 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 
+from qstack.applications import qkd_over_network
 from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, load_preset
 from qstack.metrics import bell_fidelity
 from qstack.network import Network
 from qstack.physical import HeraldedLink, NodeHardware
-from qstack.protocols import GateNoise, bbm92, qber, qkd_over_network, secret_key_fraction
+from qstack.protocols import GateNoise, bbm92, qber, secret_key_fraction
 from qstack.protocols.qkd import binary_entropy
 
 WALL_START = time.perf_counter()

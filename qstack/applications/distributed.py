@@ -1,4 +1,4 @@
-"""Application layer: a Qiskit circuit run across the nodes of a network, on delivered pairs.
+"""A Qiskit circuit run across the nodes of a network, on the pairs the network delivers.
 
 :func:`run_distributed` takes a monolithic ``QuantumCircuit`` and a placement of its qubits on
 nodes, turns every two-qubit gate across nodes into a telegate or teledata
@@ -12,7 +12,7 @@ Composing a whole stack in a few lines (ready for the README)::
 
     import networkx as nx
     from qiskit import QuantumCircuit, qasm3
-    from qstack.application import run_distributed
+    from qstack.applications import run_distributed
     from qstack.engine import Simulation
     from qstack.hardware import Fiber, load_preset
     from qstack.network import Network
@@ -53,7 +53,6 @@ from qiskit.quantum_info import DensityMatrix, Statevector
 
 from qstack.metrics import bell_fidelity
 from qstack.network import Network, Request
-from qstack.protocols import GateNoise
 from qstack.protocols.distributed import (
     PHI_PLUS,
     NodeModel,
@@ -65,6 +64,8 @@ from qstack.protocols.distributed import (
     plan_distribution,
     simulate_distributed,
 )
+
+from .base import PairCollector, node_gate_noise
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ def run_distributed(
 
         def classical_delay_s(a: str, b: str) -> float:
             if (a, b) not in delays:
-                delays[(a, b)] = delays[(b, a)] = _classical_delay_s(network, a, b)
+                path = network.route(a, b)
+                delays[(a, b)] = delays[(b, a)] = network.classical_delay_s(path, 0, len(path) - 1)
             return delays[(a, b)]
 
         compiled = compile_distributed(plan, pairs, models, classical_delay_s)
@@ -292,24 +294,18 @@ def _network_pairs(
         link: Request(link[0], link[1], pairs=count, name=f"application {link[0]}-{link[1]}")
         for link, count in needed.items()
     }
-    by_request = {id(r): link for link, r in requests.items()}
-    received: dict[tuple[str, str], list[SuppliedPair]] = {link: [] for link in needed}
-
-    def collect(request, record, rho) -> None:
-        link = by_request.get(id(request))
-        if link is not None:  # qubit 0 of rho is at request.src = link[0]
-            received[link].append(SuppliedPair(np.array(rho, dtype=complex), float(record.delivered_s) - start_s))
-
-    network.delivery_hooks.append(collect)
-    try:
+    with PairCollector(network, [r.label for r in requests.values()]) as collector:
         processes = [network.submit(r) for r in requests.values()]
         done = env.all_of(processes)
         if math.isfinite(max_time_s):
             env.run(until=env.any_of([done, env.timeout(max_time_s)]))
         else:
             env.run(until=done)
-    finally:
-        network.delivery_hooks.remove(collect)
+    # qubit 0 of each state is at request.src = link[0]
+    received = {
+        link: [SuppliedPair(rho, float(t) - start_s) for rho, t in zip(collector.states[r.label], collector.times[r.label])]
+        for link, r in requests.items()
+    }
     short = {link: (len(received[link]), count) for link, count in needed.items() if len(received[link]) < count}
     if short:
         detail = ", ".join(f"{a}-{b}: {got} of {count}" for (a, b), (got, count) in short.items())
@@ -321,23 +317,13 @@ def _node_model(network: Network, node: str) -> NodeModel:
     memory = network.graph.nodes[node]["hardware"].memory
     idle = network.banks[node].idle_model
     return NodeModel(
-        noise=GateNoise.from_memory(memory) if network.gate_noise else GateNoise(),
+        noise=node_gate_noise(network, node),
         t1_s=idle.t1_s if idle is not None else math.inf,
         t2_s=idle.t2_s if idle is not None else math.inf,
         single_qubit_gate_s=memory.single_qubit_gate_time_s,
         two_qubit_gate_s=memory.two_qubit_gate_time_s,
         measurement_s=memory.measurement_time_s,
     )
-
-
-def _classical_delay_s(network: Network, a: str, b: str) -> float:
-    """One-way classical message time between two nodes along the network's route [s]."""
-    path = network.route(a, b)
-    total = 0.0
-    for u, v in zip(path, path[1:]):
-        link = network.service(u, v).link
-        total += link.channel_a.delay_s + link.channel_b.delay_s
-    return total
 
 
 __all__ = ["DistributedResult", "run_distributed"]
