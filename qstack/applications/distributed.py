@@ -144,8 +144,8 @@ def run_distributed(
         ``{qubit index: node name}``, or ``"auto"`` (see
         :func:`qstack.protocols.distributed.partition_qubits`).
     network:
-        A :class:`qstack.network.Network` (or a :class:`qstack.scenario.Scenario`, built with
-        :func:`qstack.build.build_network` in a fresh simulation of its seed), or ``None``:
+        A :class:`qstack.network.Network` (for a scenario's, build it with
+        :func:`qstack.build.build_network`), or ``None``:
         ideal pairs, ideal instantaneous gates, latency 0. With a network, the pairs each two
         nodes need are requested at once (one :class:`~qstack.network.Request` per pair of
         nodes, submitted at the simulation's current time), the simulation runs until they are
@@ -177,7 +177,7 @@ def run_distributed(
     """
     wall_start = time.perf_counter()
     if network is not None and not isinstance(network, Network):
-        network = _network_of(network)
+        raise ValueError(f"network must be a qstack Network or None, got {type(network).__name__}")
     if network is not None and pair_state is not None:
         raise ValueError("pair_state is for runs without a network; the network's pairs are used")
     logical = logical_circuit(circuit)
@@ -264,19 +264,6 @@ def _auto_nodes(nodes, graph_nodes) -> list[str]:
         if unknown:
             raise ValueError(f"nodes {unknown} are not in the network")
     return nodes
-
-
-def _network_of(scenario: Any) -> Network:
-    """A network built from a scenario, in a fresh simulation of the scenario's seed."""
-    # Imported here: the runner composes the stack above this layer (see DESIGN.md).
-    from qstack.engine import Simulation
-    from qstack.build import build_network
-    from qstack.scenario import Scenario
-
-    if not isinstance(scenario, Scenario):
-        raise ValueError(f"network must be a qstack Network, a Scenario or None, got {type(scenario).__name__}")
-    sim = Simulation(scenario.seed, engine=scenario.engine)
-    return build_network(scenario, sim)
 
 
 def _network_pairs(

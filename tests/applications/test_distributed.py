@@ -12,6 +12,7 @@ from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Statevector, state_fidelity
 
 from qstack.applications import DistributedResult, run_distributed
+from qstack.build import build_network
 from qstack.engine import Simulation
 from qstack.hardware import Detector, Fiber, Memory, PairSource
 from qstack.network import Network
@@ -188,8 +189,10 @@ def test_longer_links_take_longer():
     assert latencies[1] > latencies[0] > 0
 
 
-def test_a_scenario_can_stand_for_the_network():
-    result = run_distributed(_ghz(4), {0: "n0", 1: "n0", 2: "n1", 3: "n1"}, load_scenario())
+def test_a_scenarios_network_serves_the_circuit():
+    scenario = load_scenario()
+    network = build_network(scenario, Simulation(scenario.seed))
+    result = run_distributed(_ghz(4), {0: "n0", 1: "n0", 2: "n1", 3: "n1"}, network)
     assert result.pairs_used == 1
     assert 0.25 < result.fidelity < 1.0
     assert result.latency_s > 0
