@@ -162,14 +162,14 @@ def test_idealized_baseline_generates_every_attempt_and_never_decoheres():
 def test_fast_and_aer_engines_agree_on_the_link_layer_circuits():
     from qiskit.quantum_info import random_density_matrix
 
-    from qstack.engine import Operation, StateRegistry
-    from qstack.link import _move_operation, _single_qubit_channel
+    from qstack.engine import StateRegistry
+    from qstack.link import _attempt_dephasing
 
     register = NuclearSpinRegister(coupling_hz=5e5, reset_time_constant_s=1e-6, t1_s=math.inf, t2_s=1.0, capacity=2)
     memory = Memory(t1_s=1.0, t2_s=1.0, two_qubit_gate_fidelity=0.97)
     operations = [
-        _move_operation(memory.two_qubit_gate_error()),
-        Operation(_single_qubit_channel(register.dephasing_error(37, 0.1))),
+        NodeHardware(memory=memory, nuclear_spin=register).storage.move_operation(),
+        _attempt_dephasing(register, 37, 0.1),
     ]
     for k, operation in enumerate(operations):
         n = operation.num_qubits
