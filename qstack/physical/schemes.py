@@ -30,7 +30,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit_aer.noise import amplitude_damping_error
 
-from qstack.engine import Operation, evolve, noisy, outcomes
+from qstack.engine import Operation, evolve, noisy, outcomes, permute_qubits
 from qstack.registry import register
 
 from .heralded import HeraldedLink
@@ -241,22 +241,19 @@ class MidpointSource(HeraldedLink):
 
     def _outcome_table(self) -> tuple[HeraldedState, ...]:
         source, absorb_a, absorb_b = self.operations
-        (emitted,) = outcomes(source, _GROUND_2)
+        (emitted,) = outcomes(source, _GROUND_2)  # (photon a, photon b)
         states = []
-        # Qubits (photon a, photon b, memory a, flag a): memory a absorbs photon a.
-        for a in _absorbed(absorb_a, emitted.rho):
-            # Left: (memory a, photon b); the absorption acts on qubit 0 (a SWAP into a fresh
-            # memory, so the pair's state is carried over unchanged) and leaves (memory b, photon b).
-            for b in _absorbed(absorb_b, a.rho):
+        for a in _absorbed(absorb_a, emitted.rho, 0):  # leaves (memory a, photon b)
+            for b in _absorbed(absorb_b, a.rho, 1):  # leaves (memory b, memory a)
                 p = self.pair_source.pair_probability * a.probability * b.probability
-                states.append(HeraldedState(p, b.rho, "absorbed_both"))
+                states.append(HeraldedState(p, permute_qubits(b.rho, [1, 0]), "absorbed_both"))
         return tuple(states)
 
 
-def _absorbed(absorption: Operation, pair: np.ndarray):
-    """The absorption's outcomes on ``pair``'s qubit 0 with a fresh (memory, flag) in which the
-    flag reports a photon."""
-    return [o for o in outcomes(absorption, _kron(_GROUND_2, pair), (0, 2, 3)) if o.outcome == (1,)]
+def _absorbed(absorption: Operation, pair: np.ndarray, photon: int):
+    """The outcomes in which a fresh (memory, flag) absorbed qubit ``photon`` of ``pair`` (the
+    flag reports it); each leaves (the memory, the pair's other qubit)."""
+    return [o for o in outcomes(absorption, _kron(_GROUND_2, pair), (photon, 2, 3)) if o.outcome == (1,)]
 
 
 def _corrected(rho: np.ndarray, operation: Operation) -> np.ndarray:
