@@ -52,13 +52,16 @@ from functools import cached_property
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qstack.engine import Operation, StateRegistry, noisy
+from qstack.engine import Operation, evolve, noisy, permute_qubits
 from qstack.hardware import Channel, Detector, Emitter, TreeCode
 from qstack.physical import HeraldedState, NodeHardware
+from qstack.physics import multiplexed_success_probability
+from qstack.registry import register
 
 SCHEME = "all_photonic"
 
 
+@register("link_scheme", SCHEME)
 @dataclass(frozen=True)
 class AllPhotonicChain:
     """A memory-less one-way repeater chain between two end nodes, as one link of the network.
@@ -191,7 +194,7 @@ class AllPhotonicChain:
 
     @cached_property
     def success_probability(self) -> float:
-        return 1.0 - (1.0 - self.success_probability_per_mode) ** self.multiplexing
+        return multiplexed_success_probability(self.success_probability_per_mode, self.multiplexing)
 
     @property
     def channel_uses_per_attempt(self) -> int:
@@ -242,13 +245,16 @@ def _station_op(emitter: Emitter) -> Operation:
 @functools.lru_cache(maxsize=256)
 def _delivered_state(sender: Emitter, receiver: Emitter, station: Emitter, stations: int) -> np.ndarray:
     """The (memory a, memory b) state after the chain, computed by the state engine."""
-    registry = StateRegistry(np.random.default_rng(0))
-    memory_a, logical = registry.new_qubits(["memory_a", "logical"])
-    registry.apply(_bell_op(), [memory_a, logical])
-    registry.apply(_end_op(sender), [memory_a])
+    rho = evolve(_bell_op(), _GROUND_2)  # (memory a, logical qubit)
+    rho = evolve(_end_op(sender), rho, (0,))
+    # Each step leaves the qubit it acted on lowest: the logical qubit is qubit 0 from here.
     reencode = _station_op(station)
+    logical = 1
     for _ in range(stations):
-        registry.apply(reencode, [logical])
+        rho, logical = evolve(reencode, rho, (logical,)), 0
     # The receiver decodes the last tree into its memory: the logical qubit becomes memory b.
-    registry.apply(_end_op(receiver), [logical])
-    return registry.density_matrix([memory_a, logical])
+    rho = evolve(_end_op(receiver), rho, (logical,))
+    return permute_qubits(rho, [1, 0])  # to (memory a, memory b)
+
+
+_GROUND_2 = np.diag([1.0, 0.0, 0.0, 0.0]).astype(complex)  # |00><00|

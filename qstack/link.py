@@ -7,13 +7,17 @@ number of attempts until the first success is drawn once from its geometric law
 Per-attempt side effects are applied for the drawn count: every attempt of an NV centre's
 electron dephases the qubits already stored in its nuclear-spin register.
 
-The heralded state is placed in the memories at the moment of emission; the state engine's lazy
-idle decoherence then covers the herald's flight and all later storage.
+Where a pair is held is the node's :class:`~qstack.physical.Storage`, and nothing else: the
+heralded state is placed in the communication qubits (the memories) at the moment of emission
+and relaxes with the memory's T1/T2 through the herald's flight; a node with a nuclear-spin
+register then moves it into a fresh nuclear spin (the electron relaxing until the move is done),
+which relaxes with the register's T1/T2 afterwards. The state engine's lazy idle decoherence
+applies each stage's channel for exactly its time.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,8 +27,10 @@ import numpy as np
 import simpy
 from qiskit import QuantumCircuit
 
-from qstack.engine import IdleModel, Operation, Qubit, Simulation, StateRegistry, noisy
-from qstack.physical import HeraldedLink, NodeHardware
+from qstack.engine import IdleModel, Operation, Qubit, Simulation, evolve, noisy, permute_qubits
+from qstack.hardware import NuclearSpinRegister
+from qstack.physical import LinkModel, NodeHardware
+from qstack.physics import Relaxation, multiplexed_success_probability
 
 
 class SlotPool:
@@ -73,8 +79,8 @@ class MemoryBank:
     env:
         The run's SimPy environment.
     node:
-        The node's hardware. With a nuclear-spin register, pairs are stored there (its
-        capacity and T1/T2); otherwise in the memory itself.
+        The node's hardware; its :attr:`~qstack.physical.NodeHardware.storage` gives the slots
+        (the storage stage's capacity) and each stage's T1/T2.
     name:
         The node's name.
     decoherence:
@@ -96,17 +102,21 @@ class MemoryBank:
 
     @property
     def capacity(self) -> int:
-        register = self.node.nuclear_spin
-        return register.capacity if register is not None else self.node.memory.capacity
+        """Slots of the storage stage."""
+        return self.node.storage.capacity
 
     @cached_property
     def idle_model(self) -> IdleModel | None:
-        if not self.decoherence:
-            return None
-        source = self.node.nuclear_spin or self.node.memory
-        if math.isinf(source.t1_s) and math.isinf(source.t2_s):
-            return None
-        return IdleModel(source.t1_s, source.t2_s)
+        """Idle channel of a stored qubit (the storage stage's), None when it keeps its state."""
+        return self._idle(self.node.storage.storage)
+
+    @cached_property
+    def communication_idle_model(self) -> IdleModel | None:
+        """Idle channel of a heralded qubit before it is stored (the communication qubit's)."""
+        return self._idle(self.node.storage.communication)
+
+    def _idle(self, relaxation: Relaxation) -> IdleModel | None:
+        return None if not self.decoherence or relaxation.is_identity else relaxation
 
     def note_storage(self, duration_s: float) -> None:
         """Count one qubit's time in memory (running totals: a long run keeps no list)."""
@@ -148,16 +158,6 @@ class _Attempt(NamedTuple):
     modes: int = 1
 
 
-def _move_operation(two_qubit_gate_error) -> Operation:
-    """Move an electron-spin state into a fresh nuclear spin: a SWAP of three noisy CNOTs."""
-    qc = QuantumCircuit(2, name="move_to_nuclear_spin")
-    for control, target in ((0, 1), (1, 0), (0, 1)):
-        qc.cx(control, target)
-        if two_qubit_gate_error is not None:
-            qc.append(noisy(two_qubit_gate_error), [0, 1])
-    return Operation(qc, discard=(0,), name="move_to_nuclear_spin")
-
-
 class LinkService:
     """Delivers heralded pairs between the two ends of one link into memory slots.
 
@@ -172,7 +172,8 @@ class LinkService:
     probabilistic:
         False for the physics-uninformed baseline: every attempt succeeds.
     gate_noise:
-        False for the baseline: moves into nuclear spins are ideal and cost no dephasing.
+        False for the baseline: moves into nuclear spins are ideal and attempts do not dephase
+        stored nuclear spins.
     name:
         For reports.
     """
@@ -180,7 +181,7 @@ class LinkService:
     def __init__(
         self,
         sim: Simulation,
-        link: HeraldedLink,
+        link: LinkModel,
         bank_a: MemoryBank,
         bank_b: MemoryBank,
         probabilistic: bool = True,
@@ -204,8 +205,8 @@ class LinkService:
         self.successes = 0
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
         self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
-        # Ends whose stored nuclear spins each attempt dephases (none without gate noise).
-        self._nuclear_banks = tuple(b for b in self.banks if b.node.nuclear_spin is not None) if gate_noise else ()
+        # Ends whose stored qubits each attempt dephases (none without gate noise).
+        self._nuclear_banks = tuple(b for b in self.banks if b.node.storage.register is not None) if gate_noise else ()
 
     @property
     def success_probability(self) -> float:
@@ -219,7 +220,7 @@ class LinkService:
             return 1.0
         if modes == self.link.multiplexing:
             return self.link.success_probability
-        return 1.0 - (1.0 - self.link.success_probability_per_mode) ** modes
+        return multiplexed_success_probability(self.link.success_probability_per_mode, modes)
 
     def _modes(self, modes: int | None) -> int:
         if modes is None:
@@ -235,14 +236,7 @@ class LinkService:
         return self._moves
 
     def _move_for(self, bank: MemoryBank) -> Operation | None:
-        if bank.node.nuclear_spin is None:
-            return None
-        error = bank.node.memory.two_qubit_gate_error() if self.gate_noise else None
-        return _move_operation(error)
-
-    def _bank_move_time_s(self, bank: MemoryBank) -> float:
-        register = bank.node.nuclear_spin
-        return 0.0 if register is None else 3 * register.gate_time_s
+        return bank.node.storage.move_operation(self.gate_noise)
 
     def generate(self, modes: int | None = None):
         """SimPy process: produce one heralded pair; its value is a :class:`LinkPair`.
@@ -296,7 +290,7 @@ class LinkService:
 
     @cached_property
     def _move_time_s(self) -> float:
-        return max(self._bank_move_time_s(b) for b in self.banks)
+        return max(b.node.storage.move_time_s for b in self.banks)
 
     def _begin(self, requested_s: float, modes: int) -> "_Attempt":
         """Slots held: draw the number of attempts until the first success (one geometric draw)."""
@@ -324,9 +318,10 @@ class LinkService:
 
     @cached_property
     def _electron_setup(self) -> tuple[list[str], list]:
-        """Names and idle models of the two qubits a herald creates (the emitters' spins)."""
+        """Names and idle models of the two qubits a herald creates (the communication qubits:
+        they relax with the memory's T1/T2 from the emission until they are stored)."""
         names = [f"{self.name}/a", f"{self.name}/b"]
-        return names, [None if b.node.nuclear_spin else b.idle_model for b in self.banks]
+        return names, [b.communication_idle_model for b in self.banks]
 
     def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
         """Move into nuclear spins where the node has them; the pair is then stored."""
@@ -364,23 +359,37 @@ class LinkService:
         return qubits
 
     def stored_state(self, rho: np.ndarray) -> np.ndarray:
-        """The two-qubit state a heralded state ``rho`` becomes once stored (after the moves into
-        nuclear spins, with their gate noise); qubit 0 at the first bank. For planners."""
+        """The two-qubit state a heralded state ``rho`` (qubit 0 at the first bank) is in when
+        it is stored, for planners: at an end that moves it into a nuclear spin, after the
+        electron's relaxation from the emission to the end of the moves (the herald's flight
+        and the move) and the move with its gate noise; elsewhere as heralded (the stored
+        qubit's relaxation from the emission on is the planner's ageing).
+        """
         if self._moves == (None, None):
             return rho
-        registry = StateRegistry(np.random.default_rng(0))
-        return registry.density_matrix(self._moved(registry, registry.new_qubits(["a", "b"], rho=rho)))
+        waited_s = self.link.heralding_time_s + self._move_time_s
+        order = [0, 1]  # which end's qubit each qubit of ``rho`` is, lowest first
+        for end, (bank, move) in enumerate(zip(self.banks, self._moves)):
+            if move is None:
+                continue
+            electron = order.index(end)
+            idle = bank.communication_idle_model
+            if idle is not None:
+                rho = idle.apply(rho, 2, electron, waited_s)
+            # The move swaps the electron into a fresh nuclear spin (qubit 2) and drops it;
+            # the nuclear spin comes first in the result.
+            rho = evolve(move, np.kron(_GROUND_1, rho), (electron, 2))
+            order = [end, order[1 - electron]]
+        return rho if order == [0, 1] else permute_qubits(rho, [1, 0])
 
     def _dephase_stored(self, attempts: int) -> None:
         """Every electron attempt dephases the nuclear spins already stored at its node."""
         if not self._nuclear_banks:
             return
         for bank in self._nuclear_banks:
-            register = bank.node.nuclear_spin
             if not bank.stored:
                 continue
-            error = register.dephasing_error(attempts, self.link.bright_state_population)
-            operation = Operation(_single_qubit_channel(error), name="attempt_dephasing")
+            operation = _attempt_dephasing(bank.node.storage.register, attempts, self.link.bright_state_population)
             for qubit in list(bank.stored):
                 self.sim.registry.apply(operation, [qubit])
 
@@ -402,7 +411,12 @@ class LinkService:
         return self.successes / self.attempts if self.attempts else float("nan")
 
 
-def _single_qubit_channel(error) -> QuantumCircuit:
+@functools.lru_cache(maxsize=1024)
+def _attempt_dephasing(register: NuclearSpinRegister, attempts: int, bright_state_population: float) -> Operation:
+    """The dephasing of a stored nuclear spin by ``attempts`` attempts (compiled once per count)."""
     qc = QuantumCircuit(1, name="channel")
-    qc.append(noisy(error), [0])
-    return qc
+    qc.append(noisy(register.dephasing_error(attempts, bright_state_population)), [0])
+    return Operation(qc, name="attempt_dephasing")
+
+
+_GROUND_1 = np.diag([1.0, 0.0]).astype(complex)  # a fresh qubit, |0><0|

@@ -1,7 +1,11 @@
-"""Simulated time and the quantum state registry."""
+"""Simulated time and the quantum state registry; exact outcome tables of operations."""
 
+from .exact import Outcome, evolve, outcomes
 from .operation import Branch, Operation, noisy, permute_qubits
 from .simulation import Simulation
 from .state import ENGINES, IdleModel, PreparedState, Qubit, StateRegistry
 
-__all__ = ["Branch", "ENGINES", "IdleModel", "Operation", "PreparedState", "Qubit", "Simulation", "StateRegistry", "noisy", "permute_qubits"]
+__all__ = [
+    "Branch", "ENGINES", "IdleModel", "Operation", "Outcome", "PreparedState", "Qubit", "Simulation",
+    "StateRegistry", "evolve", "noisy", "outcomes", "permute_qubits",
+]

@@ -33,6 +33,8 @@ from qiskit.quantum_info import DensityMatrix
 
 from qstack.physics import BELL_PROJECTORS, Relaxation
 
+from .exact import apply_map as _apply_op_first
+from .exact import operation_first, outcomes
 from .operation import BELL_TOLERANCE, Operation, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
@@ -261,20 +263,14 @@ class StateRegistry:
 
         Returns a list of ``(outcome, probability, rho_after)``. ``rho_after`` is on the
         operation's kept qubits (circuit order, lowest first) followed by the group's other
-        qubits in their order. Used to tabulate heralded states exactly.
+        qubits in their order (:func:`qstack.engine.outcomes` on the group's state).
         """
         self._require_alive(qubits)
         self._catch_up(qubits)
         group = self._merge(qubits)
-        self._dense(group)
-        rho4, _ = _op_first(group, qubits)
-        table = []
-        for branch, matrix in zip(operation.branches, operation.maps):
-            rho = _apply_op_first(matrix, rho4)
-            probability = float(np.real(np.trace(rho)))
-            if probability > 1e-15:
-                table.append((branch.outcome, probability, rho / probability))
-        return table
+        rho = self._dense(group)
+        positions = [group.qubits.index(q) for q in qubits]
+        return [(o.outcome, o.probability, o.rho) for o in outcomes(operation, rho, positions)]
 
     # ----------------------------------------------------------------- internals
     def _require_alive(self, qubits: Sequence[Qubit]) -> None:
@@ -526,29 +522,12 @@ def _kron(high: np.ndarray, low: np.ndarray) -> np.ndarray:
 
 
 def _op_first(group: _Group, qubits: Sequence[Qubit]) -> tuple[np.ndarray, list[Qubit]]:
-    """The group's state with ``qubits`` as its lowest qubits, as ``rho[r, k, s, l]``.
-
-    ``k, l`` index the operation's qubits (``qubits[0]`` the lowest bit), ``r, s`` the rest of
-    the group. Returns the 4-index view and the rest of the group's qubits, in order.
-    """
-    n = len(group.qubits)
-    positions = [group.qubits.index(q) for q in qubits]
-    rest_positions = [i for i in range(n) if i not in positions]
-    rho = permute_qubits(group.rho, positions + rest_positions)
-    d = 2 ** len(qubits)
-    rest = 2 ** (n - len(qubits))
-    return rho.reshape(rest, d, rest, d), [group.qubits[i] for i in rest_positions]
-
-
-def _apply_op_first(matrix: np.ndarray, rho4: np.ndarray) -> np.ndarray:
-    """``rho'[r i, s j] = sum_kl L[i, j, k, l] rho[r k, s l]`` as a matrix (op qubits lowest)."""
-    # einsum's own loops, not BLAS: for these small products a threaded BLAS call costs
-    # milliseconds when the other core is busy (measured here: 35 us against 6.8 ms).
-    rest, d_out = rho4.shape[0], matrix.shape[0]
-    if rest == 1:
-        return np.einsum("ijkl,kl->ij", matrix, rho4[0, :, 0, :])
-    out = np.einsum("ijkl,rksl->risj", matrix, rho4)
-    return out.reshape(rest * d_out, rest * d_out)
+    """The group's state with ``qubits`` as its lowest qubits, as ``rho[r, k, s, l]``
+    (:func:`~qstack.engine.exact.operation_first`), and the rest of its qubits, in order."""
+    members = group.qubits
+    positions = [members.index(q) for q in qubits]
+    rest = [q for i, q in enumerate(members) if i not in positions]
+    return operation_first(group.rho, len(members), positions), rest
 
 
 def _partial_trace(rho: np.ndarray, n: int, traced: Sequence[int]) -> np.ndarray:

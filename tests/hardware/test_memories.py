@@ -15,6 +15,29 @@ def _stored_half_fidelity(error) -> float:
     return float(state_fidelity(rho, PHI_PLUS))
 
 
+def _stored_by_the_link_layer(memory: Memory, storage_s: float) -> float:
+    """Fidelity with |Phi+> of a perfect pair whose half b waits ``storage_s`` [s] in ``memory``
+    (half a in an ideal one), simulated: a lossless midpoint source at zero distance heralds
+    |Phi+> at once, the link layer stores it, the engine's idle decoherence acts."""
+    from qstack.engine import Simulation
+    from qstack.hardware import Detector, Fiber, PairSource
+    from qstack.link import LinkService, MemoryBank
+    from qstack.physical import HeraldedLink, NodeHardware
+    from qstack.physics import bell_fidelity
+
+    ideal = NodeHardware(memory=Memory(math.inf, math.inf))
+    node = NodeHardware(memory=memory)
+    source = PairSource(pair_probability=1.0, repetition_rate_hz=1e6)
+    link = HeraldedLink(ideal, node, Fiber(0.0), Fiber(0.0), Detector(), scheme="midpoint_source", pair_source=source)
+    sim = Simulation(1)
+    service = LinkService(sim, link, MemoryBank(sim.env, ideal, "a"), MemoryBank(sim.env, node, "b"))
+    process = sim.env.process(service.generate())
+    sim.env.run(until=process)
+    assert link.heralding_time_s == 0.0  # stored from the moment of its creation
+    sim.env.run(until=sim.env.now + storage_s)
+    return bell_fidelity(sim.registry.density_matrix(list(process.value.qubits)))
+
+
 @pytest.mark.parametrize(
     "t1_s, t2_s, t_s",
     [
@@ -23,27 +46,28 @@ def _stored_half_fidelity(error) -> float:
         (3600.0, 1.58, 2.0),
         (0.02, 0.001, 0.0005),
         (10.0, 10.0, 25.0),
+        (math.inf, 0.5, 0.3),
     ],
 )
-def test_idle_fidelity_of_stored_bell_half(t1_s, t2_s, t_s):
-    memory = Memory(t1_s, t2_s, capacity=1)
+def test_half_of_a_pair_stored_by_the_link_layer_decays_as_the_t1_t2_closed_form(t1_s, t2_s, t_s):
     expected = 0.25 + math.exp(-t_s / t1_s) / 4 + math.exp(-t_s / t2_s) / 2
-    assert _stored_half_fidelity(memory.idle_error(t_s)) == pytest.approx(expected, abs=1e-12)
+    assert _stored_by_the_link_layer(Memory(t1_s, t2_s, capacity=1), t_s) == pytest.approx(expected, abs=1e-12)
 
 
-def test_idle_with_infinite_t1_is_pure_dephasing():
-    memory = Memory(math.inf, 0.5)
-    assert not memory.is_ideal_idle
-    assert _stored_half_fidelity(memory.idle_error(0.3)) == pytest.approx(
-        0.5 + math.exp(-0.3 / 0.5) / 2, abs=1e-12
-    )
-
-
-def test_ideal_memory_idles_without_error():
+def test_ideal_memory_keeps_a_stored_pair_forever():
     memory = Memory(math.inf, math.inf, capacity=4)
-    assert memory.is_ideal_idle
-    assert _stored_half_fidelity(memory.idle_error(1e6)) == pytest.approx(1.0, abs=1e-12)
+    assert memory.is_ideal_idle and not Memory(math.inf, 0.5).is_ideal_idle
+    assert _stored_by_the_link_layer(memory, 1e6) == pytest.approx(1.0, abs=1e-12)
     assert memory.coherence_time_s == math.inf
+
+
+@pytest.mark.parametrize("device", [Memory(2.0, 1.5), NuclearSpinRegister(80.0, 1e-8, math.inf, 75.0)])
+def test_idle_error_is_the_devices_relaxation_channel(device):
+    for t_s in (0.0, 0.3, 7.0):
+        expected = SuperOp(device.relaxation.quantum_error(t_s)).data
+        assert np.array_equal(SuperOp(device.idle_error(t_s)).data, expected)
+    with pytest.raises(ValueError, match="duration_s"):
+        device.idle_error(-1.0)
 
 
 def test_idle_errors_compose_in_time():

@@ -10,6 +10,7 @@ from qstack.engine import Simulation
 from qstack.hardware import Detector, Emitter, Fiber, Memory, NuclearSpinRegister
 from qstack.network import Network, Request
 from qstack.physical import HeraldedLink, NodeHardware
+from qstack.physics import bell_fidelity
 
 
 def _network(seed=1, scheme="double_click", length_km=10.0, memory=None, nuclear=None, multiplexing=1, cutoff_s=math.inf,
@@ -162,14 +163,14 @@ def test_idealized_baseline_generates_every_attempt_and_never_decoheres():
 def test_fast_and_aer_engines_agree_on_the_link_layer_circuits():
     from qiskit.quantum_info import random_density_matrix
 
-    from qstack.engine import Operation, StateRegistry
-    from qstack.link import _move_operation, _single_qubit_channel
+    from qstack.engine import StateRegistry
+    from qstack.link import _attempt_dephasing
 
     register = NuclearSpinRegister(coupling_hz=5e5, reset_time_constant_s=1e-6, t1_s=math.inf, t2_s=1.0, capacity=2)
     memory = Memory(t1_s=1.0, t2_s=1.0, two_qubit_gate_fidelity=0.97)
     operations = [
-        _move_operation(memory.two_qubit_gate_error()),
-        Operation(_single_qubit_channel(register.dephasing_error(37, 0.1))),
+        NodeHardware(memory=memory, nuclear_spin=register).storage.move_operation(),
+        _attempt_dephasing(register, 37, 0.1),
     ]
     for k, operation in enumerate(operations):
         n = operation.num_qubits
@@ -185,3 +186,56 @@ def test_fast_and_aer_engines_agree_on_the_link_layer_circuits():
         np.testing.assert_allclose(
             fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
         )
+
+
+def _nv_like_service(electron_t2_s, nuclear_t2_s, seed=4):
+    """An NV-like link: electrons with T2 only, nuclear spins without per-attempt dephasing
+    (no reset-time spread) and ideal gates, a noisy midpoint source (one heralded state)."""
+    from qstack.hardware import PairSource
+    from qstack.link import LinkService, MemoryBank
+
+    memory = Memory(t1_s=math.inf, t2_s=electron_t2_s, capacity=1)
+    register = NuclearSpinRegister(coupling_hz=80.0, reset_time_constant_s=0.0, t1_s=math.inf, t2_s=nuclear_t2_s, capacity=2)
+    node = NodeHardware(memory=memory, nuclear_spin=register)
+    source = PairSource(pair_probability=0.2, repetition_rate_hz=1e6, emitted_state_fidelity=0.9)
+    link = HeraldedLink(node, node, Fiber(20.0), Fiber(20.0), Detector(), scheme="midpoint_source", pair_source=source)
+    sim = Simulation(seed)
+    service = LinkService(sim, link, MemoryBank(sim.env, node, "a"), MemoryBank(sim.env, node, "b"))
+    return sim, service
+
+
+@pytest.mark.parametrize("electron_t2_s,nuclear_t2_s,wait_s", [(0.05, math.inf, 0.0), (0.02, math.inf, 0.4), (0.05, 0.5, 0.3)])
+def test_heralded_electrons_dephase_until_the_move_and_nuclear_spins_after_it(electron_t2_s, nuclear_t2_s, wait_s):
+    sim, service = _nv_like_service(electron_t2_s, nuclear_t2_s)
+    link = service.link
+    (heralded,) = link.heralded_states
+    process = sim.env.process(service.generate())
+    sim.env.run(until=process)
+    pair = process.value
+    stored_s = sim.env.now
+    if wait_s:
+        sim.env.run(until=stored_s + wait_s)
+    rho = sim.registry.density_matrix(list(pair.qubits))
+    # From the emission to the end of the move the electrons hold the pair: the herald's flight
+    # and three electron-nuclear gates. Dephasing both qubits shrinks <00|rho|11> by c_a c_b.
+    electron_s = link.heralding_time_s + 3 * link.end_a.nuclear_spin.gate_time_s
+    assert stored_s - pair.started_s - (pair.attempts - 1) * link.attempt_time_s - link.emission_time_s == pytest.approx(electron_s)
+    shrink = math.exp(-2 * electron_s / electron_t2_s) * math.exp(-2 * wait_s / nuclear_t2_s)
+    r = heralded.rho
+    expected = (r[0, 0].real + r[3, 3].real) / 2 + r[0, 3].real * shrink
+    assert bell_fidelity(rho) == pytest.approx(expected, abs=1e-9)
+    # The planner's stored state is the pair as the move leaves it.
+    stored = service.stored_state(r)
+    expected_stored = (r[0, 0].real + r[3, 3].real) / 2 + r[0, 3].real * math.exp(-2 * electron_s / electron_t2_s)
+    assert bell_fidelity(stored) == pytest.approx(expected_stored, abs=1e-9)
+
+
+def test_the_electrons_own_t2_lowers_the_stored_fidelity():
+    fidelities = []
+    for electron_t2_s in (math.inf, 1.0, 0.01):
+        sim, service = _nv_like_service(electron_t2_s, math.inf)
+        process = sim.env.process(service.generate())
+        sim.env.run(until=process)
+        fidelities.append(bell_fidelity(sim.registry.density_matrix(list(process.value.qubits))))
+    assert fidelities[0] > fidelities[1] > fidelities[2]
+    assert fidelities[0] == pytest.approx(0.9, abs=1e-9)  # the source's pairs, carried over unchanged

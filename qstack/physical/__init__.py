@@ -1,0 +1,31 @@
+"""Physical layer: heralded entanglement generation over one link.
+
+- :mod:`.model`: the :class:`LinkModel` interface every link model implements, and
+  :class:`HeraldedState`;
+- :mod:`.node`: :class:`NodeHardware`, a node's devices, and :class:`Storage`, which qubit holds
+  a heralded pair while it waits for the herald and after the move into long-lived storage;
+- :mod:`.heralded`: :class:`HeraldedLink`, what the heralding schemes share;
+- :mod:`.schemes`: the registered heralding schemes (``single_click``, ``double_click``,
+  ``midpoint_source``), each its own class;
+- :mod:`.optics`: the station's measurement instrument and the schemes' circuits.
+
+Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_photonic`.
+"""
+
+from .heralded import HeraldedLink, heralded_schemes, scheme_class
+from .model import HeraldedState, LinkModel
+from .node import NodeHardware, Storage
+from .optics import detection_kraus
+from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
+
+__all__ = [
+    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "MidpointSource", "NodeHardware",
+    "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
+]
+
+
+def __getattr__(name: str):
+    # Read at each access, so schemes that plugins register later are included.
+    if name == "SCHEMES":
+        return tuple(heralded_schemes())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

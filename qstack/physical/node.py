@@ -1,0 +1,167 @@
+"""A network node's devices, and where it holds a heralded pair: its storage stages.
+
+A heralded pair lives in a node in up to two stages (SquidASM/NetSquid name the electron and the
+carbon apart in the same way):
+
+1. **communication**: from its creation (the photon's emission, or its absorption) the pair is
+   held by the communication qubit, the node's :class:`~qstack.hardware.Memory` (an NV centre's
+   electron spin, an ion, a rare-earth ensemble), which relaxes with the memory's T1/T2 while the
+   photon flies to the station and the herald returns;
+2. **storage**: where the node has a :class:`~qstack.hardware.NuclearSpinRegister`, the state is
+   then moved into a fresh nuclear spin (a SWAP of three electron-nuclear CNOTs, each the
+   memory's two-qubit gate with its depolarizing error, lasting ``3 / (2 coupling_hz)``); the
+   electron keeps relaxing until the move is done, and the nuclear spin relaxes with the
+   register's T1/T2 afterwards, dephasing further with every optical attempt of the electron.
+   Without a register the memory is also the storage stage and nothing moves.
+
+:class:`Storage` says all of this for one node; the link layer reads nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from functools import cached_property
+
+from qiskit import QuantumCircuit
+from qiskit_aer.noise import QuantumError
+
+from qstack.engine import Operation, noisy
+from qstack.hardware import Emitter, Memory, NuclearSpinRegister, Transducer
+from qstack.physics import Relaxation, depolarizing_error_for_fidelity
+
+#: The move into a nuclear spin: three electron-nuclear CNOTs (a SWAP).
+MOVE_GATES = 3
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where a node holds one qubit of a heralded pair, stage by stage (see the module docstring).
+
+    Parameters
+    ----------
+    communication:
+        Relaxation of the qubit that holds the pair from its creation until the move (the
+        memory's T1/T2).
+    storage:
+        Relaxation of the qubit that holds it after the move (the register's T1/T2, or the
+        memory's when there is no register: then the two stages are one).
+    capacity:
+        Storage qubits (slots) of the storage stage.
+    move_time_s:
+        Duration of the move into the storage stage [s] (0: nothing moves).
+    move_gate_fidelity:
+        Fidelity of each of the move's two-qubit gates (None: nothing moves).
+    register:
+        The nuclear-spin register whose stored spins each optical attempt dephases (None
+        without one).
+    device:
+        The :class:`NodeHardware` field of the storage stage (``"nuclear_spin"`` or
+        ``"memory"``): the devices whose T1/T2 each stage reads are named apart in reports.
+    """
+
+    communication: Relaxation
+    storage: Relaxation
+    capacity: int
+    move_time_s: float = 0.0
+    move_gate_fidelity: float | None = None
+    register: NuclearSpinRegister | None = None
+    device: str = "memory"
+
+    @property
+    def moves(self) -> bool:
+        """True when a heralded state is moved out of the communication qubit."""
+        return self.move_gate_fidelity is not None
+
+    def move_operation(self, gate_noise: bool = True) -> Operation | None:
+        """The move (electron 0 -> fresh storage qubit 1, electron discarded) with the gates'
+        depolarizing errors (ideal gates when ``gate_noise`` is False); None without a move."""
+        if not self.moves:
+            return None
+        return _move_operation(self.move_gate_fidelity if gate_noise else None)
+
+    def attempt_dephasing(self, attempts: int, bright_state_population: float) -> QuantumError | None:
+        """The dephasing of a stored qubit by ``attempts`` optical attempts at bright-state
+        population ``alpha`` (:meth:`NuclearSpinRegister.dephasing_error`); None when stored
+        qubits do not feel the attempts (no register)."""
+        if self.register is None:
+            return None
+        return self.register.dephasing_error(attempts, bright_state_population)
+
+
+@functools.lru_cache(maxsize=64)
+def _move_operation(two_qubit_gate_fidelity: float | None) -> Operation:
+    """Move an electron-spin state into a fresh nuclear spin: a SWAP of three CNOTs, each followed
+    by the two-qubit depolarizing error of its fidelity (none for ``None``). Shared by every
+    node with the same gates, so it compiles once."""
+    error = None if two_qubit_gate_fidelity is None else depolarizing_error_for_fidelity(two_qubit_gate_fidelity, 2)
+    qc = QuantumCircuit(2, name="move_to_nuclear_spin")
+    for control, target in ((0, 1), (1, 0), (0, 1)):
+        qc.cx(control, target)
+        if error is not None:
+            qc.append(noisy(error), [0, 1])
+    return Operation(qc, discard=(0,), name="move_to_nuclear_spin")
+
+
+@dataclass(frozen=True)
+class NodeHardware:
+    """The devices of one network node: its optical interface and its memory.
+
+    ``emitter`` is the spin-photon interface (None for a node that only absorbs photons from a
+    pair source); ``nuclear_spin`` is an optional long-lived register (NV centres) into which
+    heralded states are moved; ``interface`` is an optional transducer or frequency converter
+    between the node and the channel (both directions: emitted photons leave through it,
+    absorbed photons arrive through it). :attr:`storage` says which qubit holds a pair when.
+    """
+
+    memory: Memory
+    emitter: Emitter | None = None
+    nuclear_spin: NuclearSpinRegister | None = None
+    name: str = ""
+    interface: Transducer | None = None
+
+    @cached_property
+    def storage(self) -> Storage:
+        """The node's storage stages: the memory, then the nuclear-spin register if any."""
+        memory, register = self.memory, self.nuclear_spin
+        if register is None:
+            return Storage(memory.relaxation, memory.relaxation, memory.capacity)
+        return Storage(
+            communication=memory.relaxation,
+            storage=register.relaxation,
+            capacity=register.capacity,
+            move_time_s=MOVE_GATES * register.gate_time_s,
+            move_gate_fidelity=memory.two_qubit_gate_fidelity,
+            register=register,
+            device="nuclear_spin",
+        )
+
+    @property
+    def storage_t1_s(self) -> float:
+        """T1 of the qubits that store heralded pairs [s] (the register's, else the memory's)."""
+        return self.storage.storage.t1_s
+
+    @property
+    def storage_t2_s(self) -> float:
+        """T2 of the qubits that store heralded pairs [s] (the register's, else the memory's)."""
+        return self.storage.storage.t2_s
+
+    @property
+    def storage_capacity(self) -> int:
+        """Storage slots for heralded pairs (the register's qubits, else the memory's)."""
+        return self.storage.capacity
+
+    @property
+    def interface_efficiency(self) -> float:
+        """Efficiency of the node's interface (1 without one)."""
+        return 1.0 if self.interface is None else self.interface.efficiency
+
+    @property
+    def interface_noise_probability(self) -> float:
+        """Probability of a noise photon out of the interface per mode (0 without one)."""
+        return 0.0 if self.interface is None else self.interface.noise_probability
+
+    @property
+    def minimum_attempt_time_s(self) -> float:
+        """Shortest attempt the interface's bandwidth allows [s] (0 without one)."""
+        return 0.0 if self.interface is None else self.interface.minimum_attempt_time_s

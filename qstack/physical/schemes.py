@@ -1,0 +1,268 @@
+"""The heralding schemes, each a sequence of noisy circuits run by the state engine.
+
+``single_click``
+    Each node prepares its spin in ``sqrt(1-alpha)|0> + sqrt(alpha)|1>`` (``alpha`` the
+    bright-state population) and emits a photon conditioned on ``|1>``. The photons meet on a
+    50:50 beam splitter at the heralding station; exactly one click heralds
+    ``(|01> +- |10>)/sqrt2``. Success ~ ``2 alpha eta``, fidelity ~ ``1 - alpha``
+    (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268 (2018)).
+``double_click``
+    Barrett-Kok: two single-click rounds with ``alpha = 1/2`` and a spin flip between them; one
+    click in each round heralds a Bell state. Success ``eta^2 / 2`` (Barrett and Kok, PRA 71,
+    060310 (2005); Hensen et al., Nature 526, 682 (2015)).
+``midpoint_source``
+    An entangled photon-pair source at the station sends one photon to each node, where a
+    memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)).
+
+The success probability and the heralded states are computed exactly by the engine
+(:func:`qstack.engine.outcomes`) from the hardware, not given. Heterogeneous links: each node may
+have its own hardware and an ``interface`` (a transducer or frequency converter) that a photon
+crosses with probability ``efficiency``, picking up its noise photons, in an attempt that lasts at
+least ``1/bandwidth``; a free-space arm's background light adds to the station's dark counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit_aer.noise import amplitude_damping_error
+
+from qstack.engine import Operation, evolve, noisy, outcomes, permute_qubits
+from qstack.registry import register
+
+from .heralded import HeraldedLink
+from .model import HeraldedState
+from .optics import (
+    CORRECT_PSI_MINUS,
+    CORRECT_PSI_PLUS,
+    FLIP_BOTH,
+    detection_op,
+    emission_op,
+    false_photon_kraus,
+    loss_op,
+    noisy_loss_op,
+    prepare_spins,
+)
+
+_GROUND_2 = np.diag([1.0, 0.0, 0.0, 0.0]).astype(complex)  # |00><00|
+
+
+@dataclass(frozen=True)
+class EmitterLink(HeraldedLink):
+    """What the schemes in which both nodes' spins emit photons share: ``rounds`` emission
+    rounds per attempt, each through the station's beam splitter and detectors."""
+
+    ROUNDS = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for side in ("a", "b"):
+            if self.end(side).emitter is None:
+                raise ValueError(f"link.end_{side} needs an emitter for scheme {self.scheme!r}")
+
+    @cached_property
+    def emission_time_s(self) -> float:
+        """``rounds`` times the slower emitter's (or interface's) time per round [s]."""
+        per_round = max(
+            self.end_a.emitter.emission_time_s,
+            self.end_b.emitter.emission_time_s,
+            self.end_a.minimum_attempt_time_s,
+            self.end_b.minimum_attempt_time_s,
+        )
+        return self.ROUNDS * per_round
+
+    def _node_side_efficiency(self, side: str) -> float:
+        """The emitter's photon efficiency times the interface's."""
+        end = self.end(side)
+        return end.emitter.photon_efficiency * end.interface_efficiency
+
+    def _station_side_efficiency(self, side: str) -> float:
+        """The channel's transmissivity times the detector's efficiency."""
+        return self.channel(side).transmissivity * self.detector.efficiency
+
+    def _emission_round(self) -> tuple[Operation, Operation, Operation]:
+        """One round as three circuits: emission (spins 0, 1 -> photons 2, 3), loss on the way
+        to the station (photons), interference and detection (photons, measured and dropped).
+
+        Split so that links differing only in length share the compiled emission and detection
+        circuits and compile just their small loss circuit.
+        """
+        visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
+        if self.end_a.interface_noise_probability or self.end_b.interface_noise_probability:
+            loss = noisy_loss_op(
+                (1 - self._node_side_efficiency("a"), self.end_a.interface, 1 - self._station_side_efficiency("a")),
+                (1 - self._node_side_efficiency("b"), self.end_b.interface, 1 - self._station_side_efficiency("b")),
+            )
+        else:
+            loss = loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b"))
+        return emission_op(self.end_a.emitter, self.end_b.emitter), loss, detection_op(visibility, self.dark_count_probability)
+
+    def _clicks(self, spins: np.ndarray, round_ops: tuple[Operation, Operation, Operation]):
+        """The rounds' single clicks on spins in state ``spins``: ``(detector, p, spins after)``
+        for each outcome in which exactly one detector (``"c"`` or ``"d"``) clicked."""
+        emission, loss, detection = round_ops
+        rho = evolve(emission, _kron(_GROUND_2, spins))  # photons are qubits 2, 3
+        rho = evolve(loss, rho, (2, 3))  # now (photon a, photon b, spin a, spin b)
+        for o in outcomes(detection, rho, (0, 1)):  # leaves (spin a, spin b)
+            click = _ONE_CLICK.get(o.outcome)
+            if click is not None:
+                yield click, o.probability, o.rho
+
+    def _prepared_spins(self) -> np.ndarray:
+        return _corrected(_GROUND_2, self.operations[0])
+
+
+_ONE_CLICK = {(1, 0): "c", (0, 1): "d"}
+
+
+@register("link_scheme", "single_click")
+@dataclass(frozen=True)
+class SingleClick(EmitterLink):
+    """One emission round at bright-state population ``alpha``; one click heralds
+    ``(|01> +- |10>)/sqrt2``, corrected to ``|Phi+>``."""
+
+    scheme: str = "single_click"
+    SCHEME = "single_click"
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        return (prepare_spins(self.bright_state_population), *self._emission_round(), CORRECT_PSI_PLUS, CORRECT_PSI_MINUS)
+
+    def _outcome_table(self) -> tuple[HeraldedState, ...]:
+        round_ops = self.operations[1:4]
+        return tuple(
+            HeraldedState(p, _corrected(rho, _PSI_CORRECTION[click == "c"]), f"click_{click}")
+            for click, p, rho in self._clicks(self._prepared_spins(), round_ops)
+        )
+
+
+@register("link_scheme", "double_click")
+@dataclass(frozen=True)
+class DoubleClick(EmitterLink):
+    """Barrett-Kok: two rounds at ``alpha = 1/2`` with a flip of both spins between them; a
+    click in each round heralds ``Psi+`` (same detector) or ``Psi-``, corrected to ``Phi+``."""
+
+    scheme: str = "double_click"
+    SCHEME = "double_click"
+    ROUNDS = 2
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        return (prepare_spins(0.5), *self._emission_round(), FLIP_BOTH, CORRECT_PSI_PLUS, CORRECT_PSI_MINUS)
+
+    def _outcome_table(self) -> tuple[HeraldedState, ...]:
+        round_ops, flip = self.operations[1:4], self.operations[4]
+        states = []
+        for first, p1, rho1 in self._clicks(self._prepared_spins(), round_ops):
+            for second, p2, rho2 in self._clicks(_corrected(rho1, flip), round_ops):
+                correction = _PSI_CORRECTION[first == second]
+                states.append(HeraldedState(p1 * p2, _corrected(rho2, correction), f"clicks_{first}{second}"))
+        return tuple(states)
+
+
+# Pauli frame correction on node B's qubit: Psi+ (True) -> Phi+ by X, Psi- (False) by X then Z.
+_PSI_CORRECTION = {True: CORRECT_PSI_PLUS, False: CORRECT_PSI_MINUS}
+
+
+@register("link_scheme", "midpoint_source")
+@dataclass(frozen=True)
+class MidpointSource(HeraldedLink):
+    """A pair source at the station; each node's memory absorbs its photon, heralded by a flag.
+
+    Photons travel out to both memories (``t``), then each node tells the other whether it
+    absorbed (``t_a + t_b``).
+    """
+
+    scheme: str = "midpoint_source"
+    SCHEME = "midpoint_source"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.pair_source is None:
+            raise ValueError("link.pair_source is required for scheme 'midpoint_source'")
+
+    @cached_property
+    def emission_time_s(self) -> float:
+        return self.pair_source.attempt_time_s
+
+    @cached_property
+    def heralding_time_s(self) -> float:
+        """Flight out to the memories and the absorption messages, ``t + t_a + t_b`` [s]."""
+        return self.station_delay_s + self.channel_a.delay_s + self.channel_b.delay_s
+
+    def _node_side_efficiency(self, side: str) -> float:
+        """The memory's absorption times the interface's efficiency."""
+        end = self.end(side)
+        return end.memory.write_efficiency * end.interface_efficiency
+
+    def _station_side_efficiency(self, side: str) -> float:
+        """The source's collection times the channel's transmissivity."""
+        return self.pair_source.collection_efficiency * self.channel(side).transmissivity
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        return (self._source(), self._absorption("a"), self._absorption("b"))
+
+    def _source(self) -> Operation:
+        qc = QuantumCircuit(2, name="pair_source")
+        qc.h(0)
+        qc.cx(0, 1)
+        if self.pair_source.emitted_state_fidelity < 1:
+            qc.append(noisy(self.pair_source.emission_error()), [0, 1])
+        return Operation(qc, name="pair_source")
+
+    def _absorption(self, side: str) -> Operation:
+        """Photon (0) absorbed into memory (1); qubit 2 flags the photon's presence. A noise
+        photon from the node's interface (after the channel's loss, before the memory's
+        absorption) raises the flag for a lost photon and brings a random polarisation."""
+        qc = QuantumCircuit(3, 1, name="absorption")
+        qc.x(2)
+        end = self.end(side)
+        noise = end.interface_noise_probability
+        if noise > 0:
+            before = 1 - self._station_side_efficiency(side) * end.interface_efficiency
+            if before > 0:
+                qc.append(noisy(amplitude_damping_error(before)), [2])
+            qc.append(false_photon_kraus(noise), [0, 2])
+            after = 1 - end.memory.write_efficiency
+            if after > 0:
+                qc.append(noisy(amplitude_damping_error(after)), [2])
+        else:
+            loss = 1 - self.arm_efficiency(side)
+            if loss > 0:
+                qc.append(noisy(amplitude_damping_error(loss)), [2])
+        qc.measure(2, 0)
+        with qc.if_test((qc.clbits[0], 1)):
+            qc.swap(0, 1)
+        return Operation(qc, discard=(0, 2), name="absorption")
+
+    def _outcome_table(self) -> tuple[HeraldedState, ...]:
+        source, absorb_a, absorb_b = self.operations
+        (emitted,) = outcomes(source, _GROUND_2)  # (photon a, photon b)
+        states = []
+        for a in _absorbed(absorb_a, emitted.rho, 0):  # leaves (memory a, photon b)
+            for b in _absorbed(absorb_b, a.rho, 1):  # leaves (memory b, memory a)
+                p = self.pair_source.pair_probability * a.probability * b.probability
+                states.append(HeraldedState(p, permute_qubits(b.rho, [1, 0]), "absorbed_both"))
+        return tuple(states)
+
+
+def _absorbed(absorption: Operation, pair: np.ndarray, photon: int):
+    """The outcomes in which a fresh (memory, flag) absorbed qubit ``photon`` of ``pair`` (the
+    flag reports it); each leaves (the memory, the pair's other qubit)."""
+    return [o for o in outcomes(absorption, _kron(_GROUND_2, pair), (photon, 2, 3)) if o.outcome == (1,)]
+
+
+def _corrected(rho: np.ndarray, operation: Operation) -> np.ndarray:
+    """A deterministic two-qubit operation's normalised output."""
+    (only,) = outcomes(operation, rho)
+    return only.rho
+
+
+def _kron(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """``high (x) low``: ``low`` on the lowest qubits (Qiskit order)."""
+    return np.kron(high, low)
+

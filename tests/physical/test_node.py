@@ -1,0 +1,54 @@
+"""A node's storage stages: which qubit holds a heralded pair when, with which noise."""
+
+import math
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import random_density_matrix
+
+from qstack.engine import evolve
+from qstack.hardware import Emitter, Memory, NuclearSpinRegister
+from qstack.physical import NodeHardware
+from qstack.physics import Relaxation
+
+MEMORY = Memory(t1_s=3600.0, t2_s=1.58, capacity=10, two_qubit_gate_fidelity=0.99)
+REGISTER = NuclearSpinRegister(coupling_hz=80.0, reset_time_constant_s=12e-9, t1_s=math.inf, t2_s=75.0, capacity=9)
+
+
+def test_without_a_register_the_memory_is_both_stages_and_nothing_moves():
+    node = NodeHardware(memory=MEMORY, emitter=Emitter(emission_time_s=5e-6))
+    storage = node.storage
+    assert storage.communication == storage.storage == Relaxation(3600.0, 1.58)
+    assert (storage.capacity, storage.move_time_s, storage.device) == (10, 0.0, "memory")
+    assert not storage.moves and storage.move_operation() is None
+    assert storage.attempt_dephasing(100, 0.5) is None
+    assert (node.storage_t1_s, node.storage_t2_s, node.storage_capacity) == (3600.0, 1.58, 10)
+
+
+def test_with_a_register_the_electron_holds_the_pair_until_the_move_into_a_nuclear_spin():
+    node = NodeHardware(memory=MEMORY, emitter=Emitter(emission_time_s=5e-6), nuclear_spin=REGISTER)
+    storage = node.storage
+    assert storage.communication == Relaxation(3600.0, 1.58)  # the electron's own T1/T2
+    assert storage.storage == Relaxation(math.inf, 75.0)
+    assert (storage.capacity, storage.device) == (9, "nuclear_spin")
+    assert storage.move_time_s == pytest.approx(3 / (2 * 80.0))  # three conditional rotations
+    assert storage.moves and storage.move_gate_fidelity == 0.99
+    assert (node.storage_t1_s, node.storage_t2_s, node.storage_capacity) == (math.inf, 75.0, 9)
+    error = storage.attempt_dephasing(10, 0.5)
+    assert error is not None and error.probabilities[0] > 0  # the Z branch of the phase flip
+
+
+def test_an_ideal_move_carries_the_electrons_state_into_the_fresh_nuclear_spin():
+    node = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER)
+    rho = random_density_matrix(4, seed=2).data  # (electron, partner)
+    fresh = np.kron(np.diag([1.0, 0.0]), rho)  # the nuclear spin is qubit 2, in |0>
+    moved = evolve(node.storage.move_operation(gate_noise=False), fresh, (0, 2))
+    np.testing.assert_allclose(moved, rho, atol=1e-12)  # (nuclear spin, partner)
+    noisy = evolve(node.storage.move_operation(), fresh, (0, 2))
+    assert np.abs(noisy - rho).max() > 1e-3  # the gates' depolarizing errors act
+
+
+def test_nodes_with_the_same_gates_share_one_compiled_move():
+    a = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER, name="a")
+    b = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER, name="b")
+    assert a.storage.move_operation() is b.storage.move_operation()
