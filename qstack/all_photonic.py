@@ -111,6 +111,15 @@ class AllPhotonicChain:
             if end.emitter is None:
                 raise ValueError(f"link.end_{side} needs an emitter for scheme {SCHEME!r}")
 
+    @classmethod
+    def from_setting(cls, setting) -> "AllPhotonicChain":
+        """The chain a scenario describes: ``link.stations`` stations over the whole channel."""
+        return cls(
+            end_a=setting.end_a, end_b=setting.end_b, channel=setting.channel.with_length(setting.length_km),
+            detector=setting.detector, code=TreeCode(setting.tree_branching or ()), stations=setting.stations,
+            station_emitter=setting.station_emitter, multiplexing=setting.multiplexing, name=setting.name,
+        )
+
     # ------------------------------------------------------------------ geometry
     @property
     def hops(self) -> int:
@@ -184,7 +193,8 @@ class AllPhotonicChain:
 
     @cached_property
     def attempt_time_s(self) -> float:
-        return self.emission_time_s + self.heralding_time_s
+        """Tree generation, flight and the answer back [s]; at least the detectors' dead time."""
+        return max(self.emission_time_s + self.heralding_time_s, self.detector.dead_time_s)
 
     # ------------------------------------------------------------------ success and state
     @cached_property

@@ -113,13 +113,13 @@ def _with_requested(row: RequestRow, pairs_requested: int) -> RequestRow:
 def _memory_quality(network: Network) -> list[MemoryQuality]:
     rows = []
     for name, bank in network.banks.items():
-        storage = bank.node.storage
+        node = bank.node
         rows.append(MemoryQuality(
             node=name,
-            absorption_efficiency=bank.node.memory.write_efficiency,
-            extraction_efficiency=bank.node.memory.read_efficiency,
-            t1_s=storage.t1_s,
-            t2_s=storage.t2_s,
+            absorption_efficiency=node.memory.write_efficiency,
+            extraction_efficiency=node.memory.read_efficiency,
+            t1_s=node.storage_t1_s,
+            t2_s=node.storage_t2_s,
             capacity=bank.capacity,
             mean_storage_s=bank.mean_storage_s,
             max_slots_used=bank.max_used,

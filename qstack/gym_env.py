@@ -308,10 +308,10 @@ class SchedulingEnv(gym.Env):
         nodes = []
         for name in self.nodes:
             bank = network.banks[name]
-            storage = bank.node.nuclear_spin or bank.node.memory
+            t2_s = bank.node.storage_t2_s
             ages = [now - self._born.get(qubit, qubit.last_time_s) for qubit in bank.stored]
             oldest_s = max(ages, default=0.0)
-            age = oldest_s / storage.t2_s if bank.decoherence and math.isfinite(storage.t2_s) else 0.0
+            age = oldest_s / t2_s if bank.decoherence and math.isfinite(t2_s) else 0.0
             nodes += [dispatcher.free_slots(name) / bank.capacity, age]
         observation = np.concatenate([jobs.ravel(), links, nodes, [now / self.max_time_s]])
         return np.clip(observation, 0.0, 1.0).astype(np.float32)

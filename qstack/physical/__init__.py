@@ -13,13 +13,13 @@ Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_pho
 """
 
 from .heralded import HeraldedLink, heralded_schemes, scheme_class
-from .model import HeraldedState, LinkModel
+from .model import HeraldedState, LinkModel, LinkSetting
 from .node import NodeHardware, Storage
 from .optics import detection_kraus
 from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
 
 __all__ = [
-    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "MidpointSource", "NodeHardware",
+    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware",
     "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
 ]
 

@@ -26,7 +26,7 @@ from qstack.engine import Operation
 from qstack.hardware import Channel, Detector, PairSource
 from qstack.physics import multiplexed_success_probability
 
-from .model import HeraldedState
+from .model import LinkSetting, HeraldedState
 from .node import NodeHardware
 
 _SCHEME_POSITION = 5  # ``scheme`` is the sixth constructor argument
@@ -66,6 +66,9 @@ class HeraldedLink:
     pair_source: PairSource | None = None
     name: str = field(default="", compare=False)
 
+    DETECTS: ClassVar[bool] = True
+    """Whether the station's detectors herald the attempts (their dead time bounds the period)."""
+
     SCHEME: ClassVar[str] = ""
     """The name a scheme class is registered under (its ``scheme`` field must say the same)."""
 
@@ -82,6 +85,16 @@ class HeraldedLink:
             raise ValueError(f"link.bright_state_population must be in (0, 1), got {self.bright_state_population}")
         if isinstance(self.multiplexing, bool) or not isinstance(self.multiplexing, int) or self.multiplexing < 1:
             raise ValueError(f"link.multiplexing must be an integer >= 1, got {self.multiplexing!r}")
+
+    @classmethod
+    def from_setting(cls, setting: "LinkSetting") -> "HeraldedLink":
+        """The link a scenario describes: the channel halved on each side of the station."""
+        half = setting.channel.with_length(setting.length_km / 2)
+        return cls(
+            end_a=setting.end_a, end_b=setting.end_b, channel_a=half, channel_b=half, detector=setting.detector,
+            scheme=cls.SCHEME, bright_state_population=setting.bright_state_population,
+            multiplexing=setting.multiplexing, pair_source=setting.pair_source, name=setting.name,
+        )
 
     # ------------------------------------------------------------------ what a scheme says
     @cached_property
@@ -119,8 +132,11 @@ class HeraldedLink:
 
     @cached_property
     def attempt_time_s(self) -> float:
-        """Duration of one attempt: emission, flight, heralding message [s]."""
-        return self.emission_time_s + self.heralding_time_s
+        """Duration of one attempt: emission, flight and heralding message [s]; at least the
+        station detectors' dead time where the scheme detects photons (every attempt may click,
+        and a detector still dead would miss the next attempt's photon)."""
+        cycle = self.emission_time_s + self.heralding_time_s
+        return max(cycle, self.detector.dead_time_s) if self.DETECTS else cycle
 
     @property
     def stations(self) -> int:

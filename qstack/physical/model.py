@@ -39,6 +39,30 @@ class HeraldedState:
     label: str
 
 
+@dataclass(frozen=True)
+class LinkSetting:
+    """What the composition root hands a registered link scheme to build one link.
+
+    Every scheme class registered as a ``link_scheme`` has a classmethod
+    ``from_setting(setting) -> LinkModel``; it takes the fields it needs and refuses (``ValueError``
+    naming the scenario key) what it cannot use. ``channel`` is the whole channel between the ends
+    (its preset, any length); the scheme cuts it to ``length_km`` its own way.
+    """
+
+    end_a: "NodeHardware"
+    end_b: "NodeHardware"
+    channel: "Channel"
+    length_km: float
+    detector: object
+    name: str
+    multiplexing: int = 1
+    bright_state_population: float = 0.05
+    pair_source: object = None
+    tree_branching: tuple[int, ...] | None = None
+    stations: int = 0
+    station_emitter: object = None
+
+
 @runtime_checkable
 class LinkModel(Protocol):
     """Entanglement generation over one link, as the layers above read it.

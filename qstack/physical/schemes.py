@@ -176,8 +176,16 @@ class MidpointSource(HeraldedLink):
     absorbed (``t_a + t_b``).
     """
 
+    DETECTS = False  # the memories' absorption heralds the pairs (no station detector)
+
     scheme: str = "midpoint_source"
     SCHEME = "midpoint_source"
+
+    @classmethod
+    def from_setting(cls, setting) -> "MidpointSource":
+        if setting.pair_source is None:
+            raise ValueError("hardware.source: scheme 'midpoint_source' needs a pair-source preset (e.g. spdc_source)")
+        return super().from_setting(setting)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -132,12 +132,12 @@ class RouteModel:
         for i, s in enumerate(services):
             ends = []
             for side, neighbour in ((0, i - 1), (1, i + 1)):
-                register = banks[self.path[i + side]].node.nuclear_spin
-                if register is None or not 0 <= neighbour < k or not s.gate_noise:
+                storage = banks[self.path[i + side]].node.storage
+                if storage.register is None or not 0 <= neighbour < k or not s.gate_noise:
                     ends.append(None)
                     continue
                 other = services[neighbour].link
-                ends.append((register, other.attempt_time_s, other.bright_state_population))
+                ends.append((storage, other.attempt_time_s, other.bright_state_population))
             dephasing.append(tuple(ends))
         return dephasing
 
@@ -165,8 +165,8 @@ class RouteModel:
         (the register's own per-attempt law), or None."""
         if dephasing is None:
             return None
-        register, attempt_time_s, bright = dephasing
-        return register.dephasing_error(int(age_s / attempt_time_s), bright)
+        storage, attempt_time_s, bright = dephasing
+        return storage.attempt_dephasing(int(age_s / attempt_time_s), bright)
 
     def cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
         """Longest storage (<= ``limit_s``) after which a pair still meets ``min_fidelity``,
