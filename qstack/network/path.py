@@ -173,7 +173,8 @@ class PathAttempt:
                     self.arm(min([s.oldest_s for s in segments.values()]) + cutoff_s)
                 yield self.wake
             self.take_arrivals()
-            self.drop_expired(env.now)
+            if cutoff_s < math.inf:
+                self.drop_expired(env.now)
             batch = self.swappable()
             if batch:
                 yield from self.swap(batch)
