@@ -188,7 +188,7 @@ def test_cutoff_drops_link_pairs_that_wait_too_long_for_their_neighbours():
         stats, witness = _run_with_cutoff(3, 25.0, cutoff_s, 0.0, pairs=20)
     except _Stalled as exc:
         pytest.xfail(
-            f"Network._establish stalls: {exc}. Its expiry timer wakes at oldest_s + cutoff_s, where "
+            f"PathAttempt.establish stalls: {exc}. Its expiry timer wakes at oldest_s + cutoff_s, where "
             "env.now - oldest_s == cutoff_s and the check `> cutoff_s` keeps the segment, so it re-arms "
             "a zero timeout forever (compare with >=, or against the expiry time itself)"
         )

@@ -1,0 +1,130 @@
+"""Serving a request: one try after another at a pair, and the one delivery of each pair.
+
+A try is a :class:`LinkAttempt` on a direct link without purification (the link pair as it is)
+or a :class:`~qstack.network.path.PathAttempt` otherwise. Either way the pair is then held for the
+application's storage time, read out of both memories (or lost at extraction) and recorded by
+:func:`deliver`, which hands its state to the network's delivery hooks.
+"""
+
+from __future__ import annotations
+
+from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
+
+from .path import PathAttempt
+from .purification import emitted_s
+from .requests import RequestStats
+
+
+class LinkAttempt:
+    """One try at a pair over a single link without purification: the link's pair as it is.
+
+    After :meth:`run`, ``qubits`` (oriented from ``path[0]``), ``oldest_s`` and ``attempts``
+    describe it for delivery, as for a :class:`~qstack.network.path.PathAttempt`.
+    """
+
+    __slots__ = ("plan", "service", "modes", "first_node", "started_s", "pair", "qubits", "oldest_s", "attempts", "env")
+
+    def __init__(self, network, stats: RequestStats, path: list[str]):
+        self.plan = network.path_plan(path)
+        self.service = self.plan.services[0]
+        self.modes = stats.modes
+        self.first_node = path[0]
+        self.env = network.sim.env
+        self.started_s = self.env.now
+
+    def run(self):
+        """SimPy generator: the link pair (a process of the link service)."""
+        pair = yield self.env.process(self.service.generate(self.modes))
+        a = 0 if pair.stored_at[0].name == self.first_node else 1
+        self.pair, self.qubits = pair, (pair.qubits[a], pair.qubits[1 - a])
+        self.oldest_s, self.attempts = emitted_s(pair), pair.attempts
+        return pair
+
+    def discard(self) -> None:
+        self.service.release(self.pair)
+
+    def breakdown(self, ready_s: float, now_s: float, begun_s: float) -> DelayBreakdown:
+        """The link's own split of the wait (attempts, herald), storage since the herald."""
+        pair = self.pair
+        return DelayBreakdown(
+            emission_wait_s=pair.emission_wait_s,
+            heralding_s=pair.heralding_s,
+            storage_s=now_s - pair.heralded_s,
+            cutoff_retries_s=self.started_s - begun_s,
+        )
+
+
+def direct(network, path: list[str]) -> bool:
+    """Whether pairs on ``path`` are link pairs as they are (one link, no purification)."""
+    return len(path) == 2 and network.purification.rounds == 0
+
+
+def serve_request(network, stats: RequestStats, path: list[str]):
+    """SimPy generator: every pair of ``stats.request``. On a direct link, one worker per
+    storage slot the pair can occupy, each producing pairs in turn; on a path, one pair at a time."""
+    env = network.sim.env
+    request = stats.request
+    if direct(network, path):
+        service = network.service(request.src, request.dst)
+        workers = min(request.pairs, min(bank.capacity // service.link.multiplexing for bank in service.banks))
+        quota = [request.pairs]
+        yield env.all_of([env.process(_worker(network, stats, path, quota)) for _ in range(max(workers, 1))])
+    else:
+        while len(stats.records) < request.pairs:
+            yield from serve_one(network, stats, path)
+    stats.finished_s = env.now
+
+
+def _worker(network, stats: RequestStats, path: list[str], quota: list[int]):
+    while quota[0] > 0:
+        quota[0] -= 1
+        yield from serve_one(network, stats, path)
+
+
+def serve_one(network, stats: RequestStats, path: list[str]):
+    """SimPy generator: deliver one pair of ``stats.request`` over ``path``, retrying after
+    cut-off discards, failed swaps or purifications and extraction losses."""
+    begun_s = network.sim.env.now
+    attempt_kind = LinkAttempt if direct(network, path) else PathAttempt
+    while True:
+        attempt = attempt_kind(network, stats, path)
+        yield from attempt.run()
+        delivered = yield from deliver(network, stats, path, attempt, begun_s)
+        if delivered:
+            return
+
+
+def deliver(network, stats: RequestStats, path: list[str], attempt, begun_s: float):
+    """SimPy generator: hold the pair for the application's storage time, then use it; True
+    when delivered, False when the cut-off or the readout took it.
+
+    The pair is lost if its oldest qubit would reach the cut-off before the storage time ends
+    (freed at the cut-off), or with probability ``1 - eta_src eta_dst`` at readout (read
+    efficiencies of the two ends). A delivered pair's state (qubit 0 at ``request.src``) is
+    recorded with its fidelity and latency and handed to the delivery hooks.
+    """
+    env, request = network.sim.env, stats.request
+    ready_s = env.now
+    hold = request.storage_time_s
+    expiry_s = attempt.oldest_s + stats.cutoff_s
+    if env.now + hold >= expiry_s:
+        yield env.timeout(max(expiry_s - env.now, 0.0))
+        attempt.discard()
+        stats.cutoff_discards += 1
+        return False
+    if hold > 0:
+        yield env.timeout(hold)
+    if network.sim.rng.random() >= attempt.plan.extraction:
+        attempt.discard()
+        stats.extraction_failures += 1
+        return False
+    qubits = attempt.qubits
+    rho = network.sim.registry.density_matrix(list(qubits) if path[0] == request.src else list(reversed(qubits)))
+    fidelity = bell_fidelity(rho)
+    attempt.discard()
+    now_s = env.now
+    record = PairRecord(request.label, begun_s, now_s, fidelity, attempt.attempts,
+                        attempt.breakdown(ready_s, now_s, begun_s), oldest_age_s=now_s - attempt.oldest_s)
+    stats.records.append(record)
+    network.notify(request, record, rho)
+    return True

@@ -1,0 +1,363 @@
+"""One end-to-end pair over a repeater path: link pairs, purification, swaps, cut-offs.
+
+Positions along a path are numbered ``0..k`` (``k`` links; link ``i`` joins positions ``i`` and
+``i + 1``). A :class:`Segment` is entanglement between two positions: a link pair, or the result
+of swaps. A :class:`PathAttempt` is one try at delivering a pair: it starts every link, swaps
+neighbouring segments as the swapping policy allows, drops segments that reach the cut-off and
+starts their links again, until one segment spans the path.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+from qstack.link import LinkPair
+from qstack.metrics import DelayBreakdown
+from qstack.protocols import swap_succeeded
+
+from .purification import emitted_s, purified
+
+SWAPPING_POLICIES = ("asap", "nested")
+
+
+@dataclass(slots=True)
+class Segment:
+    """Entanglement between path positions ``left`` and ``right`` (a link pair or swapped)."""
+
+    left: int
+    right: int
+    qubits: tuple
+    left_pair: LinkPair  # the link pair holding the left end's qubit, at index left_index
+    right_pair: LinkPair
+    oldest_s: float
+    attempts: int
+    left_index: int = 0
+    right_index: int = 1
+    failed: bool = False
+
+    @classmethod
+    def of_link(cls, position: int, pair: LinkPair, left_node: str) -> "Segment":
+        """A link pair as a segment, oriented along the path (its qubit 0 at ``left_node``)."""
+        a = 0 if pair.stored_at[0].name == left_node else 1
+        return cls(position, position + 1, (pair.qubits[a], pair.qubits[1 - a]), pair, pair,
+                   pair.heralded_s - pair.heralding_s, pair.attempts, left_index=a, right_index=1 - a)
+
+    def joined(self, other: "Segment") -> "Segment":
+        """The segment a swap at ``self.right == other.left`` leaves: outer qubits, older age."""
+        return Segment(self.left, other.right, (self.qubits[0], other.qubits[1]), self.left_pair, other.right_pair,
+                       min(self.oldest_s, other.oldest_s), self.attempts + other.attempts,
+                       self.left_index, other.right_index)
+
+
+@dataclass(frozen=True)
+class PathPlan:
+    """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
+    its duration at each position (None and 0 at the ends), the allowed swaps
+    ``(left, middle, right)`` (None: any), the time for swap results to reach both ends [s], and
+    the product of the two ends' read efficiencies."""
+
+    services: tuple
+    swaps: tuple
+    swap_time_s: tuple
+    allowed: frozenset | None
+    messaging_s: float
+    extraction: float
+
+    @classmethod
+    def of(cls, network, path: list[str]) -> "PathPlan":
+        """The plan of ``path`` on ``network`` (the network caches it: :meth:`Network.path_plan`)."""
+        k = len(path) - 1
+        inner = path[1:-1]
+        return cls(
+            services=tuple(network.service(u, v) for u, v in zip(path, path[1:])),
+            swaps=(None,) + tuple(network.swap_operation(node) for node in inner) + (None,),
+            swap_time_s=(0.0,) + tuple(network.swap_time_s(node) for node in inner) + (0.0,),
+            allowed=None if network.swapping == "asap" else nested_triples(k),
+            # Every swap result must reach both ends: the farthest is one hop from the other end.
+            messaging_s=max(network.classical_delay_s(path, 0, k - 1), network.classical_delay_s(path, 1, k)) if k > 1 else 0.0,
+            extraction=network.banks[path[0]].node.memory.read_efficiency * network.banks[path[-1]].node.memory.read_efficiency,
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def nested_triples(k: int) -> frozenset:
+    """Swaps of the nested (doubling) policy on a path of ``k`` links: ``(left, middle, right)``.
+
+    The path is split recursively at its middle; only the two halves of a split are swapped.
+    """
+    triples = set()
+
+    def split(a: int, b: int) -> None:
+        if b - a >= 2:
+            m = (a + b) // 2
+            triples.add((a, m, b))
+            split(a, m)
+            split(m, b)
+
+    split(0, k)
+    return frozenset(triples)
+
+
+class PathAttempt:
+    """One try at an end-to-end pair of ``stats.request`` over ``path``, and where its time went.
+
+    :meth:`run` builds the pair (purified end to end when the policy says so); afterwards
+    ``qubits`` (oriented from ``path[0]``), ``oldest_s`` and ``attempts`` describe it for delivery.
+    Link pairs arrive through one inbox and one wake-up event, so a wait costs the same whatever
+    the number of links (a condition over every pending link would not).
+    """
+
+    __slots__ = (
+        "network", "stats", "path", "plan", "env", "k", "cutoff_s",
+        "started_s", "last_herald_s", "heralding_s", "swapping_s", "purification_s",
+        "inbox", "wake", "generating", "segments", "alarm_at", "alarms",
+        "whole", "qubits", "oldest_s", "attempts", "__weakref__",
+    )
+
+    def __init__(self, network, stats, path: list[str]):
+        self.network, self.stats, self.path = network, stats, path
+        self.plan = network.path_plan(path)
+        self.env = network.sim.env
+        self.k = len(path) - 1
+        self.started_s = self.env.now
+        self.last_herald_s = self.heralding_s = self.swapping_s = self.purification_s = 0.0
+
+    # ------------------------------------------------------------------ the whole try
+    def run(self):
+        """SimPy generator: build the end-to-end pair (retrying lost ones) and return it."""
+        network, path = self.network, self.path
+        policy = network.purification
+        whole = yield from purified(
+            network, self.establish, release=self.discard_segment, oldest=_segment_oldest, nodes=(path[0], path[-1]),
+            delay_s=network.classical_delay_s(path, 0, self.k),
+            rounds=policy.rounds if policy.scope == "end_to_end" else 0, stats=self.stats, timing=self,
+        )
+        self.whole, self.qubits, self.oldest_s, self.attempts = whole, whole.qubits, whole.oldest_s, whole.attempts
+        return whole
+
+    def discard(self) -> None:
+        """Free the delivered (or lost) pair."""
+        self.discard_segment(self.whole)
+
+    def breakdown(self, ready_s: float, now_s: float, begun_s: float) -> DelayBreakdown:
+        """Attribute the latency: swapping and purification as measured, storage after
+        ``ready_s``, heralding of the last link, the rest waiting for emission successes."""
+        this_try = ready_s - self.started_s
+        purification = min(self.purification_s, this_try)
+        swapping = min(self.swapping_s, this_try - purification)
+        heralding = min(self.heralding_s, this_try - purification - swapping)
+        return DelayBreakdown(
+            emission_wait_s=this_try - purification - swapping - heralding,
+            heralding_s=heralding,
+            swapping_s=swapping,
+            purification_s=purification,
+            storage_s=now_s - ready_s,
+            cutoff_retries_s=self.started_s - begun_s,
+        )
+
+    # ------------------------------------------------------------------ one swapped pair
+    def establish(self):
+        """SimPy generator: one segment spanning the path by swapping, or None if the cut-off
+        took it while the swap results travelled to the ends."""
+        env, segments, k = self.env, {}, self.k
+        self.cutoff_s = cutoff_s = self.stats.cutoff_s
+        self.inbox, self.wake, self.segments = [], env.event(), segments
+        self.alarm_at, self.alarms = math.inf, []  # the cut-off alarm set last; every alarm set
+        self.generating = {i: self.start_link(i) for i in range(k)}
+        swapped = False
+        while True:
+            if not swapped and not self.inbox:  # after swaps or arrivals, look again first
+                if segments and cutoff_s < math.inf:
+                    self.arm(min([s.oldest_s for s in segments.values()]) + cutoff_s)
+                yield self.wake
+            self.take_arrivals()
+            if cutoff_s < math.inf:
+                self.drop_expired(env.now)
+            batch = self.swappable()
+            if batch:
+                yield from self.swap(batch)
+            swapped = bool(batch)
+            whole = segments.get(0)
+            if whole is not None and whole.right == k:
+                break
+        self.disarm()
+        yield env.timeout(self.plan.messaging_s)
+        self.swapping_s = env.now - self.last_herald_s
+        if env.now >= whole.oldest_s + cutoff_s:
+            self.discard_segment(whole)
+            self.stats.cutoff_discards += 1
+            return None
+        return whole
+
+    def take_arrivals(self) -> None:
+        """Turn the link pairs in the inbox into segments (a fresh wake-up event if it rang)."""
+        arrivals, self.inbox = self.inbox, []
+        if self.wake.triggered:
+            self.wake = self.env.event()
+        generating, segments, path = self.generating, self.segments, self.path
+        for i, token, pair, posted_s in arrivals:
+            if generating.get(i) is not token:
+                continue  # a link restarted meanwhile; cannot happen while it is generating
+            del generating[i]
+            segments[i] = Segment.of_link(i, pair, path[i])
+            self.last_herald_s = posted_s
+            self.heralding_s = pair.heralding_s
+
+    def drop_expired(self, now: float) -> None:
+        """Drop segments holding a qubit as old as the cut-off and start their links again."""
+        segments, cutoff_s = self.segments, self.cutoff_s
+        if segments and now >= min([s.oldest_s for s in segments.values()]) + cutoff_s:
+            for segment in list(segments.values()):
+                if now >= segment.oldest_s + cutoff_s:
+                    self.drop(segment)
+                    self.stats.cutoff_discards += 1
+
+    def swappable(self) -> list[int]:
+        """The positions where the swapping policy lets two segments be joined now."""
+        segments = self.segments
+        if len(segments) < 2:
+            return ()
+        ending = {segment.right: segment for segment in segments.values()}
+        allowed = self.plan.allowed
+        return [
+            m for m in sorted(segments)
+            if m in ending and (allowed is None or (ending[m].left, m, segments[m].right) in allowed)
+        ]
+
+    def swap(self, batch: list[int]):
+        """SimPy generator: Bell measurements at ``batch``'s positions. Nodes swap in parallel:
+        the batch costs the slowest node's time, and outcomes are known only after it."""
+        plan, segments, network = self.plan, self.segments, self.network
+        swap_time = max([plan.swap_time_s[m] for m in batch])
+        if swap_time > 0:
+            yield self.env.timeout(swap_time)
+        apply, bsm = network.sim.registry.apply, network.bsm
+        failed = []
+        for m in batch:
+            first, second = self.ends_at(m), segments[m]
+            outcome = apply(plan.swaps[m], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]])
+            network.swaps += 1
+            plan.services[m - 1].release(first.right_pair, first.right_index)
+            plan.services[m].release(second.left_pair, second.left_index)
+            del segments[first.left], segments[second.left]
+            merged = segments[first.left] = first.joined(second)
+            if failed:
+                failed = [seg for seg in failed if seg is not first and seg is not second]
+            succeeded = swap_succeeded(outcome, bsm)
+            if not succeeded or first.failed or second.failed:
+                if not succeeded:
+                    network.swap_failures += 1
+                merged.failed = True
+                failed.append(merged)
+        for segment in failed:
+            self.drop(segment)
+
+    def ends_at(self, position: int) -> Segment | None:
+        """The segment whose right end is ``position`` (segments never overlap)."""
+        segments = self.segments
+        for left in range(position - 1, -1, -1):
+            segment = segments.get(left)
+            if segment is not None:
+                return segment if segment.right == position else None
+        return None
+
+    def drop(self, segment: Segment) -> None:
+        """Discard a segment and start its links again."""
+        self.discard_segment(segment)
+        self.segments.pop(segment.left, None)
+        for i in range(segment.left, segment.right):
+            self.generating[i] = self.start_link(i)
+
+    def discard_segment(self, segment: Segment) -> None:
+        """Free a segment's qubits and the slots of its two end link pairs."""
+        alive = [qubit for qubit in segment.qubits if qubit.group is not None]
+        if alive:  # both ends at once: a pair's group is dropped whole, without a partial trace
+            self.network.sim.registry.discard(alive)
+        services = self.plan.services
+        services[segment.left].release(segment.left_pair, segment.left_index)
+        services[segment.right - 1].release(segment.right_pair, segment.right_index)
+
+    # ------------------------------------------------------------------ link pairs arriving
+    def start_link(self, i: int) -> object:
+        """Start generating link ``i``'s pair; it is posted to the inbox when ready.
+
+        Returns a token identifying this generation. Without link purification, a link whose
+        interface and slots are free starts at once and posts its pair from a timer callback
+        (no process: the common case costs two simulation events fewer).
+        """
+        env, policy = self.env, self.network.purification
+        token = object()
+        if not (policy.scope == "link" and policy.rounds):
+            service = self.plan.services[i]
+            attempt = service.try_start(self.stats.modes)
+            if attempt is not None:
+                timer = env.timeout(attempt.duration_s)
+                timer.callbacks.append(lambda _event: self.post((i, token, service.finish(attempt), env.now)))
+                return token
+        env.process(self._link_job(i, token))
+        return token
+
+    def _link_job(self, i: int, token: object):
+        pair = yield from self.link_pair(i)
+        self.post((i, token, pair, self.env.now))
+
+    def link_pair(self, i: int):
+        """SimPy generator: one pair on link ``i``, purified as the policy says for links."""
+        network, path, stats = self.network, self.path, self.stats
+        service = self.plan.services[i]
+        policy = network.purification
+        pair = yield from purified(
+            network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
+            nodes=(path[i], path[i + 1]), delay_s=network.classical_delay_s(path, i, i + 1),
+            rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
+        )
+        return pair
+
+    def post(self, item: tuple) -> None:
+        """A link pair ``(link, token, pair, posted_s)`` arrives; wake the reader if it may let
+        something happen now (else it waits, unread, for a pair that does, a swap or an alarm)."""
+        self.inbox.append(item)
+        if self.needed(item):
+            self.poke()
+
+    def needed(self, item: tuple) -> bool:
+        """Whether an arriving link pair may let something happen now (it arms its cut-off alarm)."""
+        i, _, pair, _ = item
+        if self.k == 1:
+            return True  # the path is done
+        if self.cutoff_s < math.inf:
+            self.arm(pair.heralded_s - pair.heralding_s + self.cutoff_s)
+        if i + 1 in self.segments or self.ends_at(i) is not None:
+            return True
+        for other in self.inbox:  # a neighbour that arrived unread
+            if other[0] == i - 1 or other[0] == i + 1:
+                return True
+        return False
+
+    def poke(self, _event=None) -> None:
+        """Wake the reader without an item (a timer rang); it looks again."""
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    def arm(self, expiry_s: float) -> None:
+        """Make sure the reader is woken by ``expiry_s`` (a segment reaches the cut-off)."""
+        env = self.env
+        if expiry_s < self.alarm_at or self.alarm_at <= env.now:
+            alarm = env.timeout(max(expiry_s - env.now, 0.0))
+            alarm.callbacks.append(self.poke)
+            self.alarms.append(alarm)
+            self.alarm_at = expiry_s
+
+    def disarm(self) -> None:
+        """Pending alarms would keep this attempt (and through it its segments) alive until they
+        ring, long after the pair is delivered: take them back."""
+        for alarm in self.alarms:
+            if alarm.callbacks:
+                alarm.callbacks.remove(self.poke)
+        self.alarms = []
+
+
+def _segment_oldest(segment: Segment) -> float:
+    return segment.oldest_s
