@@ -11,34 +11,29 @@ from __future__ import annotations
 from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
 
 from .path import PathAttempt
-from .purification import emitted_s
 from .requests import RequestStats
 
 
 class LinkAttempt:
-    """One try at a pair over a single link without purification: the link's pair as it is.
+    """Tries at a pair over a single link without purification: the link's pair as it is.
 
-    After :meth:`run`, ``qubits`` (oriented from ``path[0]``), ``oldest_s`` and ``attempts``
-    describe it for delivery, as for a :class:`~qstack.network.path.PathAttempt`.
+    :func:`serve_one` starts the link service's generation and hands the pair to :meth:`took`;
+    then ``qubits`` (oriented from ``path[0]``), ``oldest_s`` and ``attempts`` describe it for
+    delivery, as for a :class:`~qstack.network.path.PathAttempt`. One object serves all the tries
+    at one pair (``started_s`` is when the current try began).
     """
 
-    __slots__ = ("plan", "service", "modes", "first_node", "started_s", "pair", "qubits", "oldest_s", "attempts", "env")
+    __slots__ = ("plan", "service", "first_node", "started_s", "pair", "qubits", "oldest_s", "attempts")
 
-    def __init__(self, network, stats: RequestStats, path: list[str]):
-        self.plan = network.path_plan(path)
-        self.service = self.plan.services[0]
-        self.modes = stats.modes
-        self.first_node = path[0]
-        self.env = network.sim.env
-        self.started_s = self.env.now
+    def __init__(self, plan, first_node: str):
+        self.plan = plan
+        self.service = plan.services[0]
+        self.first_node = first_node
 
-    def run(self):
-        """SimPy generator: the link pair (a process of the link service)."""
-        pair = yield self.env.process(self.service.generate(self.modes))
-        a = 0 if pair.stored_at[0].name == self.first_node else 1
-        self.pair, self.qubits = pair, (pair.qubits[a], pair.qubits[1 - a])
-        self.oldest_s, self.attempts = emitted_s(pair), pair.attempts
-        return pair
+    def took(self, pair) -> None:
+        """The link pair of this try, oriented from the path's first node."""
+        self.pair, self.oldest_s, self.attempts = pair, pair.heralded_s - pair.heralding_s, pair.attempts
+        self.qubits = pair.qubits if pair.stored_at[0].name == self.first_node else (pair.qubits[1], pair.qubits[0])
 
     def discard(self) -> None:
         self.service.release(self.pair)
@@ -68,29 +63,42 @@ def serve_request(network, stats: RequestStats, path: list[str]):
         service = network.service(request.src, request.dst)
         workers = min(request.pairs, min(bank.capacity // service.link.multiplexing for bank in service.banks))
         quota = [request.pairs]
-        yield env.all_of([env.process(_worker(network, stats, path, quota)) for _ in range(max(workers, 1))])
+        plan = network.path_plan(path)
+        yield env.all_of([env.process(_worker(network, stats, path, plan, quota)) for _ in range(max(workers, 1))])
     else:
+        plan = network.path_plan(path)
         while len(stats.records) < request.pairs:
-            yield from serve_one(network, stats, path)
+            yield from _serve_one(network, stats, path, plan)
     stats.finished_s = env.now
 
 
-def _worker(network, stats: RequestStats, path: list[str], quota: list[int]):
+def _worker(network, stats: RequestStats, path: list[str], plan, quota: list[int]):
     while quota[0] > 0:
         quota[0] -= 1
-        yield from serve_one(network, stats, path)
+        yield from _serve_one(network, stats, path, plan)
 
 
 def serve_one(network, stats: RequestStats, path: list[str]):
     """SimPy generator: deliver one pair of ``stats.request`` over ``path``, retrying after
     cut-off discards, failed swaps or purifications and extraction losses."""
-    begun_s = network.sim.env.now
-    attempt_kind = LinkAttempt if direct(network, path) else PathAttempt
+    return _serve_one(network, stats, path, network.path_plan(path))
+
+
+def _serve_one(network, stats: RequestStats, path: list[str], plan):
+    """:func:`serve_one` with the path's plan looked up already."""
+    env = network.sim.env
+    begun_s = env.now
+    if direct(network, path):  # the link pair as it is: no process of our own
+        attempt = LinkAttempt(plan, path[0])
+        while True:
+            attempt.started_s = env.now
+            attempt.took((yield env.process(attempt.service.generate(stats.modes))))
+            if (yield from deliver(network, stats, path, attempt, begun_s)):
+                return
     while True:
-        attempt = attempt_kind(network, stats, path)
+        attempt = PathAttempt(network, stats, path, plan)
         yield from attempt.run()
-        delivered = yield from deliver(network, stats, path, attempt, begun_s)
-        if delivered:
+        if (yield from deliver(network, stats, path, attempt, begun_s)):
             return
 
 
@@ -126,5 +134,6 @@ def deliver(network, stats: RequestStats, path: list[str], attempt, begun_s: flo
     record = PairRecord(request.label, begun_s, now_s, fidelity, attempt.attempts,
                         attempt.breakdown(ready_s, now_s, begun_s), oldest_age_s=now_s - attempt.oldest_s)
     stats.records.append(record)
-    network.notify(request, record, rho)
+    if network.delivery_hooks:
+        network.notify(request, record, rho)
     return True

@@ -198,7 +198,6 @@ class Network:
 
     def notify(self, request: Request, record: PairRecord, rho) -> None:
         """Hand a delivered pair's state to every delivery hook (as a ``DensityMatrix``)."""
-        if self.delivery_hooks:
-            state = DensityMatrix(rho)
-            for hook in self.delivery_hooks:
-                hook(request, record, state)
+        state = DensityMatrix(rho)
+        for hook in self.delivery_hooks:
+            hook(request, record, state)

@@ -116,9 +116,8 @@ class PathAttempt:
         "whole", "qubits", "oldest_s", "attempts", "__weakref__",
     )
 
-    def __init__(self, network, stats, path: list[str]):
-        self.network, self.stats, self.path = network, stats, path
-        self.plan = network.path_plan(path)
+    def __init__(self, network, stats, path: list[str], plan: PathPlan):
+        self.network, self.stats, self.path, self.plan = network, stats, path, plan
         self.env = network.sim.env
         self.k = len(path) - 1
         self.started_s = self.env.now
