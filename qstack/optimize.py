@@ -512,7 +512,7 @@ def optimize(
     maxiter = max(0, budget // members - 1)
     bounds = [c.search_bounds for c in parsed]
     integrality = [c.integer and not c.log for c in parsed]
-    x0 = _default_coordinates(base.data, parsed)
+    x0 = _default_coordinates(base.to_dict(), parsed)
     differential_evolution(
         problem.evaluate,
         bounds,

@@ -74,16 +74,16 @@ def test_transducer_efficiency_scales_the_reported_attempt_probability_per_photo
     perfect = dict(base, hardware={"node": "superconducting_qubit", "interface": "sc_optical_transducer",
                                    "overrides": {**clean, "interface.transducer.added_noise_photons": 0.0}})
     converted = run_scenario(load_scenario(perfect))
-    ratio = converted.links[0]["p_attempt"] / plain.links[0]["p_attempt"]
+    ratio = converted.links[0].p_attempt / plain.links[0].p_attempt
     assert ratio == pytest.approx(0.087**2, rel=1e-9)
-    assert converted.links[0]["transducer_efficiency"] == [0.087, 0.087]
+    assert converted.links[0].transducer_efficiency == (0.087, 0.087)
 
 
 def test_free_space_edge_heralds_sooner_than_fibre_of_the_same_length():
     report = run_scenario(load_scenario(_hetero()))
     rows = _links(report)
-    assert rows["nv-proc"]["heralding_time_s"] == pytest.approx(10e3 / 299_792_458.0, rel=1e-12)
-    assert rows["ion-nv"]["heralding_time_s"] > 1.4 * rows["nv-proc"]["heralding_time_s"]
+    assert rows["nv-proc"].heralding_time_s == pytest.approx(10e3 / 299_792_458.0, rel=1e-12)
+    assert rows["ion-nv"].heralding_time_s > 1.4 * rows["nv-proc"].heralding_time_s
 
 
 def test_all_photonic_scenario_reports_photons_and_logical_transmission():

@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from qstack.gym_env import JOB_FEATURES, SchedulingEnv
-from qstack.metrics import user_table
+from qstack.report import user_table
 from qstack.runner import run_scenario
 from qstack.scenario import load_scenario
 from qstack.scheduling import SCHEDULERS
@@ -87,7 +87,7 @@ EPISODE_SEEDS = (1, 2, 3)  # episodes of the environment per policy
 reports = {}
 for policy in SCHEDULERS:
     scenario = load_scenario(SCENARIO_PATH, settings={"scheduling.policy": policy})
-    reports[policy] = run_scenario(scenario).scheduling
+    reports[policy] = run_scenario(scenario).scheduling.to_dict()
     print(f"\n{policy}  ({reports[policy]['jobs']} jobs)")
     print(user_table(reports[policy]["users"]))
 

@@ -101,7 +101,7 @@ def load_scenario(
             raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from exc
         name = str(path)
     for key, value in (settings or {}).items():
-        apply_setting(raw, key, value)
+        apply_setting(raw, key, copy.deepcopy(value))  # never alias the caller's tables
     if seed is not None:
         raw["seed"] = seed
     plugins = raw.get("plugins", []) if isinstance(raw, dict) else []

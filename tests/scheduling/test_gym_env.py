@@ -98,7 +98,7 @@ def test_default_scenario_is_the_star_of_the_scheduler_comparison():
 
 def test_built_in_star_is_the_scenario_file_of_the_scheduler_comparison():
     star_file = Path(__file__).resolve().parents[2] / "scenarios" / "star_schedulers.toml"
-    assert load_scenario(star_scenario_table()).data == load_scenario(star_file).data
+    assert load_scenario(star_scenario_table()) == load_scenario(star_file)
 
 
 def test_same_seed_and_actions_give_identical_trajectories():
@@ -136,7 +136,7 @@ def test_a_policy_that_acts_like_edf_replays_run_scenario_with_edf_exactly():
     _, _, info = run_episode(env, like_edf, seed=table["seed"])
     replay = env.dispatcher.report(info["time_s"])
     assert [(u.user, u.delivered, u.requirements_met, u.mean_fidelity) for u in replay.users] == [
-        (u["user"], u["delivered"], u["requirements_met"], u["mean_fidelity"]) for u in report["users"]
+        (u.user, u.delivered, u.requirements_met, u.mean_fidelity) for u in report.users
     ]
 
 

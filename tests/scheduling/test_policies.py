@@ -104,22 +104,22 @@ def test_physics_informed_scheduler_meets_more_requirements_than_fifo_and_the_id
     reports = {policy: _run_star(policy) for policy in ("fifo", "physics_informed", "idealized_informed")}
     informed = reports["physics_informed"]
     for other in ("fifo", "idealized_informed"):
-        assert informed["requirements_met"] > reports[other]["requirements_met"], other
-        share = informed["pairs_meeting_min_fidelity"] / informed["delivered"]
-        assert share > reports[other]["pairs_meeting_min_fidelity"] / reports[other]["delivered"], other
-    assert informed["deadline_misses"] <= reports["fifo"]["deadline_misses"]
+        assert informed.requirements_met > reports[other].requirements_met, other
+        share = informed.pairs_meeting_min_fidelity / informed.delivered
+        assert share > reports[other].pairs_meeting_min_fidelity / reports[other].delivered, other
+    assert informed.deadline_misses <= reports["fifo"].deadline_misses
 
 
 def test_physics_informed_rejects_a_job_it_cannot_finish_and_fifo_misses_it():
     settings = {"requests.1.deadline_s": 1e-4, "max_time_s": 2.0}
     informed = run_scenario(load_scenario(STAR, settings={**settings, "scheduling.policy": "physics_informed"})).scheduling
     fifo = run_scenario(load_scenario(STAR, settings={**settings, "scheduling.policy": "fifo"})).scheduling
-    compute_informed = next(u for u in informed["users"] if u["user"] == "compute")
-    compute_fifo = next(u for u in fifo["users"] if u["user"] == "compute")
-    assert compute_informed["rejected"] == compute_informed["jobs"]
-    assert compute_informed["delivered"] == 0  # no memory or link time wasted on it
-    assert compute_fifo["deadline_misses"] == compute_fifo["jobs"]
-    assert compute_fifo["delivered"] > 0
+    compute_informed = next(u for u in informed.users if u.user == "compute")
+    compute_fifo = next(u for u in fifo.users if u.user == "compute")
+    assert compute_informed.rejected == compute_informed.jobs
+    assert compute_informed.delivered == 0  # no memory or link time wasted on it
+    assert compute_fifo.deadline_misses == compute_fifo.jobs
+    assert compute_fifo.delivered > 0
 
 
 def test_chance_in_time_is_the_erlang_law_of_the_remaining_pairs():

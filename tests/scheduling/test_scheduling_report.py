@@ -47,7 +47,7 @@ def test_report_is_typed_and_frozen_and_its_dict_has_todays_keys_in_order():
     assert list(d) == REPORT_KEYS
     assert isinstance(d["users"], list) and all(list(u) == USER_KEYS for u in d["users"])
     assert json.loads(json.dumps(d)) == d
-    assert d == run_scenario(scenario).scheduling  # the runner's report section is this dict
+    assert d == run_scenario(scenario).to_dict()["scheduling"]  # the runner's report section is this dict
 
 
 def test_totals_are_sums_over_users():
@@ -60,7 +60,7 @@ def test_totals_are_sums_over_users():
 def test_scheduling_report_has_per_user_throughput_fidelity_latency_misses_and_fairness():
     scenario = load_scenario(STAR, settings={"scheduling.policy": "edf"})
     report = run_scenario(scenario)
-    sched = report.scheduling
+    sched = report.to_dict()["scheduling"]
     assert len(sched["users"]) == 4
     for user in sched["users"]:
         assert user["throughput_hz"] == pytest.approx(user["delivered"] / report.sim_time_s)

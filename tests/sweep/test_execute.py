@@ -23,7 +23,7 @@ def test_a_point_reproduces_qstack_run_with_the_same_settings_and_seed(reference
 
 
 def test_a_failing_point_returns_a_one_line_error_and_never_raises():
-    outcome = run_point(scenario_table(None), {"hardware.overrides.node.memory.capacity": 0}, 1)
+    outcome = run_point(scenario_table(None), {"hardware.overrides.node.nuclear_spin.capacity": 0}, 1)
     assert list(outcome) == ["status", "wall_time_s", "error"]
     assert outcome["status"] == "error" and "capacity" in outcome["error"] and "\n" not in outcome["error"]
 
@@ -63,13 +63,13 @@ def test_dask_cluster_gives_bit_identical_reports(reference, tmp_path):
 def test_failing_point_is_recorded_and_the_others_finish_exit_1(tmp_path, capsys):
     out = tmp_path / "failing"
     # capacity 0 passes the scenario schema but no memory can be built with it: a run-time error
-    code = main(["sweep", "--set", "requests.0.pairs=2", "--param", "hardware.overrides.node.memory.capacity=0,10",
+    code = main(["sweep", "--set", "requests.0.pairs=2", "--param", "hardware.overrides.node.nuclear_spin.capacity=0,9",
                  "--seed-list", "1,2", "--in-process", "--out", str(out)])
     assert code == 1
-    records = {(r["params"]["hardware.overrides.node.memory.capacity"], r["seed"]): r for r in load_results(out)}
+    records = {(r["params"]["hardware.overrides.node.nuclear_spin.capacity"], r["seed"]): r for r in load_results(out)}
     assert len(records) == 4
     for seed in (1, 2):
-        failed, fine = records[0, seed], records[10, seed]
+        failed, fine = records[0, seed], records[9, seed]
         assert failed["status"] == "error" and "report" not in failed
         assert "capacity" in failed["error"] and "\n" not in failed["error"]
         assert fine["status"] == "ok" and fine["report"]["delivered"] == 2
@@ -77,7 +77,7 @@ def test_failing_point_is_recorded_and_the_others_finish_exit_1(tmp_path, capsys
 
     # a re-run tries the failed points again (and only those), replacing their lines
     ok_lines = [line for line in (out / RESULTS_FILE).read_text().splitlines() if '"status": "ok"' in line]
-    assert main(["sweep", "--set", "requests.0.pairs=2", "--param", "hardware.overrides.node.memory.capacity=0,10",
+    assert main(["sweep", "--set", "requests.0.pairs=2", "--param", "hardware.overrides.node.nuclear_spin.capacity=0,9",
                  "--seed-list", "1,2", "--in-process", "--out", str(out)]) == 1
     lines = (out / RESULTS_FILE).read_text().splitlines()
     assert lines[:2] == ok_lines and len(lines) == 4
