@@ -68,7 +68,7 @@ def _link_row(network: Network, service) -> LinkRow:
     link = service.link
     return LinkRow(
         link=service.name,
-        length_km=network.graph.edges[service.banks[0].name, service.banks[1].name]["length_km"],
+        length_km=network.graph.edges[service.banks[0].name, service.banks[1].name].get("length_km"),
         scheme=link.scheme,
         multiplexing=link.multiplexing,
         p_attempt=service.success_probability,

@@ -38,7 +38,7 @@ class LinkRow:
     """One link of the run: its scheme and channel, and what it did."""
 
     link: str
-    length_km: float
+    length_km: float | None  # the graph edge's ``length_km`` (None for a graph composed without it)
     scheme: str
     multiplexing: int
     p_attempt: float
