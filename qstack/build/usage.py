@@ -23,13 +23,15 @@ class Usage:
     """What a built scenario does, as far as overrides care.
 
     ``swapping_presets``: node presets of nodes that swap (inner nodes of a request's route);
-    ``gates``: purification or an application runs gates and readouts at the end nodes;
+    ``purifies``: purification rounds run (their gates take the nodes' durations); ``gates``:
+    purification or an application runs gates and readouts at the end nodes;
     ``absorbing``: memories absorb photons (midpoint-source links); ``register_presets``: node
     presets storing in a nuclear-spin register; ``register_sees_attempts``: some node with a
     register stores a spin while another attempt runs there (two links, or several pairs at once).
     """
 
     swapping_presets: frozenset[str]
+    purifies: bool
     gates: bool
     absorbing: bool
     register_presets: frozenset[str]
@@ -63,6 +65,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         roles.add("station")
     return Usage(
         swapping_presets=frozenset(swapping),
+        purifies=scenario.purification.scope != "none",
         gates=scenario.purification.scope != "none" or scenario.application.kind != "none",
         absorbing=scenario.link.scheme == "midpoint_source",
         register_presets=frozenset(registers),
@@ -85,8 +88,9 @@ def _gates(usage: Usage, presets: frozenset) -> str | None:
 
 
 def _swap_timing(usage: Usage, presets: frozenset) -> str | None:
-    return None if usage.swapping_presets & presets else (
-        "gate and readout durations act through swaps; no node with this preset swaps in this scenario")
+    return None if usage.swapping_presets & presets or usage.purifies else (
+        "gate and readout durations act through swaps and purification rounds; no node with this preset "
+        "swaps and nothing is purified in this scenario")
 
 
 def _two_qubit_gates(usage: Usage, presets: frozenset) -> str | None:
