@@ -1,14 +1,8 @@
-"""Fidelity checks of the hardware models; the depolarizing channel itself is in :mod:`qstack.physics.channels`.
+"""Fidelity checks of the hardware models, and the kernel's depolarizing conversion re-exported.
 
-Convention used throughout ``qstack.hardware``: ``depolarizing_error(p, n)`` (Aer) maps
-``rho -> (1 - p) rho + p I/d`` with ``d = 2**n``. For every pure input ``|psi>`` the output has
-fidelity ``F = <psi| E(psi) |psi> = 1 - p (d - 1)/d`` [dimensionless]; because this is the same
-for every pure input it is also the channel's average gate fidelity (it is *not* the process /
-entanglement fidelity ``1 - p (d**2 - 1)/d**2``). Hence
-
-    p = (1 - F) d / (d - 1),   1 qubit: p = 2 (1 - F),   2 qubits: p = 4 (1 - F) / 3,
-
-and ``F`` ranges from ``1/d`` (fully depolarized, p = 1) to 1 (ideal).
+The convention (Aer's ``depolarizing_error(p, n)``, a gate of average fidelity ``F`` has
+``p = (1 - F) d / (d - 1)``, ``F`` in ``[1/d, 1]``, ``d = 2**n``) and its one implementation are
+in :mod:`qstack.physics.channels`; this module only validates fidelities against its range.
 """
 
 from __future__ import annotations

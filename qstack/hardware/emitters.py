@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from qiskit_aer.noise import QuantumError, depolarizing_error
 
-from ._noise import check_fidelity, depolarizing_error_for_fidelity
+from ._noise import check_fidelity, depolarizing_error_for_fidelity, depolarizing_parameter
 from ._validation import as_real, positive, probability
 
 
@@ -80,7 +80,9 @@ class Emitter:
         Acting on the spin only: a channel on spin x photon number would also create photons
         from vacuum (false heralds), which an imperfect emitter does not do.
         """
-        return depolarizing_error(4.0 * (1.0 - self.emitted_state_fidelity) / 3.0, 1)
+        # On one half of a maximally entangled pair a one-qubit depolarizing of p acts as the
+        # two-qubit one of the same p: the kernel's two-qubit conversion gives it.
+        return depolarizing_error(depolarizing_parameter(self.emitted_state_fidelity, 2), 1)
 
 
 def _validate(source, checks: dict) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
 
-from qstack.engine import Operation, StateRegistry, noisy
+from qstack.engine import Operation, noisy, outcomes
 
 from .noise import GateNoise
 
@@ -90,17 +90,16 @@ def postselect(
     """Run ``operation`` on two pairs exactly and average its kept state over accepted outcomes.
 
     Circuit qubits (0, 1) hold ``rho_first``, (2, 3) ``rho_second``. Uses the engine's exact
-    outcome table: returns ``(sum_k p_k rho_k / P, P)`` over accepted outcomes ``k``, with
-    ``P = sum_k p_k`` the acceptance probability. Raises ``ValueError`` when ``P = 0``.
+    outcomes (:func:`qstack.engine.outcomes`): returns ``(sum_k p_k rho_k / P, P)`` over
+    accepted outcomes ``k``, with ``P = sum_k p_k`` the acceptance probability. Raises
+    ``ValueError`` when ``P = 0``.
     """
-    registry = StateRegistry(np.random.default_rng(0))  # outcome_table draws nothing
-    qubits = registry.new_qubits(["q0", "q1", "q2", "q3"], rho=np.kron(rho_second, rho_first))
     total = np.zeros((4, 4), dtype=complex)
     probability = 0.0
-    for outcome, p, rho in registry.outcome_table(operation, qubits):
-        if accept(outcome):
-            total += p * rho
-            probability += p
+    for branch in outcomes(operation, np.kron(rho_second, rho_first)):
+        if accept(branch.outcome):
+            total += branch.probability * branch.rho
+            probability += branch.probability
     if probability <= 1e-15:
         raise ValueError(f"{operation.name}: no accepted outcome has nonzero probability for these inputs")
     total /= probability

@@ -30,7 +30,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix
 
-from qstack.engine import Operation, StateRegistry
+from qstack.engine import Operation, outcomes, permute_qubits
 
 from ._common import NoisyCircuit, pair_state
 from .noise import GateNoise, resolve_noise
@@ -78,9 +78,10 @@ def distribute_ghz(pairs: Sequence[object], noise: GateNoise | None = None, **no
     """The ``k``-qubit state a star of ``k - 1`` pairs fuses into, averaged over the readouts.
 
     ``pairs[j]`` is a 2-qubit density matrix with the hub's half as qubit 0. The result has the
-    hub as qubit 0 and leaf ``j`` as qubit ``j`` (Qiskit order). Fusions run one at a time
-    through the engine's exact outcome table (:func:`ghz_fusion_operation`); averaging after
-    each is exact because the later fusions do not depend on earlier readouts.
+    hub as qubit 0 and leaf ``j`` as qubit ``j`` (Qiskit order). Fusions
+    (:func:`ghz_fusion_operation`) run one at a time through the engine's exact outcomes
+    (:func:`qstack.engine.outcomes`); averaging after each is exact because the later fusions
+    do not depend on earlier readouts.
     """
     if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence) or len(pairs) < 1:
         raise ValueError("pairs must be a non-empty sequence of 2-qubit states")
@@ -88,12 +89,11 @@ def distribute_ghz(pairs: Sequence[object], noise: GateNoise | None = None, **no
     fusion = ghz_fusion_operation(resolve_noise(noise, noise_kwargs))
     rho = states[0]
     for index, pair in enumerate(states[1:], start=2):
-        # Qubits: (hub, leaf_1 .. leaf_{index-1}, h_index, l_index).
-        registry = StateRegistry(np.random.default_rng(0))  # outcome_table draws nothing
-        qubits = registry.new_qubits([f"q{i}" for i in range(index + 2)], rho=np.kron(pair, rho))
-        hub, new_half, new_leaf = qubits[0], qubits[index], qubits[index + 1]
-        total = sum(p * r for _, p, r in registry.outcome_table(fusion, [hub, new_half, new_leaf]))
-        # The table's state lists the operation's kept qubits (hub, new leaf) first, then the old leaves.
+        # Qubits: (hub, leaf_1 .. leaf_{index-1}, h_index, l_index); the fusion acts on the hub
+        # and the new pair's two qubits.
+        branches = outcomes(fusion, np.kron(pair, rho), [0, index, index + 1])
+        total = sum(b.probability * b.rho for b in branches)
+        # The outcomes' states list the operation's kept qubits (hub, new leaf) first, then the old leaves.
         rho = _move_qubit(total, index + 1, source=1, target=index)
     return DensityMatrix((rho + rho.conj().T) / 2)
 
@@ -102,10 +102,7 @@ def _move_qubit(rho: np.ndarray, n: int, source: int, target: int) -> np.ndarray
     """Move qubit ``source`` of an n-qubit state to position ``target``, keeping the others' order."""
     order = list(range(n))
     order.insert(target, order.pop(source))  # qubit j of the result is qubit order[j]
-    tensor = rho.reshape((2,) * (2 * n))
-    rows = [n - 1 - order[j] for j in range(n - 1, -1, -1)]
-    columns = [2 * n - 1 - order[j] for j in range(n - 1, -1, -1)]
-    return tensor.transpose(rows + columns).reshape(2**n, 2**n)
+    return permute_qubits(rho, order)
 
 
 @lru_cache(maxsize=64)

@@ -5,7 +5,7 @@ a depolarizing channel after every gate and a bit flip before every measurement.
 
 Conventions (the same as :mod:`qstack.hardware.memories`): the depolarizing parameter ``p`` is
 Aer's, ``E(rho) = (1 - p) rho + p Tr(rho) I / 2^n``, and a gate of (average) fidelity ``F``
-carries
+carries the kernel's :func:`qstack.physics.channels.depolarizing_parameter`
 
 * two qubits: ``F = 1 - 3p/4``, so ``p = 4 (1 - F) / 3``;
 * one qubit: ``F = 1 - p/2``, so ``p = 2 (1 - F)``;
@@ -20,6 +20,11 @@ from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 from qiskit_aer.noise import QuantumError, depolarizing_error, pauli_error
+
+from qstack.physics.channels import depolarizing_parameter
+
+#: A fidelity this far above 1 or a parameter this close to 0 is rounding residue of an exact 1 / 0.
+_ROUNDING = 1e-15
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,8 @@ class GateNoise:
         except AttributeError as exc:
             raise ValueError(f"GateNoise.from_memory needs gate and measurement fidelities: {exc}") from exc
         return cls(
-            two_qubit_depolarizing=_clean(4.0 * (1.0 - two) / 3.0),
-            single_qubit_depolarizing=_clean(2.0 * (1.0 - one)),
+            two_qubit_depolarizing=_depolarizing("two_qubit_depolarizing", "two_qubit_gate_fidelity", two, 2),
+            single_qubit_depolarizing=_depolarizing("single_qubit_depolarizing", "single_qubit_gate_fidelity", one, 1),
             measurement_flip=_clean(1.0 - readout),
         )
 
@@ -120,6 +125,18 @@ def _probability(name: str, value: object) -> float:
     return result
 
 
+def _depolarizing(name: str, source: str, fidelity: float, num_qubits: int) -> float:
+    """The kernel's ``p = (1 - F) d / (d - 1)`` for a gate of fidelity ``F`` (``d = 2**num_qubits``),
+    rounding residue dropped; a ``ValueError`` naming ``GateNoise.<name>`` for ``F`` outside
+    ``[1/d, 1]`` (no parameter in ``[0, 1]`` gives it)."""
+    if 1.0 < fidelity <= 1.0 + _ROUNDING:  # an exact 1 that rounding pushed up a last bit or two
+        fidelity = 1.0
+    try:
+        return _clean(depolarizing_parameter(fidelity, num_qubits))
+    except ValueError as exc:
+        raise ValueError(f"GateNoise.{name}: no parameter in [0, 1] gives {source} {fidelity!r} ({exc})") from exc
+
+
 def _clean(p: float) -> float:
-    """Drop the rounding residue of ``1 - F`` (e.g. -1e-17 for F slightly above 1 in the last bit)."""
-    return 0.0 if abs(p) < 1e-15 else p
+    """Drop the rounding residue of ``1 - F`` (e.g. 1e-16 for F one last bit below 1)."""
+    return 0.0 if abs(p) < _ROUNDING else p

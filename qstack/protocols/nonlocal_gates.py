@@ -46,7 +46,7 @@ from qiskit.circuit import Gate
 from qiskit.circuit.library import CXGate
 from qiskit.quantum_info import DensityMatrix, Operator
 
-from qstack.engine import Operation, StateRegistry
+from qstack.engine import Operation, outcomes
 
 from ._common import NoisyCircuit, pair_state
 from .noise import GateNoise, resolve_noise
@@ -129,12 +129,10 @@ def telegate(
     data = _two_qubit_state(state)
     shared = pair_state(pair, "pair")
     operation = telegate_operation(resolve_noise(noise, noise_kwargs), gate, target_noise)
-    registry = StateRegistry(np.random.default_rng(0))  # outcome_table draws nothing
-    control, target = registry.new_qubits(["c", "t"], rho=data)
-    half_a, half_b = registry.new_qubits(["a", "b"], rho=shared)
     total = np.zeros((4, 4), dtype=complex)
-    for _, probability, rho in registry.outcome_table(operation, [control, half_a, half_b, target]):
-        total += probability * rho
+    # The joint state holds (c, t, a, b) as qubits 0..3; the circuit's qubits are (c, a, b, t).
+    for branch in outcomes(operation, np.kron(shared, data), [0, 2, 3, 1]):
+        total += branch.probability * branch.rho
     # The kept qubits come out in circuit order (c, t): already the requested order.
     return DensityMatrix((total + total.conj().T) / 2)
 

@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qstack.engine import Operation, StateRegistry
+from qstack.engine import Operation, StateRegistry, outcomes
 
 from ._common import NoisyCircuit, check_choice, pair_state
 from .noise import GateNoise, resolve_noise
@@ -194,9 +194,8 @@ def _pair_list(pairs: object) -> list[np.ndarray]:
 
 
 def _error_probability(operation: Operation, rho: np.ndarray) -> float:
-    registry = StateRegistry(np.random.default_rng(0))  # outcome_table draws nothing
-    qubits = registry.new_qubits(["alice", "bob"], rho=rho)
-    return float(sum(p for outcome, p, _ in registry.outcome_table(operation, qubits) if outcome[ALICE_BIT] != outcome[BOB_BIT]))
+    """``sum_k p_k`` over the outcomes ``k`` of ``operation`` on ``rho`` where Alice's and Bob's bits differ."""
+    return float(sum(b.probability for b in outcomes(operation, rho) if b.outcome[ALICE_BIT] != b.outcome[BOB_BIT]))
 
 
 def _sample(states, rng, z, noise, noise_b, engine) -> BBM92Result:

@@ -35,7 +35,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import DensityMatrix, Statevector
 
-from qstack.engine import Operation, StateRegistry
+from qstack.engine import Operation, outcomes
 
 from ._common import NoisyCircuit, check_density_matrix, pair_state
 from .noise import GateNoise, resolve_noise
@@ -80,11 +80,9 @@ def teleport(
     single = qubit_state(state, "state")
     shared = pair_state(pair, "pair")
     operation = teleportation_operation(resolve_noise(noise, noise_kwargs))
-    registry = StateRegistry(np.random.default_rng(0))  # outcome_table draws nothing
-    qubits = registry.new_qubits(["s", "a", "b"], rho=np.kron(shared, single))
     total = np.zeros((2, 2), dtype=complex)
-    for _, probability, rho in registry.outcome_table(operation, qubits):
-        total += probability * rho
+    for branch in outcomes(operation, np.kron(shared, single)):  # qubits (s, a, b)
+        total += branch.probability * branch.rho
     return DensityMatrix((total + total.conj().T) / 2)
 
 

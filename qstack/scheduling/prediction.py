@@ -18,7 +18,7 @@ from qstack import physics
 from qstack.engine import permute_qubits
 from qstack.network import Network, PurificationPolicy
 from qstack.physics import PHI_PLUS, bell_fidelity, multiplexed_success_probability
-from qstack.protocols import GateNoise, pump, purify_rounds, swap
+from qstack.protocols import GateNoise, swap
 
 #: Physics a :class:`RouteModel` can leave out of its prediction.
 MODEL_IDEALIZATIONS = ("decoherence", "probabilistic_generation", "bsm", "loss", "gate_noise")
@@ -39,23 +39,20 @@ def route_state(
 ) -> np.ndarray:
     """Expected end-to-end state of a route from its link states (qubit 0 at the route's start).
 
-    Link states are purified per link and/or end to end as ``policy`` says, and swapped in
-    order at the intermediate nodes (``swap_noises[i]`` at the node after link ``i``), with the
-    protocols' circuits. A design-time prediction for planners; reported results never use it.
+    Link states are purified per link or end to end as ``policy.scope`` says, with the policy's
+    own prediction (:meth:`~qstack.network.PurificationPolicy.predict`: its scheme, rounds and
+    method, the network's definition), and swapped in order at the intermediate nodes
+    (``swap_noises[i]`` at the node after link ``i``) with the protocols' circuit. A design-time
+    prediction for planners; reported results never use it.
     """
-    def purified(rho: np.ndarray) -> np.ndarray:
-        if policy.scheme == "recurrence":
-            return purify_rounds(rho, policy.rounds, policy.method, purification_noise)[0].data
-        return pump(rho, rho, policy.rounds, policy.method, purification_noise)[0].data
-
     states = list(link_states)
     if policy.scope == "link" and policy.rounds:
-        states = [purified(rho) for rho in states]
+        states = [policy.predict(rho, purification_noise).data for rho in states]
     rho = states[0]
     for other, noise in zip(states[1:], swap_noises):
         rho = swap(rho, other, noise, bsm=bsm).data
     if policy.scope == "end_to_end" and policy.rounds:
-        rho = purified(rho)
+        rho = policy.predict(rho, purification_noise).data
     return rho
 
 

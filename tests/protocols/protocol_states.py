@@ -89,3 +89,27 @@ def bell_diagonal_coefficients(draw, min_phi_plus: float = 0.0) -> np.ndarray:
 
 
 seeds = st.integers(0, 2**31 - 1)
+
+
+# --------------------------------------------------------------------------- reference outcomes
+def registry_outcomes(operation, groups, circuit_qubits, bell_diagonal: bool = False):
+    """The outcome table of ``operation`` through a scratch :class:`StateRegistry` (the path the
+    protocols took before they called :func:`qstack.engine.outcomes` directly): a reference for
+    their qubit bookkeeping.
+
+    ``groups``: ``(names, rho)`` created in this order, each its own group; ``circuit_qubits``
+    names circuit qubit ``i``. Returns ``[(outcome, probability, rho)]``; ``rho`` lists the kept
+    qubits first (circuit order), then the group's other qubits.
+    """
+    from qstack.engine import StateRegistry
+
+    registry = StateRegistry(np.random.default_rng(0), bell_diagonal=bell_diagonal)
+    qubits = {}
+    for names, rho in groups:
+        qubits.update(zip(names, registry.new_qubits(names, rho=rho)))
+    return registry.outcome_table(operation, [qubits[name] for name in circuit_qubits])
+
+
+def registry_mean(operation, groups, circuit_qubits, bell_diagonal: bool = False) -> np.ndarray:
+    """``sum_k p_k rho_k`` over :func:`registry_outcomes`."""
+    return sum(p * rho for _, p, rho in registry_outcomes(operation, groups, circuit_qubits, bell_diagonal))

@@ -6,10 +6,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from qiskit.quantum_info import DensityMatrix, random_density_matrix
 
-from qstack.engine import StateRegistry
+from qstack.engine import StateRegistry, permute_qubits
 from qstack.protocols import GateNoise, distribute_ghz, ghz_fidelity, ghz_fusion_operation, ghz_operation, ghz_state
 
-from protocol_states import PHI_PLUS, gate_noise, projector, random_rho, werner
+from protocol_states import PHI_PLUS, gate_noise, projector, random_rho, registry_mean, werner
 
 
 def werner_ghz_fidelity(w, nodes):
@@ -161,3 +161,31 @@ def test_one_qubit_noise_does_not_touch_the_fusion():
     np.testing.assert_allclose(
         distribute_ghz(pairs, single_qubit_depolarizing=0.2).data, distribute_ghz(pairs).data, atol=1e-14
     )
+
+
+# --------------------------------------------------------------------------- exact outcomes
+NOISY = GateNoise(0.02, 0.01, 0.015)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_two_random_pairs_fuse_as_the_whole_star_operation_says(seed):
+    """distribute_ghz (one fusion through qstack.engine.outcomes) equals the 3-node star
+    operation run in a registry on (h1, l1, h2, l2): an independent circuit and bookkeeping."""
+    pairs = [random_rho(seed), random_rho(seed + 100)]
+    groups = [(["h1", "l1"], pairs[0]), (["h2", "l2"], pairs[1])]
+    expected = registry_mean(ghz_operation(3, NOISY), groups, ["h1", "l1", "h2", "l2"])
+    np.testing.assert_allclose(distribute_ghz(pairs, NOISY).data, expected, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_three_random_pairs_fuse_as_fusions_in_a_registry_say(seed):
+    """Each fusion on (hub, h_j, l_j) of the state so far and the new pair, done in a registry
+    (two groups, merged by it) and the new leaf moved last: distribute_ghz's numbers."""
+    pairs = [random_rho(seed), random_rho(seed + 100), random_rho(seed + 200)]
+    rho = pairs[0]
+    for index, pair in enumerate(pairs[1:], start=2):
+        old = [f"q{i}" for i in range(index)]
+        total = registry_mean(ghz_fusion_operation(NOISY), [(old, rho), (["h", "l"], pair)], ["q0", "h", "l"])
+        # Kept (q0, l) first, then q1 .. q_{index-1}: the new leaf goes last.
+        rho = permute_qubits(total, [0] + list(range(2, index + 1)) + [1])
+    np.testing.assert_allclose(distribute_ghz(pairs, NOISY).data, rho, atol=1e-12, rtol=0)

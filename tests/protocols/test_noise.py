@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import pytest
 from qiskit.quantum_info import DensityMatrix, average_gate_fidelity
 
+from qstack.hardware import list_presets, load_preset
+from qstack.physics.channels import depolarizing_parameter
 from qstack.protocols import GateNoise
 from qstack.protocols.noise import resolve_noise
 
@@ -75,3 +77,39 @@ def test_noise_keywords_build_gate_noise_and_unknown_ones_are_named():
         resolve_noise(None, {"depolarising": 0.1})
     with pytest.raises(ValueError, match="not both"):
         resolve_noise(GateNoise(), {"measurement_flip": 0.1})
+
+
+# --------------------------------------------------------------------------- one home for F -> p
+MEMORIES = [(name, load_preset(name).memory) for name in list_presets() if load_preset(name).memory is not None]
+
+
+@pytest.mark.parametrize("name,memory", MEMORIES, ids=[name for name, _ in MEMORIES])
+def test_from_memory_of_every_bundled_memory_is_the_kernels_parameters_bit_for_bit(name, memory):
+    """The kernel's p = (1 - F) d/(d - 1), and the values the old inline 4(1 - F)/3 and 2(1 - F) gave."""
+    noise = GateNoise.from_memory(memory)
+    two, one = memory.two_qubit_gate_fidelity, memory.single_qubit_gate_fidelity
+    assert noise.two_qubit_depolarizing == depolarizing_parameter(two, 2) == 4.0 * (1.0 - two) / 3.0
+    assert noise.single_qubit_depolarizing == depolarizing_parameter(one, 1) == 2.0 * (1.0 - one)
+    assert noise.measurement_flip == 1.0 - memory.measurement_fidelity
+
+
+def test_the_bundled_presets_hold_memories():
+    assert len(MEMORIES) >= 3
+
+
+@pytest.mark.parametrize("fidelity", [1.0 - 2**-53, 1.0 + 2**-52, 1.0 + 2 * 2**-52])
+def test_fidelity_within_rounding_of_one_gives_ideal_gates(fidelity):
+    memory = SimpleNamespace(two_qubit_gate_fidelity=fidelity, single_qubit_gate_fidelity=fidelity, measurement_fidelity=1.0)
+    assert GateNoise.from_memory(memory).is_ideal
+
+
+@pytest.mark.parametrize("field,fidelities", [
+    ("two_qubit_depolarizing", (1.1, 1.0)),
+    ("single_qubit_depolarizing", (1.0, 1.1)),
+    ("single_qubit_depolarizing", (1.0, 0.4)),
+])
+def test_fidelity_outside_the_kernels_range_is_refused_naming_the_field(field, fidelities):
+    two, one = fidelities
+    memory = SimpleNamespace(two_qubit_gate_fidelity=two, single_qubit_gate_fidelity=one, measurement_fidelity=1.0)
+    with pytest.raises(ValueError, match=rf"GateNoise\.{field}.*fidelity must be in"):
+        GateNoise.from_memory(memory)

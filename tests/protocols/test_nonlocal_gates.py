@@ -13,7 +13,7 @@ from qstack.engine import StateRegistry
 from qstack.protocols import GateNoise, telegate, telegate_circuit, telegate_operation
 from qstack.protocols.nonlocal_gates import PARITY_BIT, PHASE_BIT, is_controlled_on_first_qubit
 
-from protocol_states import PHI_PLUS, bell_diagonal, projector, random_rho, seeds, werner_of_fidelity
+from protocol_states import PHI_PLUS, bell_diagonal, projector, random_rho, registry_mean, seeds, werner_of_fidelity
 
 GATES = [CXGate(), CZGate(), CPhaseGate(0.7), CUGate(0.4, 1.1, -0.3, 0.9)]
 GATE_IDS = ["cx", "cz", "cp", "cu"]
@@ -206,3 +206,28 @@ def test_a_cnot_telegate_on_plus_zero_makes_phi_plus_with_the_pair_fidelity(fide
     out = telegate(plus_zero, werner_of_fidelity(fidelity)).data
     phi = PHI_PLUS.data
     assert np.real(phi.conj() @ out @ phi) == pytest.approx(fidelity, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- exact outcomes
+NOISY = GateNoise(0.02, 0.01, 0.015)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("gate", [CXGate(), CUGate(0.4, 1.1, -0.3, 0.9)], ids=["cx", "cu"])
+def test_telegate_is_the_outcome_average_of_its_operation_on_state_and_pair(seed, gate):
+    """telegate() feeds (c, t, a, b) to its operation's circuit qubits (c, a, b, t) through
+    qstack.engine.outcomes: the numbers of a registry holding the two groups (random states)."""
+    state, pair = random_rho(seed), random_rho(seed + 100)
+    operation = telegate_operation(NOISY, gate, GateNoise(0.01, 0.0, 0.03))
+    expected = registry_mean(operation, [(["c", "t"], state), (["a", "b"], pair)], ["c", "a", "b", "t"])
+    result = telegate(state, pair, NOISY, gate=gate, target_noise=GateNoise(0.01, 0.0, 0.03))
+    np.testing.assert_allclose(result.data, expected, atol=1e-12, rtol=0)
+
+
+def test_bell_diagonal_inputs_agree_with_a_registry_holding_them_as_bell_weights():
+    """The old scratch registry held Bell-diagonal pairs as four weights (and rebuilt them): the
+    direct outcomes differ from it by rounding only (~1e-17)."""
+    state, pair = werner_of_fidelity(0.9), bell_diagonal([0.7, 0.1, 0.1, 0.1])
+    groups = [(["c", "t"], state), (["a", "b"], pair)]
+    expected = registry_mean(telegate_operation(NOISY), groups, ["c", "a", "b", "t"], bell_diagonal=True)
+    np.testing.assert_allclose(telegate(state, pair, NOISY).data, expected, atol=1e-12, rtol=0)

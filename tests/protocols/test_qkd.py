@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qiskit.quantum_info import DensityMatrix
 
 from qstack.protocols import GateNoise, bbm92, bbm92_operation, qber, secret_key_fraction
-from qstack.protocols.qkd import binary_entropy
+from qstack.protocols.qkd import ALICE_BIT, BOB_BIT, binary_entropy
 
 from protocol_states import (
     PHI_MINUS,
@@ -21,6 +21,7 @@ from protocol_states import (
     bell_diagonal_coefficients,
     projector,
     random_rho,
+    registry_outcomes,
     werner_of_fidelity,
 )
 
@@ -170,3 +171,25 @@ def test_bad_input_is_refused_naming_it(kwargs, match):
     arguments = {"pairs": werner_of_fidelity(0.9)} | kwargs
     with pytest.raises(ValueError, match=match):
         bbm92(**arguments)
+
+
+# --------------------------------------------------------------------------- exact outcomes
+def _registry_qber(pair, basis, noise, noise_b, bell_diagonal=False):
+    table = registry_outcomes(bbm92_operation(basis, basis, noise, noise_b), [(["a", "b"], pair)], ["a", "b"], bell_diagonal)
+    return sum(p for outcome, p, _ in table if outcome[ALICE_BIT] != outcome[BOB_BIT])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_qber_is_the_probability_of_unequal_bits_in_the_outcome_table(seed):
+    pair, alice, bob = random_rho(seed), GateNoise(0.02, 0.01, 0.015), GateNoise(0.0, 0.03, 0.05)
+    result = bbm92(pair, noise=alice, noise_b=bob)
+    assert result.qber_z == pytest.approx(_registry_qber(pair, "Z", alice, bob), abs=1e-12, rel=0)
+    assert result.qber_x == pytest.approx(_registry_qber(pair, "X", alice, bob), abs=1e-12, rel=0)
+
+
+def test_exact_qber_of_a_bell_diagonal_pair_matches_a_registry_holding_bell_weights():
+    """The old scratch registry held it as four Bell weights: rounding-level (~1e-17) differences only."""
+    pair, noise = bell_diagonal([0.8, 0.1, 0.06, 0.04]), GateNoise(0.02, 0.01, 0.015)
+    result = bbm92(pair, noise=noise)
+    assert result.qber_z == pytest.approx(_registry_qber(pair, "Z", noise, noise, True), abs=1e-12, rel=0)
+    assert result.qber_x == pytest.approx(_registry_qber(pair, "X", noise, noise, True), abs=1e-12, rel=0)

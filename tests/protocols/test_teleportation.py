@@ -22,6 +22,7 @@ from protocol_states import (
     gate_noise,
     projector,
     random_rho,
+    registry_mean,
     seeds,
     werner,
     werner_of_fidelity,
@@ -198,3 +199,17 @@ def test_dejmps_order_matches_the_pauli_frames_used_above():
     for bell, p in zip(DEJMPS_ORDER, (I2, Y, X, Z)):
         framed = np.kron(p, I2) @ PHI_PLUS.data  # receiver's half is qubit 1 (the high factor)
         assert abs(np.vdot(bell.data, framed)) == pytest.approx(1.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- exact outcomes
+NOISY = GateNoise(0.02, 0.01, 0.015)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_teleport_is_the_outcome_average_of_its_operation_on_input_and_pair(seed):
+    """teleport() runs its operation through qstack.engine.outcomes on (s, a, b): the numbers of a
+    registry holding the input and the pair as two groups (random states: any mix-up of the
+    qubits shows)."""
+    state, pair = random_density_matrix(2, seed=seed).data, random_rho(seed + 100)
+    expected = registry_mean(teleportation_operation(NOISY), [(["s"], state), (["a", "b"], pair)], ["s", "a", "b"])
+    np.testing.assert_allclose(teleport(state, pair, NOISY).data, expected, atol=1e-12, rtol=0)

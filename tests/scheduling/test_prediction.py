@@ -4,13 +4,16 @@ import math
 
 import numpy as np
 import pytest
+from qiskit.quantum_info import DensityMatrix, random_density_matrix
 from scheduling_cases import two_node
 
 from qstack import physics
 from qstack.engine import Simulation
 from qstack.build import build_network
 from qstack.runner import run_scenario
-from qstack.scheduling import RouteModel, mean_heralded_state
+from qstack.network import PurificationPolicy, PurificationScheme
+from qstack.protocols import GateNoise, pump, purify_rounds, swap
+from qstack.scheduling import RouteModel, mean_heralded_state, route_state
 
 
 def test_mean_heralded_state_of_a_link_is_the_kernels_probability_weighted_mean():
@@ -92,3 +95,52 @@ def test_route_model_refuses_an_unknown_idealisation():
     network = build_network(two_node(), Simulation(1))
     with pytest.raises(ValueError, match="idealize: unknown item 'memory'"):
         RouteModel(network, ["n0", "n1"], idealize=("memory",))
+
+
+# --------------------------------------------------------------------------- route_state
+def _random_pair(seed):
+    return 0.3 * random_density_matrix(4, seed=seed).data + 0.7 * physics.PHI_PLUS
+
+
+@pytest.mark.parametrize("scope", ["link", "end_to_end"])
+@pytest.mark.parametrize("scheme", ["recurrence", "pumping"])
+@pytest.mark.parametrize("method", ["dejmps", "bbpssw"])
+def test_route_state_purifies_as_the_scheme_and_swaps_bit_for_bit(scope, scheme, method):
+    """Recurrence: purify_rounds; pumping: pump of the pair with copies of itself; then the swaps
+    (the planner's former inline choice, kept bit for bit by the policy's own prediction)."""
+    links, noise, swap_noise = [_random_pair(1), _random_pair(2)], GateNoise(0.01, 0.002, 0.01), GateNoise(0.02, 0.0, 0.0)
+    policy = PurificationPolicy(scope=scope, method=method, scheme=scheme, rounds=2)
+
+    def purified(rho):
+        if scheme == "recurrence":
+            return purify_rounds(rho, 2, method, noise)[0].data
+        return pump(rho, rho, 2, method, noise)[0].data
+
+    states = [purified(rho) for rho in links] if scope == "link" else links
+    expected = swap(states[0], states[1], swap_noise).data
+    expected = purified(expected) if scope == "end_to_end" else expected
+    assert np.array_equal(route_state(links, [swap_noise], policy, noise), expected)
+
+
+def test_route_state_predicts_with_a_registered_schemes_own_prediction():
+    """A plugin scheme's predict() is the planner's too (it used to fall back to pumping)."""
+    import qstack
+    from qstack import registry
+
+    @qstack.register("purification", "test_to_phi_plus")
+    class ToPhiPlus(PurificationScheme):
+        def held_pairs(self, rounds):
+            return 2
+
+        def partner_level(self, level, held):
+            return None
+
+        def predict(self, rho, rounds, method="dejmps", noise=GateNoise()):
+            return DensityMatrix(physics.PHI_PLUS)
+
+    try:
+        policy = PurificationPolicy(scope="end_to_end", scheme="test_to_phi_plus", rounds=1)
+        rho = route_state([_random_pair(3), _random_pair(4)], [GateNoise()], policy)
+        np.testing.assert_array_equal(rho, physics.PHI_PLUS)
+    finally:
+        registry._entries["purification"].pop("test_to_phi_plus")
