@@ -166,3 +166,17 @@ def test_every_example_scenario_runs_and_delivers(path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["delivered"] >= 1
     assert report["fidelity"]["mean"] > 0.25
+
+
+def test_run_json_is_the_typed_reports_dict(capsys):
+    """``qstack run --json`` prints ``Report.to_dict()`` of the same run: same keys, same values."""
+    from qstack.runner import run_scenario
+
+    assert main(["run", "--json", "--seed", "5", "--set", "requests.0.pairs=2"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    report = run_scenario(load_scenario(None, settings={"requests.0.pairs": 2}, seed=5))
+    typed = json.loads(json.dumps(report.to_dict()))
+    assert list(printed) == list(typed)
+    printed.pop("wall_time_s"), typed.pop("wall_time_s")
+    assert printed == typed
+    assert report.fidelity.mean == printed["fidelity"]["mean"] and report.links[0].scheme == printed["links"][0]["scheme"]
