@@ -479,8 +479,8 @@ class StateRegistry:
 
         if self._simulator is None:
             self._simulator = AerSimulator(method="density_matrix")
-        branches = self._aer_branches.get(operation)
-        if branches is None:
+        branches = (operation.circuit,) if not operation.circuit.num_clbits else self._aer_branches.get(operation)
+        if branches is None:  # operations without outcomes (idle channels, made anew each time) are not kept
             branches = self._aer_branches[operation] = _branch_circuits(operation)
         n = len(group.qubits)
         state = DensityMatrix(group.rho)
@@ -496,7 +496,7 @@ class StateRegistry:
         discarded = [positions[d] for d in operation.discard]
         states = [_partial_trace(np.asarray(result.data(i)["rho"]), n, discarded) for i in range(len(circuits))]
         if len(states) == 1 and outcome is None:
-            return operation.outcomes[0], states[0]
+            return (operation.outcomes[0] if operation.circuit.num_clbits else ()), states[0]
         probabilities = [float(np.trace(rho).real) for rho in states]  # unnormalised branches
         choice = self._choose(probabilities, operation.outcomes, outcome, operation)
         return operation.outcomes[choice], states[choice] / probabilities[choice]
