@@ -191,6 +191,13 @@ class AllPhotonicChain:
         """Flight to the receiver and its herald back to the sender, ``2 t_channel`` [s]."""
         return 2 * self.channel.delay_s
 
+    @property
+    def qubit_times_before_herald_s(self) -> tuple[float, float]:
+        """Both ends' qubits from the end of the tree's emission, ``2 t_channel`` before the
+        herald [s] (the receiver's memory, which decodes the tree on arrival, is counted from
+        the emission too)."""
+        return (self.heralding_time_s, self.heralding_time_s)
+
     @cached_property
     def attempt_time_s(self) -> float:
         """Tree generation, flight and the answer back [s]; at least the detectors' dead time."""

@@ -5,19 +5,30 @@ pair reserves one slot per multiplexed mode at each end, then fast-forwards the 
 number of attempts until the first success is drawn once from its geometric law
 ``P(k) = (1-p)^(k-1) p`` and simulated time advances by ``k`` attempt durations in one step.
 Per-attempt side effects are applied for the drawn count: every attempt of an NV centre's
-electron dephases the qubits already stored in its nuclear-spin register.
+electron dephases the qubits stored in its nuclear-spin register while it is made. With the
+fast-forward the attempts of a generation begin at ``start + j T`` (``j = 0 .. k-1``, ``T`` the
+attempt time) and the herald comes at ``start + k T``; an attempt dephases a spin stored at
+``s`` when it begins (the electron is reset and excited) at or after ``s``, so the spin takes
+
+    ``n = k - max(0, ceil((s - start) / T))  =  floor((herald - max(start, s)) / T)``
+
+of them, each a phase flip with the register's probability (composed: ``(1 - (1 - 2p)^n)/2``).
 
 Where a pair is held is the node's :class:`~qstack.physical.Storage`, and nothing else: the
-heralded state is placed in the communication qubits (the memories) at the moment of emission
-and relaxes with the memory's T1/T2 through the herald's flight; a node with a nuclear-spin
-register then moves it into a fresh nuclear spin (the electron relaxing until the move is done),
-which relaxes with the register's T1/T2 afterwards. The state engine's lazy idle decoherence
-applies each stage's channel for exactly its time.
+heralded state is placed in the communication qubits (the memories), each from the moment the
+link model says it began to exist
+(:attr:`~qstack.physical.LinkModel.qubit_times_before_herald_s`: an emitting spin from its
+emission, an absorbing memory from its photon's absorption), and relaxes with the memory's
+T1/T2 until the herald and beyond; a node with a nuclear-spin register then moves it into a
+fresh nuclear spin (the electron relaxing until the move is done), which relaxes with the
+register's T1/T2 afterwards. The state engine's lazy idle decoherence applies each stage's
+channel for exactly its time.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -85,13 +96,15 @@ class MemoryBank:
         The node's name.
     decoherence:
         False for the physics-uninformed baseline: stored qubits never decohere.
+
+    ``stored`` maps each qubit held in the storage stage to when it was stored [s].
     """
 
     env: simpy.Environment
     node: NodeHardware
     name: str
     decoherence: bool = True
-    stored: set = field(default_factory=set)
+    stored: dict = field(default_factory=dict)
     storage_total_s: float = 0.0
     storage_count: int = 0
     max_storage_s: float = 0.0
@@ -308,26 +321,33 @@ class LinkService:
             for bank in self.banks:
                 bank.slots.give(modes - 1)
         heralded = self.link.sample_heralded_state(self.sim.rng)
-        self._dephase_stored(attempt.attempts)
+        self._dephase_stored(attempt)
         names, idle = self._electron_setup
         prepared = self._prepared.get(id(heralded))
         if prepared is None:  # each heralding outcome's state is checked once, not per herald
             prepared = self._prepared[id(heralded)] = (heralded, self.sim.registry.prepare(heralded.rho))
-        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared[1],
-                                            time_s=self.sim.env.now - self.link.heralding_time_s)
+        now = self.sim.env.now
+        before_a, before_b = self._qubit_times_before_herald_s
+        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared[1], time_s=(now - before_a, now - before_b))
+
+    @cached_property
+    def _qubit_times_before_herald_s(self) -> tuple[float, float]:
+        return self.link.qubit_times_before_herald_s
 
     @cached_property
     def _electron_setup(self) -> tuple[list[str], list]:
         """Names and idle models of the two qubits a herald creates (the communication qubits:
-        they relax with the memory's T1/T2 from the emission until they are stored)."""
+        they relax with the memory's T1/T2 from their emission or absorption until they are
+        stored)."""
         names = [f"{self.name}/a", f"{self.name}/b"]
         return names, [b.communication_idle_model for b in self.banks]
 
     def _store(self, attempt: "_Attempt", electrons: list[Qubit]) -> LinkPair:
         """Move into nuclear spins where the node has them; the pair is then stored."""
         qubits = electrons if self._moves == (None, None) else self._moved(self.sim.registry, electrons)
-        self.banks[0].stored.add(qubits[0])
-        self.banks[1].stored.add(qubits[1])
+        now = self.sim.env.now
+        self.banks[0].stored[qubits[0]] = now
+        self.banks[1].stored[qubits[1]] = now
         # Waiting for the interface and for free slots is time before the photon could leave.
         emission_wait = (
             (attempt.started_s - attempt.requested_s)
@@ -361,13 +381,12 @@ class LinkService:
     def stored_state(self, rho: np.ndarray) -> np.ndarray:
         """The two-qubit state a heralded state ``rho`` (qubit 0 at the first bank) is in when
         it is stored, for planners: at an end that moves it into a nuclear spin, after the
-        electron's relaxation from the emission to the end of the moves (the herald's flight
-        and the move) and the move with its gate noise; elsewhere as heralded (the stored
-        qubit's relaxation from the emission on is the planner's ageing).
+        electron's relaxation from its emission or absorption to the end of the moves (its
+        time before the herald and the move) and the move with its gate noise; elsewhere as
+        heralded (the stored qubit's relaxation from the emission on is the planner's ageing).
         """
         if self._moves == (None, None):
             return rho
-        waited_s = self.link.heralding_time_s + self._move_time_s
         order = [0, 1]  # which end's qubit each qubit of ``rho`` is, lowest first
         for end, (bank, move) in enumerate(zip(self.banks, self._moves)):
             if move is None:
@@ -375,6 +394,7 @@ class LinkService:
             electron = order.index(end)
             idle = bank.communication_idle_model
             if idle is not None:
+                waited_s = self._qubit_times_before_herald_s[end] + self._move_time_s
                 rho = idle.apply(rho, 2, electron, waited_s)
             # The move swaps the electron into a fresh nuclear spin (qubit 2) and drops it;
             # the nuclear spin comes first in the result.
@@ -382,16 +402,20 @@ class LinkService:
             order = [end, order[1 - electron]]
         return rho if order == [0, 1] else permute_qubits(rho, [1, 0])
 
-    def _dephase_stored(self, attempts: int) -> None:
-        """Every electron attempt dephases the nuclear spins already stored at its node."""
+    def _dephase_stored(self, attempt: "_Attempt") -> None:
+        """Every electron attempt dephases the nuclear spins stored at its node when it begins
+        (the count per spin: the module docstring)."""
         if not self._nuclear_banks:
             return
         for bank in self._nuclear_banks:
             if not bank.stored:
                 continue
-            operation = _attempt_dephasing(bank.node.storage.register, attempts, self.link.bright_state_population)
-            for qubit in list(bank.stored):
-                self.sim.registry.apply(operation, [qubit])
+            register = bank.node.storage.register
+            for qubit, stored_s in list(bank.stored.items()):
+                attempts = attempts_while_stored(attempt.started_s, attempt.attempts, self.link.attempt_time_s, stored_s)
+                if attempts:
+                    operation = _attempt_dephasing(register, attempts, self.link.bright_state_population)
+                    self.sim.registry.apply(operation, [qubit])
 
     def release(self, pair: LinkPair, qubit_index: int | None = None) -> None:
         """Free the memory slot(s) of a pair (all, or one end) and drop its qubits."""
@@ -400,7 +424,7 @@ class LinkService:
             qubit, bank = pair.qubits[i], pair.stored_at[i]
             stored = bank.stored
             if qubit in stored:
-                stored.discard(qubit)
+                del stored[qubit]
                 bank.note_storage(now - pair.heralded_s)
                 bank.slots.give(1)
             if qubit.group is not None:
@@ -409,6 +433,22 @@ class LinkService:
     def measured_success_probability(self) -> float:
         """Successes per attempt counted in this run."""
         return self.successes / self.attempts if self.attempts else float("nan")
+
+
+def attempts_while_stored(started_s: float, attempts: int, attempt_time_s: float, stored_s: float) -> int:
+    """Of ``attempts`` attempts beginning at ``started_s + j attempt_time_s`` (``j = 0 ..
+    attempts-1``), how many begin at or after ``stored_s``:
+    ``attempts - max(0, ceil((stored_s - started_s) / attempt_time_s))``, at least 0.
+
+    A storing that coincides with an attempt's start within rounding (``1e-9`` of an attempt)
+    counts that attempt: event times are sums of floats.
+    """
+    if stored_s <= started_s:
+        return attempts
+    if attempt_time_s <= 0.0:  # every attempt began at ``started_s``, before the storing
+        return 0
+    before = math.ceil((stored_s - started_s) / attempt_time_s - 1e-9)
+    return max(attempts - before, 0)
 
 
 @functools.lru_cache(maxsize=1024)

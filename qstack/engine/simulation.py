@@ -11,7 +11,8 @@ from .state import StateRegistry
 class Simulation:
     """Everything that belongs to one run and nothing shared between runs.
 
-    ``env.now`` is simulated time in SI seconds; ``rng`` is the only source of randomness.
+    ``env.now`` is simulated time in SI seconds; ``rng`` is the only source of randomness of the
+    run (the Aer engine seeds its simulator from a child stream, :class:`StateRegistry`).
     ``bell_diagonal``: see :class:`StateRegistry` (False to compare against full matrices).
     """
 
@@ -19,7 +20,10 @@ class Simulation:
         self.seed = int(seed)
         self.env = simpy.Environment()
         self.rng = np.random.default_rng(self.seed)
-        self.registry = StateRegistry(self.rng, engine=engine, clock=lambda: self.env.now, bell_diagonal=bell_diagonal)
+        # Aer's own seeds come from a child stream, so ``rng`` draws the same with either engine.
+        aer_rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(1)[0]) if engine == "aer" else None
+        self.registry = StateRegistry(self.rng, engine=engine, clock=lambda: self.env.now, bell_diagonal=bell_diagonal,
+                                      aer_rng=aer_rng)
 
     @property
     def now_s(self) -> float:

@@ -19,6 +19,12 @@ every branch maps Bell-diagonal inputs to a Bell-diagonal pair (or to nothing) i
 (``T1 = inf``) while idle mixes the weights. Both are exact. Anything else (finite T1, an
 operation that breaks Bell-diagonality, a merge into a larger group) first turns the weights into
 the density matrix and proceeds as usual.
+
+Both engines draw an outcome alike: one uniform number from the run's generator when an
+operation has several possible outcomes, picking the first branch (in
+:attr:`~qstack.engine.Operation.outcomes` order) whose cumulative probability exceeds it. Aer
+computes every branch (measurements as projectors onto their bits) and its seeds come from a
+stream of its own, so a run draws the same numbers, and reports the same, with either engine.
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from qiskit import QuantumCircuit
+from qiskit.circuit import Instruction
 from qiskit.quantum_info import DensityMatrix
 
 from qstack.physics import BELL_PROJECTORS, Relaxation
 
 from .exact import apply_map as _apply_op_first
 from .exact import operation_first, outcomes
-from .operation import BELL_TOLERANCE, Operation, noisy, permute_qubits
+from .operation import _PROJECTORS, BELL_TOLERANCE, Operation, _condition_holds, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
 
@@ -89,8 +96,7 @@ class StateRegistry:
     Parameters
     ----------
     rng:
-        The run's generator; outcomes of measurements are drawn from it (fast engine) or it
-        seeds each Aer run (aer engine).
+        The run's generator; outcomes of measurements are drawn from it (both engines).
     engine:
         ``"fast"`` (compiled channels applied with numpy) or ``"aer"`` (Qiskit Aer
         ``AerSimulator(method="density_matrix")`` for every operation; the reference).
@@ -99,6 +105,9 @@ class StateRegistry:
     bell_diagonal:
         Hold Bell-diagonal pairs as four weights where that is exact (fast engine only; see the
         module docstring). False: always full density matrices (for comparisons).
+    aer_rng:
+        Aer engine: the stream its simulator seeds come from (default: a child spawned from
+        ``rng``, which leaves ``rng``'s own draws unchanged).
 
     ``bell_diagonal_steps`` counts operations and idle periods applied to Bell weights,
     ``bell_diagonal_fallbacks`` Bell-diagonal pairs turned into density matrices because the
@@ -111,11 +120,14 @@ class StateRegistry:
         engine: str = "fast",
         clock: Callable[[], float] | None = None,
         bell_diagonal: bool = True,
+        aer_rng: np.random.Generator | None = None,
     ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.rng = rng
         self.engine = engine
+        self._aer_rng = aer_rng if aer_rng is not None or engine != "aer" else rng.spawn(1)[0]
+        self._aer_branches: dict[Operation, tuple] = {}
         self._clock = clock or (lambda: 0.0)
         self._simulator = None
         self.live_qubits = 0
@@ -138,11 +150,13 @@ class StateRegistry:
         names: Sequence[str],
         idle: Sequence[IdleModel | None] | IdleModel | None = None,
         rho: np.ndarray | DensityMatrix | PreparedState | None = None,
-        time_s: float | None = None,
+        time_s: float | Sequence[float] | None = None,
     ) -> list[Qubit]:
         """Create qubits sharing one group, in state ``rho`` (default ``|0...0>``).
 
-        ``time_s`` is when the state was as given (default now); idle decoherence runs from then.
+        ``time_s`` is when the state was as given (default now), or one such time per qubit
+        (qubits that began to exist at different moments); each qubit's idle decoherence runs
+        from its time.
         """
         n = len(names)
         if not isinstance(idle, (list, tuple)):
@@ -162,8 +176,15 @@ class StateRegistry:
                 bell = _bell_weights(rho)
         if rho.shape != (2**n, 2**n):
             raise ValueError(f"new_qubits: state must be {2**n}x{2**n}, got {rho.shape}")
-        now = self._clock() if time_s is None else time_s
-        qubits = [Qubit(name, model, now) for name, model in zip(names, idle)]
+        if time_s is None:
+            times = [self._clock()] * n
+        elif isinstance(time_s, (list, tuple)):
+            if len(time_s) != n:
+                raise ValueError("new_qubits: one time per qubit")
+            times = time_s
+        else:
+            times = [time_s] * n
+        qubits = [Qubit(name, model, t) for name, model, t in zip(names, idle, times)]
         bell = bell if self.bell_diagonal else None
         group = _Group(list(qubits), rho if bell is None else None, bell)
         for q in qubits:
@@ -250,7 +271,7 @@ class StateRegistry:
         else:
             group = self._merge(qubits)
             positions = [group.qubits.index(q) for q in qubits]
-            result, group.rho = self._apply_aer(operation, group, positions)
+            result, group.rho = self._apply_aer(operation, group, positions, outcome)
             for q in [qubits[i] for i in operation.discard]:
                 group.qubits.remove(q)
         for i in operation.discard:
@@ -451,25 +472,60 @@ class StateRegistry:
         group.qubits = [qubits[i] for i in operation.kept] + rest
         return branches[choice].outcome
 
-    def _apply_aer(self, operation, group, positions):
+    def _apply_aer(self, operation, group, positions, outcome=None):
+        """Aer runs every branch on the group's state (one job); one is drawn (or forced) as in
+        the fast engine. Returns the outcome and the kept qubits' state."""
         from qiskit_aer import AerSimulator
 
         if self._simulator is None:
             self._simulator = AerSimulator(method="density_matrix")
+        branches = (operation.circuit,) if not operation.circuit.num_clbits else self._aer_branches.get(operation)
+        if branches is None:  # operations without outcomes (idle channels, made anew each time) are not kept
+            branches = self._aer_branches[operation] = _branch_circuits(operation)
         n = len(group.qubits)
-        circuit = QuantumCircuit(n, operation.circuit.num_clbits)
-        circuit.set_density_matrix(DensityMatrix(group.rho))
-        circuit.compose(operation.circuit, qubits=positions, clbits=list(range(operation.circuit.num_clbits)), inplace=True)
-        kept = [i for i in range(n) if i not in {positions[d] for d in operation.discard}]
-        circuit.save_density_matrix(qubits=kept, label="rho")
-        seed = int(self.rng.integers(2**31 - 1))
-        result = self._simulator.run(circuit, shots=1, seed_simulator=seed, memory=True).result()
-        rho = np.asarray(result.data(0)["rho"])
-        outcome: tuple[int, ...] = ()
-        if operation.circuit.num_clbits:
-            bits = result.get_memory(0)[0].replace(" ", "")
-            outcome = tuple(int(b) for b in reversed(bits))
-        return outcome, rho
+        state = DensityMatrix(group.rho)
+        circuits = []
+        for branch in branches:
+            circuit = QuantumCircuit(n)
+            circuit.set_density_matrix(state)
+            circuit.compose(branch, qubits=positions, inplace=True)
+            circuit.save_density_matrix(label="rho")  # all qubits: Aer renormalises a reduced save
+            circuits.append(circuit)
+        seed = int(self._aer_rng.integers(2**31 - 1))
+        result = self._simulator.run(circuits, shots=1, seed_simulator=seed).result()
+        discarded = [positions[d] for d in operation.discard]
+        states = [_partial_trace(np.asarray(result.data(i)["rho"]), n, discarded) for i in range(len(circuits))]
+        if len(states) == 1 and outcome is None:
+            return (operation.outcomes[0] if operation.circuit.num_clbits else ()), states[0]
+        probabilities = [float(np.trace(rho).real) for rho in states]  # unnormalised branches
+        choice = self._choose(probabilities, operation.outcomes, outcome, operation)
+        return operation.outcomes[choice], states[choice] / probabilities[choice]
+
+
+def _branch_circuits(operation: Operation) -> tuple[QuantumCircuit, ...]:
+    """The operation's circuit once per possible outcome (:attr:`Operation.outcomes`), without
+    classical bits: each measurement the projector onto its bit (a ``kraus`` instruction that is
+    not trace preserving, which Aer applies as given), each ``if_else`` resolved by the bits. Aer
+    then leaves the unnormalised branch state, whose trace is the branch's probability."""
+    circuit, n = operation.circuit, operation.num_qubits
+    return tuple(_append_branch(QuantumCircuit(n), circuit, list(range(n)), dict(zip(circuit.clbits, values)))
+                 for values in operation.outcomes)
+
+
+def _append_branch(out: QuantumCircuit, circuit: QuantumCircuit, qubit_map: list[int], bits: dict) -> QuantumCircuit:
+    for instruction in circuit.data:
+        operation = instruction.operation
+        qargs = [qubit_map[circuit.find_bit(q).index] for q in instruction.qubits]
+        if operation.name == "measure":
+            out.append(Instruction("kraus", 1, 0, [_PROJECTORS[bits[instruction.clbits[0]]]]), qargs)
+        elif operation.name == "if_else":
+            blocks = operation.blocks
+            body = blocks[0] if _condition_holds(operation.condition, circuit, bits) else (blocks[1] if len(blocks) > 1 else None)
+            if body is not None:  # block bits map positionally onto the instruction's bits
+                _append_branch(out, body, qargs, {b: bits[o] for b, o in zip(body.clbits, instruction.clbits)})
+        else:
+            out.append(operation, qargs)
+    return out
 
 
 def _bell_weights(rho: np.ndarray) -> np.ndarray | None:

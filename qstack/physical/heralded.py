@@ -107,6 +107,12 @@ class HeraldedLink:
         """Emitter schemes: the photon travels to the station and the result back, ``2 t`` [s]."""
         return 2 * self.station_delay_s
 
+    @property
+    def qubit_times_before_herald_s(self) -> tuple[float, float]:
+        """Emitter schemes: each end's spin is entangled with its photon from the emission, so
+        both qubits exist from ``heralding_time_s`` before the herald [s]."""
+        return (self.heralding_time_s, self.heralding_time_s)
+
     def _node_side_efficiency(self, side: str) -> float:
         """Efficiency between the node's memory and the channel (interface included)."""
         raise NotImplementedError

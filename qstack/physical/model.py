@@ -119,6 +119,16 @@ class LinkModel(Protocol):
         """One attempt: emission and heralding [s]."""
 
     @property
+    def qubit_times_before_herald_s(self) -> tuple[float, float]:
+        """``(t_a, t_b)``: how long before the herald each end's qubit began to exist [s].
+
+        The link layer creates the heralded pair with each end's qubit that long in the past, so
+        each memory relaxes with its T1/T2 from that moment: from the emission where the end's
+        spin emits the photon (it is entangled with it from then on), from the absorption where
+        the end's memory absorbs an arriving photon. Each is at most ``heralding_time_s``.
+        """
+
+    @property
     def heralded_states(self) -> tuple[HeraldedState, ...]:
         """The successful outcomes of one attempt on one mode (probabilities sum to ``p_mode``)."""
 

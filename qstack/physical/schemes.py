@@ -201,6 +201,14 @@ class MidpointSource(HeraldedLink):
         """Flight out to the memories and the absorption messages, ``t + t_a + t_b`` [s]."""
         return self.station_delay_s + self.channel_a.delay_s + self.channel_b.delay_s
 
+    @property
+    def qubit_times_before_herald_s(self) -> tuple[float, float]:
+        """A memory holds its qubit from the absorption of its photon, ``t_a`` (``t_b``) after
+        the emission; the herald comes ``t + t_a + t_b`` after it (``t = max(t_a, t_b)``), so
+        ``(t + t_b, t + t_a)`` before the herald [s]: ``2t`` each with equal arms, not ``3t``."""
+        herald = self.heralding_time_s
+        return (herald - self.channel_a.delay_s, herald - self.channel_b.delay_s)
+
     def _node_side_efficiency(self, side: str) -> float:
         """The memory's absorption times the interface's efficiency."""
         end = self.end(side)

@@ -68,6 +68,39 @@ def test_fast_and_aer_engines_agree_on_a_noisy_swap_with_measurement(seed):
     assert fast.live_qubits == aer.live_qubits == 2
 
 
+def test_aer_engine_draws_the_same_outcomes_as_the_fast_engine_from_the_same_generator():
+    """Unforced: each engine draws the branch itself, from the run's generator; a sequence of
+    noisy swaps on fresh random pairs gives the same outcomes and states with both."""
+    op = Operation(_noisy_bell_measurement(), discard=(1, 2), name="swap")
+    runs = {}
+    for engine in ("fast", "aer"):
+        registry = StateRegistry(np.random.default_rng(21), engine=engine)
+        results = []
+        for k in range(12):
+            qubits = registry.new_qubits(["a", "b"], rho=random_density_matrix(4, seed=k).data)
+            qubits += registry.new_qubits(["c", "d"], rho=random_density_matrix(4, seed=50 + k).data)
+            outcome = registry.apply(op, qubits)
+            results.append((outcome, registry.density_matrix([qubits[0], qubits[3]])))
+            registry.discard([qubits[0], qubits[3]])
+        runs[engine] = results
+    assert [o for o, _ in runs["aer"]] == [o for o, _ in runs["fast"]]
+    assert len({o for o, _ in runs["fast"]}) > 1  # the outcomes do vary
+    for (_, fast), (_, aer) in zip(runs["fast"], runs["aer"]):
+        np.testing.assert_allclose(fast, aer, atol=1e-9)
+
+
+def test_aer_engine_gives_the_forced_branch_normalised():
+    op = Operation(_noisy_bell_measurement(), discard=(1, 2), name="swap")
+    rho = np.kron(random_density_matrix(4, seed=8).data, random_density_matrix(4, seed=9).data)
+    exact = StateRegistry(np.random.default_rng(0))
+    table = exact.outcome_table(op, exact.new_qubits(list("abcd"), rho=rho))  # normalised branch states
+    for forced, _, expected in table:
+        aer = StateRegistry(np.random.default_rng(0), engine="aer")
+        qubits = aer.new_qubits(list("abcd"), rho=rho)
+        assert aer.apply(op, qubits, outcome=forced) == forced
+        np.testing.assert_allclose(aer.density_matrix([qubits[0], qubits[3]]), expected, atol=1e-9)
+
+
 def test_outcomes_are_drawn_with_their_born_probabilities():
     op = Operation(_noisy_bell_measurement(), discard=(1, 2))
     rho = DensityMatrix(random_density_matrix(4, seed=1)).expand(random_density_matrix(4, seed=2))

@@ -216,10 +216,13 @@ def test_heralded_electrons_dephase_until_the_move_and_nuclear_spins_after_it(el
     if wait_s:
         sim.env.run(until=stored_s + wait_s)
     rho = sim.registry.density_matrix(list(pair.qubits))
-    # From the emission to the end of the move the electrons hold the pair: the herald's flight
-    # and three electron-nuclear gates. Dephasing both qubits shrinks <00|rho|11> by c_a c_b.
-    electron_s = link.heralding_time_s + 3 * link.end_a.nuclear_spin.gate_time_s
-    assert stored_s - pair.started_s - (pair.attempts - 1) * link.attempt_time_s - link.emission_time_s == pytest.approx(electron_s)
+    # From the absorption of its photon (20 km after the source) to the end of the move each
+    # electron holds its half: the absorption messages over both arms (2 x 20 km) and three
+    # electron-nuclear gates. Dephasing both qubits shrinks <00|rho|11> by c_a c_b.
+    flight_s = Fiber(20.0).delay_s
+    electron_s = 2 * flight_s + 3 * link.end_a.nuclear_spin.gate_time_s
+    emitted_s = pair.started_s + (pair.attempts - 1) * link.attempt_time_s + link.emission_time_s
+    assert stored_s - emitted_s == pytest.approx(flight_s + electron_s)
     shrink = math.exp(-2 * electron_s / electron_t2_s) * math.exp(-2 * wait_s / nuclear_t2_s)
     r = heralded.rho
     expected = (r[0, 0].real + r[3, 3].real) / 2 + r[0, 3].real * shrink
@@ -239,3 +242,131 @@ def test_the_electrons_own_t2_lowers_the_stored_fidelity():
         fidelities.append(bell_fidelity(sim.registry.density_matrix(list(process.value.qubits))))
     assert fidelities[0] > fidelities[1] > fidelities[2]
     assert fidelities[0] == pytest.approx(0.9, abs=1e-9)  # the source's pairs, carried over unchanged
+
+
+# --------------------------------------------------------------------------- when each qubit exists
+def _midpoint_service(arm_a_km, arm_b_km, t2_s, source_fidelity, seed=5):
+    """A midpoint-source link with arms of the given lengths, memories with T2 only (T1 = inf)
+    and ideal otherwise: lossless absorption, no interface, no nuclear spins."""
+    from qstack.hardware import PairSource
+    from qstack.link import LinkService, MemoryBank
+
+    node = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=t2_s, capacity=1))
+    source = PairSource(pair_probability=0.3, repetition_rate_hz=2e6, emitted_state_fidelity=source_fidelity)
+    link = HeraldedLink(node, node, Fiber(arm_a_km), Fiber(arm_b_km), Detector(), scheme="midpoint_source", pair_source=source)
+    sim = Simulation(seed)
+    return sim, LinkService(sim, link, MemoryBank(sim.env, node, "a"), MemoryBank(sim.env, node, "b"))
+
+
+@pytest.mark.parametrize("arm_a_km, arm_b_km, t2_s, source_fidelity", [
+    (18.5, 18.5, 3e-3, 1.0),      # a 37 km link, equal arms, a perfect source
+    (18.5, 18.5, 7e-4, 0.88),     # a Werner source
+    (7.0, 19.0, 2e-3, 0.93),      # unequal arms: each memory from its own photon's absorption
+])
+def test_midpoint_source_memories_dephase_from_the_absorption_of_their_photon(arm_a_km, arm_b_km, t2_s, source_fidelity):
+    sim, service = _midpoint_service(arm_a_km, arm_b_km, t2_s, source_fidelity)
+    process = sim.env.process(service.generate())
+    sim.env.run(until=process)
+    pair = process.value
+    # Timeline of the successful attempt: the source emits at e, photon a is absorbed at e + t_a,
+    # photon b at e + t_b; each node tells the other (t_a + t_b), so the herald comes at
+    # e + max(t_a, t_b) + t_a + t_b. Memory x holds its qubit from its absorption to the herald.
+    t_a, t_b = Fiber(arm_a_km).delay_s, Fiber(arm_b_km).delay_s
+    emitted_s = pair.started_s + (pair.attempts - 1) * service.link.attempt_time_s + service.link.emission_time_s
+    herald_s = emitted_s + max(t_a, t_b) + t_a + t_b
+    assert pair.heralded_s == pytest.approx(herald_s, rel=1e-12)
+    held_s = (herald_s - (emitted_s + t_a), herald_s - (emitted_s + t_b))
+    assert service.link.qubit_times_before_herald_s == pytest.approx(held_s, rel=1e-12)
+    # The source's Werner pair, w = (4F - 1)/3; pure dephasing scales its coherence <00|rho|11>
+    # = w/2 by exp(-(held_a + held_b)/T2): F' = (1 - w)/4 + w/2 + (w/2) exp(-(held_a + held_b)/T2).
+    w = (4 * source_fidelity - 1) / 3
+    coherence = math.exp(-(held_s[0] + held_s[1]) / t2_s)
+    expected = (1 - w) / 4 + w / 2 + w / 2 * coherence
+    assert bell_fidelity(sim.registry.density_matrix(list(pair.qubits))) == pytest.approx(expected, abs=1e-9)
+    # Charged from the emission instead, each memory would have lost max(t_a, t_b) more.
+    from_emission = (1 - w) / 4 + w / 2 + w / 2 * math.exp(-2 * (max(t_a, t_b) + t_a + t_b) / t2_s)
+    assert expected - from_emission > 1e-3
+
+
+def test_emitter_scheme_qubits_exist_from_the_emission():
+    sim, network = _network(scheme="single_click", length_km=23.0)
+    link = network.service("a", "b").link
+    assert link.qubit_times_before_herald_s == (link.heralding_time_s, link.heralding_time_s)
+    assert link.heralding_time_s == pytest.approx(2 * Fiber(11.5).delay_s, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- stored-spin dephasing
+@pytest.mark.parametrize("stored_s, expected", [
+    (0.0, 7),            # stored before the generation: every attempt
+    (1.0, 7),            # at its start
+    (1.0 + 3 * 0.25, 4),  # at an attempt's start (rounding aside): that attempt counts
+    (1.0 + 3 * 0.25 + 1e-6, 3),
+    (1.0 + 7 * 0.25 - 1e-6, 0),  # after the last attempt began
+])
+def test_attempts_while_stored_counts_the_attempts_begun_at_or_after_the_storing(stored_s, expected):
+    from qstack.link import attempts_while_stored
+
+    assert attempts_while_stored(1.0, 7, 0.25, stored_s) == expected
+
+
+def _middle_node_services(seed, delay_b_s):
+    """Nodes a - m - b; m stores in nuclear spins that each electron attempt dephases strongly.
+
+    Link a-m: an ideal midpoint source that heralds |Phi+> on its first attempt (a moves it into
+    a nuclear spin at m). Link m-b: single click with bright-state population 0.3 and a low
+    success probability, started ``delay_b_s`` before (or after, negative) link a-m. Electrons,
+    nuclear spins and gates are otherwise ideal (T1 = T2 = inf, gate fidelity 1).
+    """
+    from qstack.hardware import PairSource
+    from qstack.link import LinkService, MemoryBank
+
+    memory = Memory(t1_s=math.inf, t2_s=math.inf, capacity=2)
+    register = NuclearSpinRegister(coupling_hz=200.0, reset_time_constant_s=5e-5, t1_s=math.inf, t2_s=math.inf, capacity=2)
+    middle = NodeHardware(memory=memory, nuclear_spin=register,
+                          emitter=Emitter(emission_time_s=4e-6, emission_probability=0.004))
+    end_a = NodeHardware(memory=memory)
+    end_b = NodeHardware(memory=memory, emitter=Emitter(emission_time_s=4e-6, emission_probability=0.004))
+    source = PairSource(pair_probability=1.0, repetition_rate_hz=1e6)
+    link_am = HeraldedLink(end_a, middle, Fiber(0.5), Fiber(0.5), Detector(), scheme="midpoint_source", pair_source=source)
+    link_mb = HeraldedLink(middle, end_b, Fiber(1.5), Fiber(1.5), Detector(efficiency=0.5), scheme="single_click",
+                           bright_state_population=0.3)
+    sim = Simulation(seed)
+    banks = {name: MemoryBank(sim.env, node, name) for name, node in (("a", end_a), ("m", middle), ("b", end_b))}
+    am = LinkService(sim, link_am, banks["a"], banks["m"], probabilistic=False)
+    mb = LinkService(sim, link_mb, banks["m"], banks["b"])
+    return sim, am, mb, register
+
+
+@pytest.mark.parametrize("seed, delay_b_s", [(1, 0.004), (5, 0.011), (9, -0.009)])
+def test_a_stored_nuclear_spin_dephases_only_for_the_attempts_made_while_it_is_stored(seed, delay_b_s):
+    sim, am, mb, register = _middle_node_services(seed, delay_b_s)
+    env = sim.env
+    processes = {}
+
+    def start(name, service, at_s):
+        yield env.timeout(at_s)
+        processes[name] = env.process(service.generate())
+        yield processes[name]
+
+    first = max(delay_b_s, 0.0)
+    env.process(start("am", am, first))
+    env.process(start("mb", mb, first - delay_b_s))
+    env.run()
+    stored, herald = processes["am"].value, processes["mb"].value
+    stored_s = stored.heralded_s  # the pair's nuclear spin at m is in place (after the move)
+    t = mb.link.attempt_time_s
+    herald_s = herald.started_s + herald.attempts * t  # link m-b's herald, before its own move
+    assert stored_s < herald_s  # the spin was stored while link m-b attempted
+    # Link m-b's attempts begin at started + j t; count those begun while the spin was stored.
+    during = sum(1 for j in range(herald.attempts) if herald.started_s + j * t >= stored_s)
+    assert 0 < during <= herald.attempts
+    if herald.started_s < stored_s:
+        assert during < herald.attempts  # some attempts came before the storing
+    # Per attempt, a phase flip with p = (alpha/2)(1 - exp(-(2 pi coupling tau)^2/2)); n of them
+    # compose to (1 - (1 - 2p)^n)/2, and a phase flip on one half of |Phi+> lowers F by it.
+    alpha, phase = 0.3, 2 * math.pi * 200.0 * 5e-5
+    p = alpha / 2 * (1 - math.exp(-phase**2 / 2))
+    flip = (1 - (1 - 2 * p) ** during) / 2
+    fidelity = bell_fidelity(sim.registry.density_matrix(list(stored.qubits)))
+    assert fidelity == pytest.approx(1 - flip, abs=1e-9)
+    assert flip > 0.01  # large enough that a wrong count would show

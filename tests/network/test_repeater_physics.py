@@ -5,7 +5,6 @@ not move when a preset is re-sourced: memories with pure dephasing (T1 infinite)
 midpoint pair source per link, standard fibre.
 """
 
-import inspect
 import math
 
 import networkx as nx
@@ -107,13 +106,11 @@ class _EngineWitness:
         self.reads: list = []
         registry = sim.registry
         new_qubits, apply, density_matrix = registry.new_qubits, registry.apply, registry.density_matrix
-        signature = inspect.signature(new_qubits)
 
         def watched_new_qubits(*args, **kwargs):
             qubits = new_qubits(*args, **kwargs)
-            time_s = signature.bind(*args, **kwargs).arguments.get("time_s")
             for qubit in qubits:
-                self.born[qubit] = self.env.now if time_s is None else time_s
+                self.born[qubit] = qubit.last_time_s  # decohered from then (each qubit its own time)
             self._join(qubits)
             return qubits
 
