@@ -11,7 +11,7 @@ import time
 
 from qstack.engine import Simulation
 from qstack.network import Network
-from qstack.report import LinkRow, MemoryQuality, Report, RequestRow
+from qstack.report import USEFUL_FIDELITY, LinkRow, MemoryQuality, Report, RequestRow
 
 
 def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: dict | None = None,
@@ -100,6 +100,7 @@ def _request_rows(network: Network) -> list[RequestRow]:
             meeting_min_fidelity=sum(f >= request.min_fidelity for f in fidelities),
             cutoff_discards=stats.cutoff_discards,
             extraction_failures=stats.extraction_failures,
+            pairs_at_or_below_half=sum(f <= USEFUL_FIDELITY for f in fidelities),
         ))
     return rows
 

@@ -67,6 +67,13 @@ class RequestRow:
     meeting_min_fidelity: int
     cutoff_discards: int
     extraction_failures: int
+    # Pairs of fidelity <= 1/2: no teleportation beyond the classical limit, not distillable
+    # when Werner (a Werner pair is entangled only above F = 1/2).
+    pairs_at_or_below_half: int = 0
+
+
+#: At or below this fidelity a pair is flagged (see ``RequestRow.pairs_at_or_below_half``).
+USEFUL_FIDELITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,21 @@ class Report:
         return self.delivered / self.sim_time_s if self.sim_time_s > 0 else 0.0
 
     @property
+    def pairs_requested(self) -> int:
+        """Pairs the requests asked for, all requests together (every arrival's when scheduled)."""
+        return sum(row.pairs_requested for row in self.requests)
+
+    @property
+    def stopped_at_max_time(self) -> bool:
+        """The run ended at ``max_time_s`` with a request (or a user's jobs) still being served."""
+        return any(not row.complete for row in self.requests)
+
+    @property
+    def complete(self) -> bool:
+        """Every request got every pair it asked for (not stopped early, no job dropped)."""
+        return not self.stopped_at_max_time and all(row.delivered >= row.pairs_requested for row in self.requests)
+
+    @property
     def fidelity(self) -> FidelitySummary:
         return FidelitySummary.of([p.fidelity for p in self.pairs])
 
@@ -111,6 +133,9 @@ class Report:
         return clean(
             {
                 "delivered": self.delivered,
+                "pairs_requested": self.pairs_requested,
+                "complete": self.complete,
+                "stopped_at_max_time": self.stopped_at_max_time,
                 "fidelity": asdict(self.fidelity),
                 "latency_s": asdict(self.latency_s),
                 "throughput_hz": self.throughput_hz,
@@ -136,7 +161,7 @@ class Report:
 def render_table(d: dict) -> str:
     """The human-readable table of a report's JSON form."""
     fid, lat = d["fidelity"], d["latency_s"]
-    lines = [
+    lines = _warning_lines(d) + [
         f"delivered pairs      {d['delivered']}",
         f"throughput           {num(d['throughput_hz'])} pairs/s",
         f"fidelity             mean {num(fid['mean'], '{:.4f}')}  std {num(fid['std'], '{:.4f}')}  min {num(fid['min'], '{:.4f}')}",
@@ -161,6 +186,24 @@ def render_table(d: dict) -> str:
         lines.extend("  " + line for line in user_table(sched["users"]).splitlines())
     lines.append(f"simulated {num(d['sim_time_s'])} s in {num(d['wall_time_s'], '{:.3f}')} s wall, seed {d['seed']}")
     return "\n".join(lines)
+
+
+def _warning_lines(d: dict) -> list[str]:
+    """Visible first: a run that did not deliver what was asked, and pairs no better than classical."""
+    lines = []
+    if not d.get("complete", True):
+        short = "  ".join(f"{r['request']} {r['delivered']}/{r['pairs_requested']}" for r in d["requests"]
+                          if not r["complete"] or r["delivered"] < r["pairs_requested"])
+        why = (f"the run stopped at max_time_s ({num(d['sim_time_s'])} s)" if d.get("stopped_at_max_time")
+               else "jobs were not served in full (see scheduling)")
+        lines.append(f"INCOMPLETE           {d['delivered']} of {d['pairs_requested']} requested pairs delivered: {why}  [{short}]")
+    flagged = [(r["request"], r.get("pairs_at_or_below_half", 0)) for r in d["requests"]]
+    if any(n for _, n in flagged):
+        lines.append(
+            f"WARNING              {sum(n for _, n in flagged)} pairs at fidelity <= 1/2 (no teleportation beyond the classical "
+            "limit; not distillable if Werner)  [" + "  ".join(f"{name} {n}" for name, n in flagged if n) + "]"
+        )
+    return lines
 
 
 def _link_lines(links: list[dict]) -> list[str]:
@@ -191,6 +234,7 @@ def _request_lines(requests: list[dict]) -> list[str]:
             f"  {request['request']:<16} delivered {request['delivered']}/{request['pairs_requested']}"
             f"  mean F {num(request['mean_fidelity'], '{:.4f}')}  >= min F {request['meeting_min_fidelity']}"
             f"  cut-off discards {request['cutoff_discards']}"
+            + (f"  F <= 1/2 {request['pairs_at_or_below_half']}" if request.get("pairs_at_or_below_half") else "")
         )
     return lines
 

@@ -53,6 +53,31 @@ def test_human_output_is_a_table(capsys):
         assert word in out
 
 
+def test_a_run_cut_short_by_max_time_says_so(capsys):
+    """The default link makes a pair about every 17 s: 100 s cannot give 20 pairs."""
+    report = _run_json(capsys, "--set", "requests.0.pairs=20", "--set", "max_time_s=100.0")
+    assert report["complete"] is False and report["stopped_at_max_time"] is True
+    assert report["pairs_requested"] == 20 and report["delivered"] == report["requests"][0]["delivered"] < 20
+    assert report["requests"][0]["complete"] is False
+    assert main(["run", "--set", "requests.0.pairs=20", "--set", "max_time_s=100.0"]) == 0
+    first = capsys.readouterr().out.splitlines()[1]
+    assert first.startswith("INCOMPLETE") and f"{report['delivered']} of 20" in first
+    done = _run_json(capsys)
+    assert done["complete"] is True and done["pairs_requested"] == 5 and done["stopped_at_max_time"] is False
+
+
+def test_pairs_at_or_below_half_are_counted_and_shown(capsys):
+    # A 9-node chain without purification: every pair ends below F = 1/2.
+    report = _run_json(capsys, "scenarios/chain_9.toml", "--set", "requests.0.pairs=2",
+                       "--set", "purification.scope=\"none\"", "--set", "purification.rounds=0", "--set", "link.cutoff_s=1e9",
+                       "--set", "link.bright_state_population=0.1")
+    row = report["requests"][0]
+    assert row["pairs_at_or_below_half"] == 2 and report["fidelity"]["mean"] < 0.5
+    assert main(["run", "scenarios/chain_9.toml", "--set", "requests.0.pairs=2", "--set", "purification.scope=\"none\"",
+                 "--set", "purification.rounds=0", "--set", "link.cutoff_s=1e9", "--set", "link.bright_state_population=0.1"]) == 0
+    assert any(line.startswith("WARNING") and "fidelity <= 1/2" in line for line in capsys.readouterr().out.splitlines())
+
+
 @pytest.mark.parametrize(
     "setting,named",
     [

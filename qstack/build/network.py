@@ -21,12 +21,13 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
     devices = resolve_devices(scenario)
     graph = build_graph(scenario, devices)
     idealize = scenario.idealize
-    try:
-        network = Network(
+
+    def network_in(sim: Simulation, purification) -> Network:
+        return Network(
             sim,
             graph,
             swapping=scenario.network.swapping,
-            purification=purification_policy(scenario, graph),
+            purification=purification,
             cutoff_s=scenario.link.cutoff_s,
             decoherence="decoherence" not in idealize,
             probabilistic="probabilistic_generation" not in idealize,
@@ -34,6 +35,11 @@ def build_network(scenario: Scenario, sim: Simulation) -> Network:
             bsm="deterministic" if "bsm" in idealize else scenario.network.bsm,
             routing=scenario.network.routing,
         )
+
+    try:
+        # target_fidelity: rounds predicted on networks built apart (never run, own simulation)
+        policy = purification_policy(scenario, lambda candidate: network_in(Simulation(scenario.seed), candidate))
+        network = network_in(sim, policy)
     except ValueError as exc:
         raise ScenarioError(str(exc)) from exc
     check_overrides_act(scenario, devices, network)

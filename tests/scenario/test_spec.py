@@ -1,11 +1,8 @@
-"""Scenario building: topologies, purification target, policies reach the network."""
+"""Scenario building: topologies, purification settings, policies reach the network (the
+target fidelity's rounds: tests/build/test_purification.py)."""
 
 import pytest
 
-from qstack.engine import Simulation
-from qstack.build import build_network, predicted_fidelity, purification_policy
-from qstack.network import PurificationPolicy
-from qstack.protocols import GateNoise
 from qstack.scenario import ScenarioError, load_scenario
 
 
@@ -19,28 +16,6 @@ def test_star_grid_and_chain_topologies():
     assert [length for *_, length in chain.edges()] == [1.0, 2.0, 3.0]
     with pytest.raises(ScenarioError, match="link_lengths_km"):
         load_scenario(None, settings={"network.nodes": 4, "network.link_lengths_km": [1.0, 2.0]})
-
-
-def test_target_fidelity_picks_the_fewest_rounds_predicted_to_reach_it():
-    """The rounds chosen for a target between the 0- and 1-round predictions are 1, for one just
-    above the 1-round prediction more; an unreachable target is refused naming the key."""
-    settings = {"network.nodes": 3, "requests.0.dst": "n2", "purification.scope": "link",
-                "hardware.overrides.node.emitter.collection_efficiency": 0.3}
-    graph = build_network(load_scenario(None, settings=settings), Simulation(1)).graph
-    noise = GateNoise.from_memory(graph.nodes["n0"]["hardware"].memory)
-    path = ["n0", "n1", "n2"]
-    f0, f1 = (predicted_fidelity(graph, path, PurificationPolicy(scope="link", rounds=k), noise) for k in (0, 1))
-    assert f1 > f0
-
-    def rounds_for(target: float) -> int:
-        scenario = load_scenario(None, settings={**settings, "purification.target_fidelity": target})
-        return purification_policy(scenario, graph).rounds
-
-    assert rounds_for(f0 - 1e-6) == 0
-    assert rounds_for((f0 + f1) / 2) == 1
-    assert rounds_for(f1 + 1e-6) >= 2
-    with pytest.raises(ScenarioError, match="target_fidelity"):
-        rounds_for(0.9999)
 
 
 def test_inconsistent_purification_settings_are_refused():
