@@ -11,6 +11,7 @@ from qiskit.circuit import Parameter
 from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Statevector, state_fidelity
 
+from distributed_circuits import blocks, ghz, parametric, random_layers, round_robin, with_reset
 from qstack.applications import DistributedResult, run_distributed
 from qstack.build import build_network
 from qstack.engine import Simulation
@@ -22,44 +23,6 @@ from qstack.scenario import load_scenario
 
 
 # --------------------------------------------------------------------------- helpers
-def _random_circuit(n: int, layers: int, seed: int) -> QuantumCircuit:
-    """Layers of random one-qubit rotations and cx / cz / cp between random qubit pairs."""
-    rng = np.random.default_rng(seed)
-    qc = QuantumCircuit(n)
-    for _ in range(layers):
-        for q in range(n):
-            qc.ry(rng.uniform(0, math.pi), q)
-            qc.rz(rng.uniform(0, 2 * math.pi), q)
-        order = rng.permutation(n)
-        for a, b in zip(order[::2], order[1::2]):
-            kind = rng.integers(3)
-            if kind == 0:
-                qc.cx(int(a), int(b))
-            elif kind == 1:
-                qc.cz(int(a), int(b))
-            else:
-                qc.cp(rng.uniform(0, 2 * math.pi), int(a), int(b))
-    return qc
-
-
-def _round_robin(n: int, nodes: int) -> dict[int, str]:
-    return {q: f"node{q % nodes}" for q in range(n)}
-
-
-def _blocks(n: int, nodes: int) -> dict[int, str]:
-    return {q: f"node{q * nodes // n}" for q in range(n)}
-
-
-def _ghz(n: int, measure: bool = False) -> QuantumCircuit:
-    qc = QuantumCircuit(n)
-    qc.h(0)
-    for q in range(n - 1):
-        qc.cx(q, q + 1)
-    if measure:
-        qc.measure_all()
-    return qc
-
-
 def _network(nodes: int = 2, source_fidelity: float = 1.0, t2_s: float = math.inf, length_km: float = 1.0, capacity: int = 8):
     """A chain of ``nodes`` nodes joined by midpoint-source links of the given length."""
     memory = Memory(t1_s=math.inf, t2_s=t2_s, capacity=capacity, two_qubit_gate_time_s=1e-5, measurement_time_s=1e-5)
@@ -90,8 +53,8 @@ def _network(nodes: int = 2, source_fidelity: float = 1.0, t2_s: float = math.in
     ],
 )
 def test_an_ideal_network_reproduces_the_monolithic_state_exactly(n, nodes, method):
-    qc = _random_circuit(n, 3, seed=10 * n + nodes)
-    result = run_distributed(qc, _round_robin(n, nodes), method=method)
+    qc = random_layers(n, 3, seed=10 * n + nodes)
+    result = run_distributed(qc, round_robin(n, nodes), method=method)
     assert isinstance(result, DistributedResult)
     assert result.simulation == "statevector"
     assert result.fidelity == pytest.approx(1.0, abs=1e-9)
@@ -112,17 +75,17 @@ def test_qiskit_random_circuits_of_any_gates_distribute_exactly(seed):
 
 # --------------------------------------------------------------------------- noisy pairs
 def test_worse_pairs_give_lower_fidelity():
-    qc = _random_circuit(6, 3, seed=5)
-    partition = _blocks(6, 2)
+    qc = random_layers(6, 3, seed=5)
+    partition = blocks(6, 2)
     fidelities = [run_distributed(qc, partition, pair_state=werner_state(f)).fidelity for f in (1.0, 0.97, 0.9, 0.8)]
     assert fidelities[0] == pytest.approx(1.0, abs=1e-9)
     assert all(a > b + 1e-6 for a, b in zip(fidelities, fidelities[1:]))
 
 
 def test_a_20_qubit_circuit_over_4_nodes_runs_with_statevector_trajectories(capsys):
-    qc = _ghz(20)
+    qc = ghz(20)
     start = time.perf_counter()
-    result = run_distributed(qc, _blocks(20, 4), pair_state=werner_state(0.95), trajectories=8, seed=1)
+    result = run_distributed(qc, blocks(20, 4), pair_state=werner_state(0.95), trajectories=8, seed=1)
     wall = time.perf_counter() - start
     with capsys.disabled():
         print(f"\n20-qubit GHZ over 4 nodes, 22 wires, 8 statevector trajectories: {wall:.1f} s")
@@ -135,8 +98,8 @@ def test_a_20_qubit_circuit_over_4_nodes_runs_with_statevector_trajectories(caps
 
 # --------------------------------------------------------------------------- measurements
 def test_measured_circuits_give_counts_and_a_hellinger_fidelity():
-    qc = _ghz(5, measure=True)
-    partition = _blocks(5, 2)
+    qc = ghz(5, measure=True)
+    partition = blocks(5, 2)
     ideal = run_distributed(qc, partition, shots=500)
     assert ideal.fidelity == pytest.approx(1.0, abs=1e-9)
     assert set(ideal.counts) <= {"00000", "11111"} and sum(ideal.counts.values()) == 500
@@ -165,7 +128,7 @@ def test_network_pairs_enter_the_circuit_in_their_delivered_state():
 
 def test_a_ghz_state_over_three_nodes_of_an_ideal_network_is_exact():
     network, names = _network(3)
-    result = run_distributed(_ghz(6), _blocks(6, 3) | {q: names[q // 2] for q in range(6)}, network)
+    result = run_distributed(ghz(6), blocks(6, 3) | {q: names[q // 2] for q in range(6)}, network)
     assert result.pairs_used == 2
     assert result.pairs_by_link == {(names[0], names[1]): 1, (names[1], names[2]): 1}
     assert result.fidelity == pytest.approx(1.0, abs=1e-9)
@@ -175,7 +138,7 @@ def test_memory_dephasing_while_waiting_for_pairs_lowers_the_fidelity():
     fidelities = []
     for t2_s in (math.inf, 1.0, 1e-2, 1e-3):
         network, names = _network(3, t2_s=t2_s, length_km=20.0)
-        result = run_distributed(_ghz(6), {q: names[q // 2] for q in range(6)}, network)
+        result = run_distributed(ghz(6), {q: names[q // 2] for q in range(6)}, network)
         fidelities.append(result.fidelity)
     assert fidelities[0] == pytest.approx(1.0, abs=1e-9)
     assert all(a > b for a, b in zip(fidelities, fidelities[1:]))
@@ -185,14 +148,14 @@ def test_longer_links_take_longer():
     latencies = []
     for length_km in (1.0, 50.0):
         network, names = _network(2, length_km=length_km)
-        latencies.append(run_distributed(_ghz(2), {0: names[0], 1: names[1]}, network).latency_s)
+        latencies.append(run_distributed(ghz(2), {0: names[0], 1: names[1]}, network).latency_s)
     assert latencies[1] > latencies[0] > 0
 
 
 def test_a_scenarios_network_serves_the_circuit():
     scenario = load_scenario()
     network = build_network(scenario, Simulation(scenario.seed))
-    result = run_distributed(_ghz(4), {0: "n0", 1: "n0", 2: "n1", 3: "n1"}, network)
+    result = run_distributed(ghz(4), {0: "n0", 1: "n0", 2: "n1", 3: "n1"}, network)
     assert result.pairs_used == 1
     assert 0.25 < result.fidelity < 1.0
     assert result.latency_s > 0
@@ -217,32 +180,20 @@ def _mid_measure() -> QuantumCircuit:
     return qc
 
 
-def _with_reset() -> QuantumCircuit:
-    qc = QuantumCircuit(2)
-    qc.reset(0)
-    return qc
-
-
-def _parametric() -> QuantumCircuit:
-    qc = QuantumCircuit(2)
-    qc.rx(Parameter("theta"), 0)
-    return qc
-
-
 @pytest.mark.parametrize(
     "circuit,partition,kwargs,match",
     [
-        (_ghz(3), {0: "A", 1: "B"}, {}, "partition must place"),
-        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"capacities": {"A": 1}}, "capacity is 1"),
-        (_ghz(3), "magic", {}, "partition must"),
-        (_ghz(3), "auto", {}, "nodes"),
-        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"method": "telepathy"}, "method"),
-        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": np.eye(2)}, "pair state"),
-        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"simulation": "fast"}, "simulation"),
-        (_ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": werner_state(0.9), "simulation": "statevector"}, "exact only"),
+        (ghz(3), {0: "A", 1: "B"}, {}, "partition must place"),
+        (ghz(3), {0: "A", 1: "A", 2: "B"}, {"capacities": {"A": 1}}, "capacity is 1"),
+        (ghz(3), "magic", {}, "partition must"),
+        (ghz(3), "auto", {}, "nodes"),
+        (ghz(3), {0: "A", 1: "A", 2: "B"}, {"method": "telepathy"}, "method"),
+        (ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": np.eye(2)}, "pair state"),
+        (ghz(3), {0: "A", 1: "A", 2: "B"}, {"simulation": "fast"}, "simulation"),
+        (ghz(3), {0: "A", 1: "A", 2: "B"}, {"pair_state": werner_state(0.9), "simulation": "statevector"}, "exact only"),
         (_mid_measure(), {0: "A", 1: "B"}, {}, "terminal"),
-        (_with_reset(), {0: "A", 1: "B"}, {}, "not supported"),
-        (_parametric(), {0: "A", 1: "B"}, {}, "unbound"),
+        (with_reset(), {0: "A", 1: "B"}, {}, "not supported"),
+        (parametric(), {0: "A", 1: "B"}, {}, "unbound"),
     ],
 )
 def test_bad_input_is_refused_naming_it(circuit, partition, kwargs, match):
@@ -253,6 +204,6 @@ def test_bad_input_is_refused_naming_it(circuit, partition, kwargs, match):
 def test_network_runs_refuse_unknown_nodes_and_pair_states():
     network, names = _network(2)
     with pytest.raises(ValueError, match="does not have"):
-        run_distributed(_ghz(2), {0: names[0], 1: "mars"}, network)
+        run_distributed(ghz(2), {0: names[0], 1: "mars"}, network)
     with pytest.raises(ValueError, match="pair_state"):
-        run_distributed(_ghz(2), {0: names[0], 1: names[1]}, network, pair_state=werner_state(0.9))
+        run_distributed(ghz(2), {0: names[0], 1: names[1]}, network, pair_state=werner_state(0.9))

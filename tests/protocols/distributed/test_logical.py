@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
 from qiskit.circuit.library import CXGate, UnitaryGate
 from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Operator, Statevector, state_fidelity
 
+from distributed_circuits import parametric, with_reset
 from qstack.protocols.distributed import ideal_output, interaction_graph, logical_circuit
 from qstack.protocols.nonlocal_gates import is_controlled_on_first_qubit
 
@@ -82,25 +82,13 @@ def _twice_measured() -> QuantumCircuit:
     return qc
 
 
-def _with_reset() -> QuantumCircuit:
-    qc = QuantumCircuit(2)
-    qc.reset(0)
-    return qc
-
-
-def _parametric() -> QuantumCircuit:
-    qc = QuantumCircuit(2)
-    qc.rx(Parameter("theta"), 0)
-    return qc
-
-
 @pytest.mark.parametrize(
     "circuit,match",
     [
         (_mid_measure(), "after its measurement"),
         (_twice_measured(), "measured twice"),
-        (_with_reset(), "not supported"),
-        (_parametric(), "unbound parameters \\['theta'\\]"),
+        (with_reset(), "not supported"),
+        (parametric(), "unbound parameters \\['theta'\\]"),
         (np.eye(2), "QuantumCircuit"),
     ],
 )

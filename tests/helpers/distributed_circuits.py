@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
 
 from qstack.protocols.distributed import (
     SuppliedPair,
@@ -79,3 +80,17 @@ def run_stages(qc: QuantumCircuit, partition, method: str = "telegate", pair_sta
         pairs = {link: [SuppliedPair(pair_state)] * count for link, count in plan.pairs_needed.items()}
     compiled = compile_distributed(plan, pairs)
     return plan, compiled, simulate_distributed(compiled, **simulation)
+
+
+def with_reset() -> QuantumCircuit:
+    """A circuit the distributed compiler refuses: a reset."""
+    qc = QuantumCircuit(2)
+    qc.reset(0)
+    return qc
+
+
+def parametric() -> QuantumCircuit:
+    """A circuit the distributed compiler refuses: an unbound parameter."""
+    qc = QuantumCircuit(2)
+    qc.rx(Parameter("theta"), 0)
+    return qc
