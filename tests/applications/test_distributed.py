@@ -7,7 +7,6 @@ import networkx as nx
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
 from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Statevector, state_fidelity
 
