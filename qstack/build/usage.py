@@ -50,6 +50,8 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
     register_nodes = [n for n in scenario.node_names if devices.node_preset[n] in registers]
     several = scenario.scheduling.policy != "none" or len(scenario.requests) > 1
     links = [service.link for service in network.services]
+    # A link model whose station detects nothing (DETECTS false) is heralded by its memories' absorption.
+    absorbing = any(not getattr(link, "DETECTS", True) for link in links)
     dead_time_binds = any(
         getattr(link, "DETECTS", True) and link.detector.dead_time_s >= link.emission_time_s + link.heralding_time_s
         for link in links
@@ -59,15 +61,15 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         roles.add("interface")
     if scenario.hardware.detector is not None:
         roles.add("detector")
-    if devices.pair_source is not None and scenario.link.scheme == "midpoint_source":
+    if devices.pair_source is not None and absorbing:
         roles.add("source")
-    if devices.station_preset is not None and scenario.link.scheme == "all_photonic":
+    if devices.station_preset is not None and any(link.stations > 0 for link in links):
         roles.add("station")
     return Usage(
         swapping_presets=frozenset(swapping),
         purifies=scenario.purification.scope != "none",
         gates=scenario.purification.scope != "none" or scenario.application.kind != "none",
-        absorbing=scenario.link.scheme == "midpoint_source",
+        absorbing=absorbing,
         register_presets=frozenset(registers),
         register_sees_attempts=any(network.graph.degree(n) > 1 for n in register_nodes) or several,
         roles=frozenset(roles),
