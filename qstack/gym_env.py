@@ -90,7 +90,7 @@ def star_scenario_table() -> dict:
         "hardware": {
             "node": "trapped_ion",
             "channel": "telecom_fiber",
-            "overrides": {"node.memory.t2_s": 0.05},
+            "overrides": {"node.memory.t2_s": 0.05, "node.memory.communication_qubits": 4},
         },
         "link": {"scheme": "single_click", "bright_state_population": 0.05, "multiplexing": 2},
         "scheduling": {"policy": "fifo"},

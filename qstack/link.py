@@ -1,7 +1,14 @@
 """Link layer: an entanglement generation service between two neighbouring nodes.
 
-The service owns the optical interface of a link and the memory slots it fills. A request for a
-pair reserves one slot per multiplexed mode at each end, then fast-forwards the attempts: the
+The service fills the memory slots of a link's two ends through their communication qubits. A
+node's communication qubits (:attr:`~qstack.hardware.Memory.communication_qubits`: an NV
+centre's one electron spin, the ions that emit) are the node's, shared by all its links: a
+generation takes the link's optical interface (one generation per link at a time), then one
+communication qubit at each end, then one slot per multiplexed mode at each end, and holds the
+communication qubits through its attempts, its herald and the move into the storage stage. A
+node with one therefore serves one link at a time: a middle node between links of success ``p``
+needs ``1/p + 1/p`` attempt rounds per pair on average; with two, the maximum of the two
+geometric waits, ``(3 - 2p) / (p (2 - p))``. The attempts are fast-forwarded: the
 number of attempts until the first success is drawn once from its geometric law
 ``P(k) = (1-p)^(k-1) p`` and simulated time advances by ``k`` attempt durations in one step.
 Per-attempt side effects are applied for the drawn count: every attempt of an NV centre's
@@ -45,10 +52,12 @@ from qstack.physics import Relaxation, multiplexed_success_probability
 
 
 class SlotPool:
-    """Counted resources (memory slots, an optical interface) handed out first come, first served.
+    """Counted resources (memory slots, communication qubits) handed out first come, first served.
 
     ``take(n)`` returns None when ``n`` are free and nobody queues before it (no event at all:
     most takes in a run are of this kind), else an event that fires when they are granted.
+    ``busy_s(now)`` is the time integral of the resources held, ``int_0^now (capacity - level) dt``
+    [resource-seconds]: divided by ``capacity * now`` it is their utilisation.
     """
 
     def __init__(self, env: simpy.Environment, capacity: int):
@@ -56,11 +65,23 @@ class SlotPool:
         self.capacity = capacity
         self.level = capacity
         self._waiting: deque = deque()
+        self._busy_s = 0.0  # integral of (capacity - level) dt up to ``_changed_s``
+        self._changed_s = env.now
+
+    def _account(self) -> None:
+        now = self.env.now
+        self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
+        self._changed_s = now
+
+    def busy_s(self) -> float:
+        """Resource-seconds held from the start of the run until now."""
+        return self._busy_s + (self.capacity - self.level) * (self.env.now - self._changed_s)
 
     def take(self, n: int):
         if n > self.capacity:
             raise ValueError(f"cannot take {n} of {self.capacity} slots")
         if not self._waiting and self.level >= n:
+            self._account()
             self.level -= n
             return None
         event = self.env.event()
@@ -72,6 +93,7 @@ class SlotPool:
         return not self._waiting and self.level >= n
 
     def give(self, n: int) -> None:
+        self._account()
         self.level += n
         if self.level > self.capacity:
             raise RuntimeError("more slots given back than taken")
@@ -112,6 +134,23 @@ class MemoryBank:
 
     def __post_init__(self) -> None:
         self.slots = SlotPool(self.env, self.capacity)
+        # The node's communication qubits, shared by all its links: a link attempt and the move
+        # into the storage stage each hold one.
+        self.communication = SlotPool(self.env, self.node.communication_qubits)
+
+    @property
+    def communication_qubits(self) -> int:
+        """The node's communication qubits (:attr:`~qstack.hardware.Memory.communication_qubits`)."""
+        return self.communication.capacity
+
+    def communication_utilisation(self, run_time_s: float | None = None) -> float:
+        """Busy fraction of the communication qubits over the run,
+        ``sum_q busy_q [s] / (qubits * run_time_s)``, at most 1 (``run_time_s``: the time so
+        far by default; nan for a run of no time)."""
+        run_time_s = self.env.now if run_time_s is None else run_time_s
+        if run_time_s <= 0:
+            return float("nan")
+        return min(self.communication.busy_s() / (self.communication.capacity * run_time_s), 1.0)
 
     @property
     def capacity(self) -> int:
@@ -213,9 +252,20 @@ class LinkService:
         self.probabilistic = probabilistic
         self.gate_noise = gate_noise
         self.name = name or f"{bank_a.name}-{bank_b.name}"
+        # The communication qubits of both ends, taken in one order for every link of the
+        # network (by node name): a link never holds one end while a neighbour link holds the
+        # other and waits for the first, so no ring of links waits forever.
+        self._communication = tuple(b.communication for b in sorted(self.banks, key=lambda b: b.name))
+        # The link's optical channel and station serve one generation at a time (its modes are
+        # its multiplexing); taken before the communication qubits, which it therefore never
+        # holds while it waits for it.
         self.interface = SlotPool(sim.env, 1)
+        self._resources = (self.interface, *self._communication)
         self.attempts = 0
         self.successes = 0
+        # ``[]`` to record every generation's attempt interval (first attempt, herald) [s]; None
+        # by default, so that a long run keeps no list.
+        self.attempt_intervals: list[tuple[float, float]] | None = None
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
         self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
         # Ends whose stored qubits each attempt dephases (none without gate noise).
@@ -260,10 +310,13 @@ class LinkService:
         env = self.sim.env
         requested = env.now
         modes = self._modes(modes)
-        turn = self.interface.take(1)
-        if turn is not None:
-            yield turn
+        held = 0
         try:
+            for pool in self._resources:
+                turn = pool.take(1)
+                held += 1  # granted now, or queued: a queued take is granted before it resumes
+                if turn is not None:
+                    yield turn
             waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
             if waits:
                 yield env.all_of(waits)
@@ -274,22 +327,25 @@ class LinkService:
                 yield env.timeout(self._move_time_s)
             return self._store(attempt, electrons)
         finally:
-            self.interface.give(1)
+            for pool in self._resources[:held]:
+                pool.give(1)
 
     def try_start(self, modes: int | None = None) -> "_Attempt | None":
         """Start generating now, without a process, if nothing has to be waited for.
 
-        Takes the interface and the slots and draws the attempts; returns None (taking nothing)
-        when the interface or a slot is busy or a move into nuclear spins follows the herald.
+        Takes the link's interface, a communication qubit at each end and the slots and draws the attempts; returns
+        None (taking nothing) when the interface, a communication qubit or a slot at either end
+        is busy (or queued for) or a move into nuclear spins follows the herald.
         The caller waits ``duration_s`` and then calls :meth:`finish`. Same physics and the same
         draws as :meth:`generate`, with fewer simulation events.
         """
         modes = self._modes(modes)
-        if self._move_time_s > 0 or not self.interface.available(1):
+        if self._move_time_s > 0 or not all(pool.available(1) for pool in self._resources):
             return None
         if not (self.banks[0].slots.available(modes) and self.banks[1].slots.available(modes)):
             return None
-        self.interface.take(1)
+        for pool in self._resources:
+            pool.take(1)
         for bank in self.banks:
             bank.slots.take(modes)
         return self._begin(self.sim.env.now, modes)
@@ -299,7 +355,8 @@ class LinkService:
         try:
             return self._store(attempt, self._herald(attempt))
         finally:
-            self.interface.give(1)
+            for pool in self._resources:
+                pool.give(1)
 
     @cached_property
     def _move_time_s(self) -> float:
@@ -316,6 +373,8 @@ class LinkService:
         """At the herald: free the unused modes, place the heralded state (from its emission)."""
         modes = attempt.modes
         self.attempts += attempt.attempts
+        if self.attempt_intervals is not None:
+            self.attempt_intervals.append((attempt.started_s, self.sim.env.now))
         self.successes += 1
         if modes > 1:
             for bank in self.banks:
@@ -348,7 +407,7 @@ class LinkService:
         now = self.sim.env.now
         self.banks[0].stored[qubits[0]] = now
         self.banks[1].stored[qubits[1]] = now
-        # Waiting for the interface and for free slots is time before the photon could leave.
+        # Waiting for the interface, communication qubits and free slots is time before the photon could leave.
         emission_wait = (
             (attempt.started_s - attempt.requested_s)
             + (attempt.attempts - 1) * self.link.attempt_time_s

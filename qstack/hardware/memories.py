@@ -49,6 +49,9 @@ class Memory:
         single_qubit_gate_time_s: duration of a single-qubit gate [s], >= 0.
         two_qubit_gate_time_s: duration of a two-qubit gate [s], >= 0.
         measurement_time_s: duration of a measurement [s], >= 0.
+        communication_qubits: qubits with an optical interface (an NV centre's electron spin,
+            the ions that emit photons), >= 1: each serves one link attempt (or a move into a
+            storage qubit) at a time, shared by every link of the node.
     """
 
     t1_s: float
@@ -62,6 +65,7 @@ class Memory:
     single_qubit_gate_time_s: float = 0.0
     two_qubit_gate_time_s: float = 0.0
     measurement_time_s: float = 0.0
+    communication_qubits: int = 1
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -69,6 +73,7 @@ class Memory:
         object.__setattr__(self, "t1_s", t1)
         object.__setattr__(self, "t2_s", t2)
         object.__setattr__(self, "capacity", count(owner, "capacity", self.capacity, 1))
+        object.__setattr__(self, "communication_qubits", count(owner, "communication_qubits", self.communication_qubits, 1))
         checks = {
             "write_efficiency": probability,
             "read_efficiency": probability,

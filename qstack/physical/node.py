@@ -152,6 +152,12 @@ class NodeHardware:
         return self.storage.capacity
 
     @property
+    def communication_qubits(self) -> int:
+        """Qubits with an optical interface (:attr:`Memory.communication_qubits`): each link
+        attempt, and each move into the storage stage, holds one of them."""
+        return self.memory.communication_qubits
+
+    @property
     def interface_efficiency(self) -> float:
         """Efficiency of the node's interface (1 without one)."""
         return 1.0 if self.interface is None else self.interface.efficiency

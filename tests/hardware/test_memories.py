@@ -122,6 +122,9 @@ def test_t2_above_twice_t1_message():
         ((1.0, 1.0), {"single_qubit_gate_fidelity": 0.4}, "single_qubit_gate_fidelity"),
         ((1.0, 1.0), {"two_qubit_gate_fidelity": 0.2}, "two_qubit_gate_fidelity"),
         ((1.0, 1.0), {"two_qubit_gate_time_s": -1e-6}, "two_qubit_gate_time_s"),
+        ((1.0, 1.0), {"communication_qubits": 0}, "communication_qubits"),
+        ((1.0, 1.0), {"communication_qubits": 1.5}, "communication_qubits"),
+        ((1.0, 1.0), {"communication_qubits": True}, "communication_qubits"),
     ],
 )
 def test_memory_rejects_bad_values(args, kwargs, field):
@@ -209,3 +212,8 @@ def test_nuclear_register_rejects_bad_attempt_arguments():
         register.dephasing_error(-1, 0.5)
     with pytest.raises(ValueError, match="n_attempts"):
         register.dephasing_error(2.5, 0.5)
+
+
+def test_communication_qubits_default_to_one_and_an_integral_float_is_accepted():
+    assert Memory(1.0, 1.0).communication_qubits == 1
+    assert Memory(1.0, 1.0, communication_qubits=3.0).communication_qubits == 3

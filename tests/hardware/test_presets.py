@@ -255,3 +255,25 @@ def test_interface_presets_quote_quantum_enabled_or_low_noise_converters():
     for name in ("nv_frequency_converter", "ion_frequency_converter"):
         converter = load_preset(name).transducer
         assert converter.output_wavelength_nm > 1500 and converter.noise_probability < 1e-4
+
+
+NODE_COMMUNICATION_QUBITS = {"nv_centre": 1, "trapped_ion": 1, "rare_earth_multimode": 1, "superconducting_qubit": 1}
+
+
+@pytest.mark.parametrize("name", sorted(NODE_COMMUNICATION_QUBITS))
+def test_every_node_preset_states_its_communication_qubits_with_a_source(name):
+    raw = _raw(name)
+    assert "communication_qubits" in raw["memory"]  # stated, not left at the default
+    preset = load_preset(name)
+    assert preset.memory.communication_qubits == NODE_COMMUNICATION_QUBITS[name]
+    assert CITED_OR_MARKED.search(preset.sources["memory.communication_qubits"])
+
+
+def test_every_node_preset_is_listed_with_its_communication_qubits():
+    nodes = {name for name in list_presets() if _raw(name)["kind"] == "node"}
+    assert nodes == set(NODE_COMMUNICATION_QUBITS)
+
+
+def test_communication_qubits_are_overridable():
+    preset = load_preset("nv_centre", overrides={"memory.communication_qubits": 2})
+    assert preset.memory.communication_qubits == 2

@@ -322,7 +322,9 @@ def _middle_node_services(seed, delay_b_s):
 
     memory = Memory(t1_s=math.inf, t2_s=math.inf, capacity=2)
     register = NuclearSpinRegister(coupling_hz=200.0, reset_time_constant_s=5e-5, t1_s=math.inf, t2_s=math.inf, capacity=2)
-    middle = NodeHardware(memory=memory, nuclear_spin=register,
+    # Two communication qubits at m, so that link m-b can attempt before a-m's spin is stored.
+    middle = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=math.inf, capacity=2, communication_qubits=2),
+                          nuclear_spin=register,
                           emitter=Emitter(emission_time_s=4e-6, emission_probability=0.004))
     end_a = NodeHardware(memory=memory)
     end_b = NodeHardware(memory=memory, emitter=Emitter(emission_time_s=4e-6, emission_probability=0.004))

@@ -15,7 +15,9 @@ from .chains import chain
 
 
 def test_two_segment_repeater_waits_the_expected_max_of_two_geometric_laws():
-    sim, network, names = chain(2, seed=4)
+    # Two communication qubits per node: the middle node's links attempt in parallel.
+    memory = Memory(t1_s=math.inf, t2_s=math.inf, capacity=2, communication_qubits=2)
+    sim, network, names = chain(2, seed=4, memory=memory)
     sim.env.run(until=network.submit(Request(names[0], names[-1], pairs=3000)))
     link = network.service(names[0], names[1])
     p, t = link.success_probability, link.link.attempt_time_s
