@@ -124,5 +124,7 @@ def _memory_quality(network: Network) -> list[MemoryQuality]:
             capacity=bank.capacity,
             mean_storage_s=bank.mean_storage_s,
             max_slots_used=bank.max_used,
+            communication_qubits=bank.communication_qubits,
+            communication_utilisation=bank.communication_utilisation(float(network.sim.env.now)),
         ))
     return rows

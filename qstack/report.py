@@ -31,6 +31,8 @@ class MemoryQuality:
     capacity: int
     mean_storage_s: float
     max_slots_used: int
+    communication_qubits: int
+    communication_utilisation: float  # sum over qubits of busy s / (qubits * run time), <= 1
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def render_table(d: dict) -> str:
         lines.append(
             f"  {node:<12} absorption {num(q['absorption_efficiency'])}  extraction {num(q['extraction_efficiency'])}"
             f"  T1 {num(q['t1_s'])} s  T2 {num(q['t2_s'])} s  mean storage {num(q['mean_storage_s'])} s"
+            f"  communication qubits {q['communication_qubits']} busy {num(q['communication_utilisation'])}"
         )
     lines += _link_lines(d["links"]) + _request_lines(d["requests"]) + _application_lines(d["application"])
     if d["scheduling"]:

@@ -423,7 +423,8 @@ def scenario_settings(t2_in_tgen: float, **purification) -> dict:
         "requests.0.storage_time_s": 0.0,
     }
     for field in dataclasses.fields(Memory):
-        settings[f"hardware.overrides.node.memory.{field.name}"] = getattr(memory, field.name)
+        if field.name != "communication_qubits":  # a single link never uses a second one (refused)
+            settings[f"hardware.overrides.node.memory.{field.name}"] = getattr(memory, field.name)
     for field in ("pair_probability", "repetition_rate_hz", "collection_efficiency", "emitted_state_fidelity"):
         settings[f"hardware.overrides.source.pair_source.{field}"] = getattr(SOURCE, field)
     settings.update({f"purification.{key}": value for key, value in purification.items()})

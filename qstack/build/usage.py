@@ -38,6 +38,7 @@ class Usage:
     register_sees_attempts: bool
     roles: frozenset[str]
     dead_time_binds: bool
+    shared_nodes: bool
 
 
 def usage_of(scenario: Scenario, devices, network) -> Usage:
@@ -74,6 +75,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         register_sees_attempts=any(network.graph.degree(n) > 1 for n in register_nodes) or several,
         roles=frozenset(roles),
         dead_time_binds=dead_time_binds,
+        shared_nodes=any(network.graph.degree(n) > 1 for n in scenario.node_names),
     )
 
 
@@ -128,6 +130,12 @@ def _dead_time(usage: Usage, presets: frozenset) -> str | None:
         "attempt's photons (a dead time longer than an attempt would bound the attempt period)"))
 
 
+def _communication(usage: Usage, presets: frozenset) -> str | None:
+    return None if usage.shared_nodes else (
+        "a node with one link runs one generation at a time, so a second communication qubit is never used "
+        "(no node here has two links)")
+
+
 def _always(reason: str) -> Rule:
     return lambda usage, presets: reason
 
@@ -149,6 +157,7 @@ RULES: dict[str, Rule] = {
     "memory.measurement_time_s": _swap_timing,
     "nuclear_spin.reset_time_constant_s": _reset_time,
     "detector.dead_time_s": _dead_time,
+    "memory.communication_qubits": _communication,
 }
 _SECTION_RULES: dict[str, Rule] = {"emitter": _emitter, "detector": _detector}
 
