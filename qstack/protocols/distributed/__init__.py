@@ -1,7 +1,7 @@
 """A monolithic circuit run over several nodes: partition, non-local gates, the compiled circuit.
 
 The circuit level of distributed quantum computing; the application layer
-(:mod:`qstack.application`) brings the pairs, their arrival times and the nodes' hardware. One
+(:mod:`qstack.applications`) brings the pairs, their arrival times and the nodes' hardware. One
 module per stage:
 
 1. :mod:`.logical`: :func:`logical_circuit` rewrites a Qiskit circuit into one- and two-qubit
