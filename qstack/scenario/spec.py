@@ -188,15 +188,14 @@ def _check_purification(p: PurificationSpec) -> None:
 
 
 def _check_application(application: ApplicationSpec, requests: tuple[RequestSpec, ...]) -> None:
+    """The registered application's own check of its spec against the requests."""
     if application.kind == "none":
         return
     app = registry.lookup("application", application.kind, "application.kind")
-    check = getattr(app, "check_spec", None)
-    if check is not None:
-        try:
-            check(application, requests)
-        except ValueError as exc:
-            raise ScenarioError(str(exc)) from exc
+    try:
+        app.check_spec(application, requests)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from exc
 
 
 def _check_hardware_keys(scenario: Scenario) -> None:
