@@ -188,7 +188,14 @@ class MemoryBank:
 
 @dataclass(slots=True)
 class LinkPair:
-    """A heralded pair held in two memories, with how it came to be."""
+    """A heralded pair held in two memories, with how it came to be.
+
+    Times [s]: ``started_s`` the first attempt; ``heralded_s`` stored (after any move);
+    ``queued_s`` waiting before ``started_s`` for the interface, communication qubits and slots;
+    ``emission_wait_s`` = ``(attempts - 1) attempt_time + emission_time``; ``heralding_s`` the
+    successful photon's heralding plus ``move_s`` (the move into long-lived storage), so
+    ``heralded_s - heralding_s`` is the emission.
+    """
 
     qubits: tuple[Qubit, Qubit]
     link: str
@@ -198,6 +205,8 @@ class LinkPair:
     emission_wait_s: float
     heralding_s: float
     stored_at: tuple[MemoryBank, MemoryBank]
+    queued_s: float = 0.0
+    move_s: float = 0.0
 
 
 class _Attempt(NamedTuple):
@@ -407,12 +416,8 @@ class LinkService:
         now = self.sim.env.now
         self.banks[0].stored[qubits[0]] = now
         self.banks[1].stored[qubits[1]] = now
-        # Waiting for the interface, communication qubits and free slots is time before the photon could leave.
-        emission_wait = (
-            (attempt.started_s - attempt.requested_s)
-            + (attempt.attempts - 1) * self.link.attempt_time_s
-            + self.link.emission_time_s
-        )
+        # Waiting for the interface, communication qubits and free slots is queueing, kept apart.
+        emission_wait = (attempt.attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
         return LinkPair(
             qubits=tuple(qubits),
             link=self.name,
@@ -422,6 +427,8 @@ class LinkService:
             emission_wait_s=emission_wait,
             heralding_s=self.link.heralding_time_s + self._move_time_s,
             stored_at=self.banks,
+            queued_s=attempt.started_s - attempt.requested_s,
+            move_s=self._move_time_s,
         )
 
     def _moved(self, registry, electrons: list[Qubit]) -> list[Qubit]:

@@ -19,14 +19,20 @@ from qstack.physics import bell_fidelity  # noqa: F401  (re-exported: reports re
 
 @dataclass(frozen=True, slots=True)
 class DelayBreakdown:
-    """Where a delivered pair's latency went [s]; the parts add up to the latency.
+    """Where a delivered pair's time from the request went [s]; the parts add up to
+    :attr:`PairRecord.latency_from_request_s` (``delivered_s - requested_s``) exactly.
 
-    emission_wait_s: failed attempts and the emission of the successful photon.
+    emission_wait_s: failed attempts and the emission of the successful photon
+        (``(attempts - 1) attempt_time + emission_time``; on a path, the rest of the try's time).
     heralding_s: photon flight and the herald's return for the successful attempt.
     swapping_s: waiting for partner links and Bell measurements (network layer).
     purification_s: extra generation and purification rounds (network layer).
-    storage_s: time in memory between the herald and use by the application.
+    storage_s: time in memory between the pair being ready and its use by the application.
     cutoff_retries_s: time spent on pairs discarded by the cut-off or lost at extraction.
+    queueing_s: time before the pair's (last link's) attempts began: behind the request's earlier
+        pairs (or, for a scheduler's job, before the job's pair was started) and waiting for the
+        link's interface, a communication qubit or a memory slot.
+    moves_s: moving heralded qubits from communication qubits into long-lived storage.
     """
 
     emission_wait_s: float = 0.0
@@ -35,6 +41,8 @@ class DelayBreakdown:
     purification_s: float = 0.0
     storage_s: float = 0.0
     cutoff_retries_s: float = 0.0
+    queueing_s: float = 0.0
+    moves_s: float = 0.0
 
     @property
     def total_s(self) -> float:
@@ -43,7 +51,13 @@ class DelayBreakdown:
 
 @dataclass(frozen=True, slots=True)
 class PairRecord:
-    """One delivered pair."""
+    """One delivered pair, with its times [s].
+
+    ``requested_s``: when the request (or the scheduler's job) arrived; ``started_s``: when the
+    pair's service began (after the request's earlier pairs); ``generation_started_s``: when the
+    pair's first attempt began (first link attempt of its first try); ``delivered_s``: its use.
+    Missing ``requested_s`` / ``generation_started_s`` default to ``started_s``.
+    """
 
     request: str
     started_s: float
@@ -52,10 +66,20 @@ class PairRecord:
     attempts: int
     breakdown: DelayBreakdown
     oldest_age_s: float = 0.0  # age of the oldest qubit of the pair when used (since emission)
+    requested_s: float | None = None
+    generation_started_s: float | None = None
 
     @property
     def latency_s(self) -> float:
-        return self.delivered_s - self.started_s
+        """Generation time: from the pair's first attempt to its delivery [s]."""
+        start = self.started_s if self.generation_started_s is None else self.generation_started_s
+        return self.delivered_s - start
+
+    @property
+    def latency_from_request_s(self) -> float:
+        """From the request's (job's) arrival to the pair's delivery [s]; the breakdown's total."""
+        start = self.started_s if self.requested_s is None else self.requested_s
+        return self.delivered_s - start
 
 
 @dataclass(frozen=True)

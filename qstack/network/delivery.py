@@ -8,6 +8,8 @@ application's storage time, read out of both memories (or lost at extraction) an
 
 from __future__ import annotations
 
+import math
+
 from qstack.metrics import DelayBreakdown, PairRecord, bell_fidelity
 
 from .path import PathAttempt
@@ -23,29 +25,39 @@ class LinkAttempt:
     at one pair (``started_s`` is when the current try began).
     """
 
-    __slots__ = ("plan", "service", "first_node", "started_s", "pair", "qubits", "oldest_s", "attempts")
+    __slots__ = ("plan", "service", "first_node", "started_s", "pair", "qubits", "oldest_s", "attempts",
+                 "first_started_s")
 
     def __init__(self, plan, first_node: str):
         self.plan = plan
         self.service = plan.services[0]
         self.first_node = first_node
+        self.first_started_s = None  # the first attempt of the first try: the pair's generation began
 
     def took(self, pair) -> None:
         """The link pair of this try, oriented from the path's first node."""
         self.pair, self.oldest_s, self.attempts = pair, pair.heralded_s - pair.heralding_s, pair.attempts
+        if self.first_started_s is None:
+            self.first_started_s = pair.started_s
         self.qubits = pair.qubits if pair.stored_at[0].name == self.first_node else (pair.qubits[1], pair.qubits[0])
 
     def discard(self) -> None:
         self.service.release(self.pair)
 
-    def breakdown(self, ready_s: float, now_s: float, begun_s: float) -> DelayBreakdown:
-        """The link's own split of the wait (attempts, herald), storage since the herald."""
+    def breakdown(self, ready_s: float, now_s: float, begun_s: float, requested_s: float) -> DelayBreakdown:
+        """The link's own timeline, exactly: queueing (behind the request's earlier pairs, then
+        for the interface, communication qubits and slots), the attempts up to the successful
+        emission (``started_s + attempts attempt_time - heralding_time``), its heralding, the
+        move, storage since then; earlier tries are cut-off retries."""
         pair = self.pair
+        heralding_s = pair.heralding_s - pair.move_s
         return DelayBreakdown(
-            emission_wait_s=pair.emission_wait_s,
-            heralding_s=pair.heralding_s,
+            emission_wait_s=pair.heralded_s - pair.started_s - pair.heralding_s,
+            heralding_s=heralding_s,
             storage_s=now_s - pair.heralded_s,
             cutoff_retries_s=self.started_s - begun_s,
+            queueing_s=(begun_s - requested_s) + pair.queued_s,
+            moves_s=pair.move_s,
         )
 
 
@@ -59,6 +71,8 @@ def serve_request(network, stats: RequestStats, path: list[str]):
     storage slot the pair can occupy, each producing pairs in turn; on a path, one pair at a time."""
     env = network.sim.env
     request = stats.request
+    if stats.requested_s is None:
+        stats.requested_s = env.now
     if direct(network, path):
         service = network.service(request.src, request.dst)
         workers = min(request.pairs, min(bank.capacity // service.link.multiplexing for bank in service.banks))
@@ -95,9 +109,11 @@ def _serve_one(network, stats: RequestStats, path: list[str], plan):
             attempt.took((yield env.process(attempt.service.generate(stats.modes))))
             if (yield from deliver(network, stats, path, attempt, begun_s)):
                 return
+    first_started_s = None
     while True:
         attempt = PathAttempt(network, stats, path, plan)
         yield from attempt.run()
+        first_started_s = attempt.first_started_s = min(attempt.first_started_s, math.inf if first_started_s is None else first_started_s)
         if (yield from deliver(network, stats, path, attempt, begun_s)):
             return
 
@@ -131,8 +147,10 @@ def deliver(network, stats: RequestStats, path: list[str], attempt, begun_s: flo
     fidelity = bell_fidelity(rho)
     attempt.discard()
     now_s = env.now
+    requested_s = begun_s if stats.requested_s is None else min(stats.requested_s, begun_s)
     record = PairRecord(request.label, begun_s, now_s, fidelity, attempt.attempts,
-                        attempt.breakdown(ready_s, now_s, begun_s), oldest_age_s=now_s - attempt.oldest_s)
+                        attempt.breakdown(ready_s, now_s, begun_s, requested_s), oldest_age_s=now_s - attempt.oldest_s,
+                        requested_s=requested_s, generation_started_s=attempt.first_started_s)
     stats.records.append(record)
     if network.delivery_hooks:
         network.notify(request, record, rho)

@@ -113,7 +113,7 @@ class PathAttempt:
         "network", "stats", "path", "plan", "env", "k", "cutoff_s",
         "started_s", "last_herald_s", "heralding_s", "swapping_s", "purification_s",
         "inbox", "wake", "generating", "segments", "alarm_at", "alarms",
-        "whole", "qubits", "oldest_s", "attempts", "__weakref__",
+        "whole", "qubits", "oldest_s", "attempts", "last_pair", "first_started_s", "__weakref__",
     )
 
     def __init__(self, network, stats, path: list[str], plan: PathPlan):
@@ -122,6 +122,8 @@ class PathAttempt:
         self.k = len(path) - 1
         self.started_s = self.env.now
         self.last_herald_s = self.heralding_s = self.swapping_s = self.purification_s = 0.0
+        self.last_pair = None  # the link pair that arrived last: its queueing, herald and move end the wait
+        self.first_started_s = math.inf  # the earliest first attempt of a link pair of this try
 
     # ------------------------------------------------------------------ the whole try
     def run(self):
@@ -140,21 +142,24 @@ class PathAttempt:
         """Free the delivered (or lost) pair."""
         self.discard_segment(self.whole)
 
-    def breakdown(self, ready_s: float, now_s: float, begun_s: float) -> DelayBreakdown:
-        """Attribute the latency: swapping and purification as measured, storage after
-        ``ready_s``, heralding of the last link, the rest waiting for emission successes."""
-        this_try = ready_s - self.started_s
-        purification = min(self.purification_s, this_try)
-        swapping = min(self.swapping_s, this_try - purification)
-        heralding = min(self.heralding_s, this_try - purification - swapping)
-        return DelayBreakdown(
-            emission_wait_s=this_try - purification - swapping - heralding,
-            heralding_s=heralding,
-            swapping_s=swapping,
-            purification_s=purification,
-            storage_s=now_s - ready_s,
-            cutoff_retries_s=self.started_s - begun_s,
-        )
+    def breakdown(self, ready_s: float, now_s: float, begun_s: float, requested_s: float) -> DelayBreakdown:
+        """Attribute the time from the request: queueing before the service began, earlier tries
+        as cut-off retries, storage after ``ready_s``; within this try, purification and swapping
+        as measured, then the last-arriving link pair's heralding, move and queueing (each at
+        most what is left), the rest waiting for emission successes. The parts add up exactly."""
+        left = ready_s - self.started_s
+        parts = {}
+        last = self.last_pair
+        measured = (("purification_s", self.purification_s), ("swapping_s", self.swapping_s),
+                    ("heralding_s", 0.0 if last is None else last.heralding_s - last.move_s),
+                    ("moves_s", 0.0 if last is None else last.move_s),
+                    ("queueing_s", 0.0 if last is None else last.queued_s))
+        for name, value in measured:
+            parts[name] = min(value, left)
+            left -= parts[name]
+        parts["queueing_s"] += begun_s - requested_s
+        return DelayBreakdown(emission_wait_s=left, storage_s=now_s - ready_s,
+                              cutoff_retries_s=self.started_s - begun_s, **parts)
 
     # ------------------------------------------------------------------ one swapped pair
     def establish(self):
@@ -203,6 +208,8 @@ class PathAttempt:
             segments[i] = Segment.of_link(i, pair, path[i])
             self.last_herald_s = posted_s
             self.heralding_s = pair.heralding_s
+            self.last_pair = pair
+            self.first_started_s = min(self.first_started_s, pair.started_s)
 
     def drop_expired(self, now: float) -> None:
         """Drop segments holding a qubit as old as the cut-off and start their links again."""

@@ -58,5 +58,6 @@ class RequestStats:
     cutoff_discards: int = 0
     extraction_failures: int = 0
     finished_s: float | None = None
+    requested_s: float | None = None  # arrival of the request or scheduler job (None: when its service starts)
     cutoff_s: float = math.inf  # this request's storage cut-off (the network's, or a scheduler's choice)
     modes: int | None = None  # multiplexed modes per link generation (None: all of the link's)

@@ -240,7 +240,7 @@ class Dispatcher:
         self.env.process(self._unit(job, modes, need))
 
     def _unit(self, job: Job, modes: int, need: dict[str, int]):
-        stats = RequestStats(job.request, [], cutoff_s=job.cutoff_s, modes=modes)
+        stats = RequestStats(job.request, [], cutoff_s=job.cutoff_s, modes=modes, requested_s=job.arrival_s)
         yield from self.network.serve_one(stats, job.path)
         for node, slots in need.items():
             self.allocated[node] -= slots

@@ -77,7 +77,7 @@ def test_a_link_pair_is_used_after_its_storage_time_at_the_age_the_physics_gives
     for record in stats.records:
         assert record.oldest_age_s == pytest.approx(heralding_s + 1e-4, abs=1e-12)
         assert record.breakdown.storage_s == pytest.approx(1e-4, abs=1e-12)
-        assert record.breakdown.total_s == pytest.approx(record.latency_s, abs=1e-12)
+        assert record.breakdown.total_s == pytest.approx(record.latency_from_request_s, abs=1e-12)
 
 
 def test_extraction_losses_are_counted_and_retried():
@@ -88,3 +88,71 @@ def test_extraction_losses_are_counted_and_retried():
     kept = len(stats.records) / (len(stats.records) + stats.extraction_failures)
     assert len(stats.records) == 200
     assert abs(kept - 0.25) < 4 * math.sqrt(0.25 * 0.75 / (200 + stats.extraction_failures))
+
+
+# ---------------------------------------------------------------- latency that adds up
+def _records_of(network):
+    return [record for stats in network.stats for record in stats.records]
+
+
+def _assert_parts_add_up(records):
+    assert records
+    for record in records:
+        parts = record.breakdown
+        assert parts.total_s == pytest.approx(record.latency_from_request_s, abs=1e-9)
+        assert min(getattr(parts, name) for name in parts.__dataclass_fields__) >= -1e-12
+        assert record.requested_s <= record.started_s <= record.generation_started_s <= record.delivered_s
+        assert record.latency_s <= record.latency_from_request_s + 1e-12
+
+
+@pytest.mark.parametrize("case", ["link_queue", "chain_cutoff", "chain_purified_link", "chain_purified_end_to_end"])
+def test_breakdown_parts_add_up_to_the_time_from_the_request(case):
+    from qstack.network import PurificationPolicy
+
+    if case == "link_queue":  # three workers behind one interface: queueing behind earlier pairs
+        sim, network, names = chain(1, capacity=3, emission_probability=0.2)
+    elif case == "chain_cutoff":
+        sim, network, names = chain(4, capacity=2, cutoff_s=2e-3)
+    else:
+        scope = "link" if case == "chain_purified_link" else "end_to_end"
+        policy = PurificationPolicy(rounds=1, scope=scope)
+        sim, network, names = chain(3, seed=5, source_fidelity=0.9, capacity=8, purification=policy)
+    sim.env.run(until=network.submit(Request(names[0], names[-1], pairs=20)))
+    records = _records_of(network)
+    _assert_parts_add_up(records)
+    if case == "link_queue":
+        assert max(r.breakdown.queueing_s for r in records) > 0
+    if case.startswith("chain_purified"):
+        assert max(r.breakdown.purification_s for r in records) > 0
+        assert max(r.breakdown.swapping_s for r in records) > 0
+
+
+def test_breakdown_of_a_scheduled_star_adds_up_from_each_jobs_arrival():
+    from qstack.runner import run_scenario
+    from qstack.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/star_schedulers.toml", settings={"max_time_s": 5.0})
+    report = run_scenario(scenario)
+    _assert_parts_add_up(list(report.pairs))
+    assert report.latency_from_request_s.mean >= report.latency_s.mean
+
+
+def test_one_pair_at_a_time_generation_time_is_geometric_and_queueing_is_the_wait_behind_earlier_pairs():
+    # One slot per end, ideal memories: pairs are made one after another by one worker.
+    sim, network, names = chain(1, capacity=1, emission_probability=0.2)
+    sim.env.run(until=network.submit(Request(names[0], names[1], pairs=2000)))
+    service = network.service(names[0], names[1])
+    p, t = service.success_probability, service.link.attempt_time_s  # an attempt: emission and heralding
+    records = network.stats[0].records
+    generation = np.array([r.latency_s for r in records])
+    sigma = t * math.sqrt((1 - p) / p**2 / len(records))
+    assert abs(generation.mean() - t / p) < 4 * sigma
+    parts = records[0].breakdown
+    assert parts.heralding_s == pytest.approx(service.link.heralding_time_s, rel=1e-12)
+    for r in records:  # the last attempt's heralding ends the wait; the rest is emission attempts
+        assert r.breakdown.emission_wait_s + r.breakdown.heralding_s == pytest.approx(r.attempts * t, rel=1e-9)
+    # Queueing is exactly the time spent behind the request's earlier pairs.
+    for previous, record in zip([None] + records[:-1], records):
+        behind_s = 0.0 if previous is None else previous.delivered_s - record.requested_s
+        assert record.breakdown.queueing_s == pytest.approx(behind_s, abs=1e-12)
+        assert record.latency_from_request_s == pytest.approx(behind_s + record.latency_s, abs=1e-12)
