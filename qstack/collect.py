@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 from qstack.engine import Simulation
 from qstack.network import Network
@@ -106,8 +107,6 @@ def _request_rows(network: Network) -> list[RequestRow]:
 
 
 def _with_requested(row: RequestRow, pairs_requested: int) -> RequestRow:
-    from dataclasses import replace
-
     return replace(row, pairs_requested=pairs_requested)
 
 
