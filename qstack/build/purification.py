@@ -39,7 +39,8 @@ from qstack.metrics import bell_fidelity
 from qstack.network import Network, PurificationPolicy, PurificationScheme
 from qstack.protocols import GateNoise
 from qstack.scenario import Scenario, ScenarioError
-from qstack.scheduling import MODEL_IDEALIZATIONS, RouteModel, mean_heralded_state, route_state
+from qstack.physics import mean_heralded_state
+from qstack.scheduling import MODEL_IDEALIZATIONS, RouteModel, route_state
 
 #: Rounds ``target_fidelity`` may choose (the range ``purification.rounds`` accepts).
 MAX_ROUNDS = 10
@@ -52,7 +53,7 @@ def predicted_fidelity(graph: nx.Graph, path: list, policy: PurificationPolicy, 
     protocols' circuits and the gate noise ``noise``: the ceiling that
     :func:`delivered_fidelity` lowers by the time pairs wait. Reported results never use it.
     """
-    states = [mean_heralded_state(graph.edges[u, v]["link"]) for u, v in zip(path, path[1:])]
+    states = [mean_heralded_state(graph.edges[u, v]["link"].heralded_states) for u, v in zip(path, path[1:])]
     rho = route_state(states, [noise] * (len(states) - 1), policy, noise)
     return bell_fidelity(rho)
 

@@ -25,7 +25,7 @@ from .policies import (
     make_scheduler,
     scheduler_names,
 )
-from .prediction import MODEL_IDEALIZATIONS, RouteModel, mean_heralded_state, route_state
+from .prediction import MODEL_IDEALIZATIONS, RouteModel, route_state
 from .report import SchedulingReport, UserReport, jain_index
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "WeightedFairShare",
     "jain_index",
     "make_scheduler",
-    "mean_heralded_state",
     "poisson_arrivals",
     "route_state",
     "scheduler_names",

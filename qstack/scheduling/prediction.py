@@ -24,12 +24,6 @@ from qstack.protocols import GateNoise, swap
 MODEL_IDEALIZATIONS = ("decoherence", "probabilistic_generation", "bsm", "loss", "gate_noise")
 
 
-def mean_heralded_state(link) -> np.ndarray:
-    """A link's heralded state averaged over its heralding outcomes (qubit 0 at ``end_a``):
-    ``sum_k p_k rho_k / sum_k p_k`` (:func:`qstack.physics.mean_heralded_state`)."""
-    return physics.mean_heralded_state(link.heralded_states)
-
-
 def route_state(
     link_states: list[np.ndarray],
     swap_noises: list[GateNoise],
@@ -103,7 +97,7 @@ class RouteModel:
         self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
         self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
-        stored = [PHI_PLUS if ideal_states else s.stored_state(mean_heralded_state(s.link)) for s in services]
+        stored = [PHI_PLUS if ideal_states else s.stored_state(physics.mean_heralded_state(s.link.heralded_states)) for s in services]
         self.link_states = [rho if s.banks[0].name == u else permute_qubits(rho, [1, 0]) for rho, s, u in zip(stored, services, path)]
         # Each link's idle channels, oriented along the path.
         self.idle = [

@@ -62,10 +62,14 @@ def test_ideal_memory_keeps_a_stored_pair_forever():
 
 
 @pytest.mark.parametrize("device", [Memory(2.0, 1.5), NuclearSpinRegister(80.0, 1e-8, math.inf, 75.0)])
-def test_idle_error_is_the_devices_relaxation_channel(device):
+def test_idle_error_decays_populations_with_t1_and_coherences_with_t2(device):
+    """|1><1| keeps exp(-t/T1) of its population; |+><+| keeps exp(-t/T2) of its coherence."""
+    excited = np.array([[0, 0], [0, 1]], dtype=complex)
+    plus = np.full((2, 2), 0.5, dtype=complex)
     for t_s in (0.0, 0.3, 7.0):
-        expected = SuperOp(device.relaxation.quantum_error(t_s)).data
-        assert np.array_equal(SuperOp(device.idle_error(t_s)).data, expected)
+        error = device.idle_error(t_s)
+        assert DensityMatrix(excited).evolve(error).data[1, 1].real == pytest.approx(math.exp(-t_s / device.t1_s), abs=1e-12)
+        assert DensityMatrix(plus).evolve(error).data[0, 1].real == pytest.approx(0.5 * math.exp(-t_s / device.t2_s), abs=1e-12)
     with pytest.raises(ValueError, match="duration_s"):
         device.idle_error(-1.0)
 
