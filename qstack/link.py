@@ -103,7 +103,7 @@ class SlotPool:
             event.succeed()
 
 
-@dataclass
+@dataclass(eq=False)  # a node's resource: equal only to itself (and hashable)
 class MemoryBank:
     """The storage slots of one node, shared by every link that ends there.
 
@@ -186,6 +186,43 @@ class MemoryBank:
             self.max_used = used
 
 
+def _take(pool: SlotPool, held: list):
+    """SimPy generator: take one of ``pool`` (waiting for it), noted in ``held`` at once."""
+    turn = pool.take(1)
+    held.append(pool)
+    if turn is not None:
+        yield turn
+
+
+def take_communication(banks):
+    """SimPy generator: take one communication qubit at each of ``banks`` (waiting for each in
+    node-name order, as link generations take them), for a gate or readout on stored qubits:
+    every such operation runs through a communication qubit (an NV centre reads its nuclear
+    spins through the electron), so it cannot run during that qubit's attempts or moves.
+    Give them back with :func:`operate` (or ``bank.communication.give(1)``)."""
+    for bank in sorted(banks, key=lambda b: b.name):
+        turn = bank.communication.take(1)
+        if turn is not None:
+            yield turn
+
+
+def operate(env: simpy.Environment, durations_s: dict):
+    """SimPy generator: operations at several nodes at once (a swap's Bell measurements, the
+    two halves of a purification round) on communication qubits taken by
+    :func:`take_communication`; ``durations_s`` maps each :class:`MemoryBank` to its
+    operation's duration [s]. Each qubit is given back when its own operation ends; returns
+    when the longest is done."""
+    longest_s = max(durations_s.values())
+    for bank, duration_s in durations_s.items():
+        if duration_s < longest_s:
+            env.timeout(duration_s).callbacks.append(lambda _event, pool=bank.communication: pool.give(1))
+    if longest_s > 0:
+        yield env.timeout(longest_s)
+    for bank, duration_s in durations_s.items():
+        if duration_s >= longest_s:
+            bank.communication.give(1)
+
+
 @dataclass(slots=True)
 class LinkPair:
     """A heralded pair held in two memories, with how it came to be.
@@ -261,13 +298,15 @@ class LinkService:
         self.probabilistic = probabilistic
         self.gate_noise = gate_noise
         self.name = name or f"{bank_a.name}-{bank_b.name}"
-        # The communication qubits of both ends, taken in one order for every link of the
-        # network (by node name): a link never holds one end while a neighbour link holds the
-        # other and waits for the first, so no ring of links waits forever.
+        # A generation takes, in this order, the link's interface, its memory slots, then the
+        # communication qubits of both ends in one order for every link and gate of the network
+        # (by node name). A communication qubit is never held while waiting for a slot or an
+        # interface, and a swap or purification gate (which frees slots) takes only
+        # communication qubits, in the same order: whoever holds one finishes, so nothing waits
+        # forever on it.
         self._communication = tuple(b.communication for b in sorted(self.banks, key=lambda b: b.name))
         # The link's optical channel and station serve one generation at a time (its modes are
-        # its multiplexing); taken before the communication qubits, which it therefore never
-        # holds while it waits for it.
+        # its multiplexing).
         self.interface = SlotPool(sim.env, 1)
         self._resources = (self.interface, *self._communication)
         self.attempts = 0
@@ -319,16 +358,14 @@ class LinkService:
         env = self.sim.env
         requested = env.now
         modes = self._modes(modes)
-        held = 0
+        held = []  # the interface and communication qubits taken (or queued for: granted before we resume)
         try:
-            for pool in self._resources:
-                turn = pool.take(1)
-                held += 1  # granted now, or queued: a queued take is granted before it resumes
-                if turn is not None:
-                    yield turn
+            yield from _take(self.interface, held)
             waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
             if waits:
                 yield env.all_of(waits)
+            for pool in self._communication:
+                yield from _take(pool, held)
             attempt = self._begin(requested, modes)
             yield env.timeout(attempt.duration_s)
             electrons = self._herald(attempt)
@@ -336,7 +373,7 @@ class LinkService:
                 yield env.timeout(self._move_time_s)
             return self._store(attempt, electrons)
         finally:
-            for pool in self._resources[:held]:
+            for pool in held:
                 pool.give(1)
 
     def try_start(self, modes: int | None = None) -> "_Attempt | None":

@@ -13,7 +13,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from qstack.link import LinkPair
+from qstack.link import LinkPair, operate, take_communication
 from qstack.metrics import DelayBreakdown
 from qstack.protocols import swap_succeeded
 
@@ -233,12 +233,23 @@ class PathAttempt:
         ]
 
     def swap(self, batch: list[int]):
-        """SimPy generator: Bell measurements at ``batch``'s positions. Nodes swap in parallel:
-        the batch costs the slowest node's time, and outcomes are known only after it."""
+        """SimPy generator: Bell measurements at ``batch``'s positions, each holding its node's
+        communication qubit. Nodes swap in parallel: the batch costs the slowest node's time,
+        and outcomes are known only after it."""
         plan, segments, network = self.plan, self.segments, self.network
-        swap_time = max([plan.swap_time_s[m] for m in batch])
-        if swap_time > 0:
-            yield self.env.timeout(swap_time)
+        # Each Bell measurement holds its node's communication qubit for its duration: wait
+        # for them (a neighbour link may be attempting through it); a segment that reached the
+        # cut-off meanwhile is dropped by the caller instead of swapped.
+        banks = {network.banks[self.path[m]]: plan.swap_time_s[m] for m in batch}
+        yield from take_communication(banks)
+        if self.cutoff_s < math.inf:
+            now, expiry = self.env.now, self.cutoff_s
+            involved = [segments[m] for m in batch] + [self.ends_at(m) for m in batch]
+            if any(now >= segment.oldest_s + expiry for segment in involved):
+                for bank in banks:
+                    bank.communication.give(1)
+                return
+        yield from operate(self.env, banks)
         apply, bsm = network.sim.registry.apply, network.bsm
         failed = []
         for m in batch:

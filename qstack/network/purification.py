@@ -25,6 +25,7 @@ from typing import Callable, Mapping
 
 from qiskit.quantum_info import DensityMatrix
 
+from qstack.link import operate, take_communication
 from qstack.protocols import GateNoise, purification_succeeded
 from qstack.protocols.purification import METHODS, pump, purify_rounds
 from qstack.registry import lookup, register
@@ -138,8 +139,10 @@ def purified(network, source: Callable, release: Callable, oldest: Callable, nod
     return one that survived ``rounds`` rounds of ``network.purification``'s scheme.
 
     A failed round frees both pairs; a held pair older than ``stats.cutoff_s`` (``oldest(pair)``
-    is when it began to wait) is freed before use. A round takes the slower node's gate time,
-    then ``delay_s``, the one-way classical delay between ``nodes``, to compare the outcomes.
+    is when it began to wait) is freed before use. A round's gates and readout hold a
+    communication qubit at each node (waiting for one a link is attempting through) for that
+    node's gate time; the round takes the slower node's, then ``delay_s``, the one-way
+    classical delay between ``nodes``, to compare the outcomes.
     ``timing.purification_s`` becomes the time from the first pair to the purified one.
     """
     env = network.sim.env
@@ -150,7 +153,8 @@ def purified(network, source: Callable, release: Callable, oldest: Callable, nod
                 return pair
     scheme = network.purification.strategy
     operation = network.purification_operation(*nodes)
-    gate_time = max(network.swap_time_s(nodes[0]), network.swap_time_s(nodes[1]))
+    # Each side's gates and readout hold its node's communication qubit for the node's gate time.
+    gates = {network.banks[node]: network.swap_time_s(node) for node in nodes}
     apply = network.sim.registry.apply
     held: dict[int, object] = {}
     first_ready = None
@@ -166,11 +170,18 @@ def purified(network, source: Callable, release: Callable, oldest: Callable, nod
             kept = None if partner is None else held.pop(partner, None)
             if kept is None:
                 break
-            if env.now >= oldest(kept) + stats.cutoff_s:
+            expired = env.now >= oldest(kept) + stats.cutoff_s
+            if not expired:
+                yield from take_communication(gates)  # a link may be attempting through one
+                expired = env.now >= oldest(kept) + stats.cutoff_s
+                if expired:
+                    for bank in gates:
+                        bank.communication.give(1)
+            if expired:
                 release(kept)
                 stats.cutoff_discards += 1
                 break  # the new pair is held at its level
-            yield env.timeout(gate_time)
+            yield from operate(env, gates)
             outcome = apply(operation, [kept.qubits[0], kept.qubits[1], pair.qubits[0], pair.qubits[1]])
             release(pair)  # the sacrificed pair's slots
             yield env.timeout(delay_s)  # the two sides compare outcomes; the kept pair waits

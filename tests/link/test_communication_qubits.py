@@ -165,3 +165,90 @@ def test_one_link_runs_one_generation_at_a_time_whatever_the_communication_qubit
     assert service.try_start() is not None
     assert service.try_start() is None  # the link's interface is busy, not the qubits
     assert a.communication.level == b.communication.level == 1
+
+
+def _record_operations(monkeypatch, module):
+    """Wrap ``module.operate`` so every local operation is noted: (start, {node: duration})."""
+    import qstack.link
+
+    operations = []
+
+    def operate(env, durations_s):
+        operations.append((env.now, {bank.name: duration for bank, duration in durations_s.items()}))
+        yield from qstack.link.operate(env, durations_s)
+
+    monkeypatch.setattr(module, "operate", operate)
+    return operations
+
+
+def test_a_swap_holds_the_middle_node_communication_qubit(monkeypatch):
+    import qstack.network.path
+
+    swaps = _record_operations(monkeypatch, qstack.network.path)
+    sim, network = _nv_chain()
+    middle = network.banks["n1"]
+    swap_s = network.swap_time_s("n1")
+    assert swap_s > 1e-4 and len(swaps) == network.swaps >= 4
+    assert all(durations == {"n1": swap_s} for _, durations in swaps)
+    move_s = middle.node.storage.move_time_s
+    busy = [(start, end + move_s) for service in network.services for start, end in service.attempt_intervals]
+    busy += [(start, start + swap_s) for start, _ in swaps]
+    busy.sort()
+    for (_, end), (start, _) in zip(busy, busy[1:]):
+        assert start >= end - 1e-12  # one electron: attempts, moves and swaps never overlap
+    # Exactly the attempts, the moves and the swaps held it, and nothing else.
+    assert middle.communication.busy_s() == pytest.approx(sum(end - start for start, end in busy), rel=1e-12)
+
+
+def test_purification_rounds_hold_a_communication_qubit_at_both_nodes(monkeypatch):
+    import tomllib
+
+    import qstack.network.purification
+    from qstack.build import build_network
+    from qstack.network import Request
+    from qstack.scenario import load_scenario
+    from qstack.scenario.load import default_scenario_text
+
+    rounds = _record_operations(monkeypatch, qstack.network.purification)
+    raw = tomllib.loads(default_scenario_text())
+    raw["purification"] = {"scope": "link", "rounds": 1}
+    scenario = load_scenario(raw)
+    sim = Simulation(scenario.seed)
+    network = build_network(scenario, sim)
+    (service,) = network.services
+    service.attempt_intervals = []
+    sim.env.run(until=network.submit(Request("n0", "n1", pairs=3)))
+    gate_s = {node: network.swap_time_s(node) for node in ("n0", "n1")}
+    assert len(rounds) == network.purifications >= 3
+    assert all(durations == gate_s for _, durations in rounds)
+    move_s = network.banks["n0"].node.storage.move_time_s
+    generations_s = sum(end - start + move_s for start, end in service.attempt_intervals)
+    for node in ("n0", "n1"):
+        assert network.banks[node].communication.busy_s() == pytest.approx(
+            generations_s + len(rounds) * gate_s[node], rel=1e-12)
+
+
+def test_generations_swaps_and_purification_sharing_one_communication_qubit_never_wait_forever():
+    """A ring of single-electron nodes whose paths overlap all round, purified per link:
+    every request is served (a wait that could never end would stop the
+    simulation with its requests unserved)."""
+    import tomllib
+
+    from qstack.build import build_network
+    from qstack.network import Request
+    from qstack.scenario import load_scenario
+    from qstack.scenario.load import default_scenario_text
+
+    raw = tomllib.loads(default_scenario_text())
+    ring = [f"n{i}" for i in range(5)]
+    raw["network"] = {"topology": "custom", "edges": [{"a": a, "b": b, "length_km": 2.0} for a, b in zip(ring, ring[1:] + ring[:1])]}
+    raw["purification"] = {"scope": "link", "rounds": 1}
+    scenario = load_scenario(raw)
+    sim = Simulation(scenario.seed)
+    network = build_network(scenario, sim)
+    # Every node is the middle of one path and an end of two (8 of its 9 slots reserved).
+    requests = [Request(f"n{i}", f"n{(i + 2) % 5}", pairs=2) for i in range(5)]
+    done = sim.env.all_of([network.submit(request) for request in requests])
+    sim.env.run(until=done)
+    assert len(network.stats) == 5 and all(len(stats.records) == 2 for stats in network.stats)
+    assert network.purifications > 10 and network.swaps >= 10
