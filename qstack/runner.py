@@ -21,7 +21,8 @@ from qstack.engine import Simulation
 from qstack.network import Network, Request
 from qstack.report import Report
 from qstack.scenario import Scenario, ScenarioError
-from qstack.scheduling import Dispatcher, make_scheduler, poisson_arrivals
+from qstack.scheduling import Dispatcher, make_scheduler
+from qstack.scheduling.dispatch import poisson_arrival_stream
 
 __all__ = ["add_scenario_users", "make_application", "run_scenario", "scenario_requests", "simulate"]
 
@@ -42,12 +43,15 @@ def add_scenario_users(dispatcher: Dispatcher, scenario: Scenario, requests: lis
                        seed: int | None = None) -> None:
     """Give ``dispatcher`` the scenario's users, each arriving at its ``arrival_s`` and then as
     a Poisson process (arrival times from a generator of their own, seeded by ``seed``, the
-    scenario's seed by default)."""
+    scenario's seed by default; :func:`~qstack.scheduling.dispatch.poisson_arrival_stream`)."""
     if requests is None:
         requests = scenario_requests(scenario)
-    arrivals_rng = np.random.default_rng([scenario.seed if seed is None else seed, 0xA771])
+    seed = scenario.seed if seed is None else seed
+    arrivals_rng = np.random.default_rng([seed, 0xA771])
     for i, (request, r) in enumerate(zip(requests, scenario.requests)):
-        times = poisson_arrivals(arrivals_rng, r.arrival_s, r.arrivals, r.arrival_rate_hz)
+        # Generated as the run reaches them: 10**9 arrivals cost what the run uses of them.
+        times = poisson_arrival_stream(arrivals_rng, np.random.default_rng([seed, 0xA771, i]), r.arrival_s,
+                                       r.arrivals, r.arrival_rate_hz)
         try:
             dispatcher.add_user(request, times)
         except ValueError as exc:

@@ -19,6 +19,11 @@ from typing import Any
 from qstack.registry import register
 
 
+def short(name: str, most: int = 60) -> str:
+    """A node name for a message, cut to ``most`` characters."""
+    return name if len(name) <= most else f"{name[:most - 3]}...({len(name)} characters)"
+
+
 @dataclass(frozen=True)
 class Topology:
     """Node names in order and links ``(a, b, length_km)``.
@@ -75,8 +80,17 @@ def grid(network: Any) -> Topology:
 
 @register("topology", "custom")
 def custom(network: Any) -> Topology:
-    """The ``[[network.edges]]`` as given (``a``, ``b``, ``length_km``); nodes in order of mention."""
+    """The ``[[network.edges]]`` as given (``a``, ``b``, ``length_km``); nodes in order of mention.
+    Each link once (``a-b`` and ``b-a`` are the same link) and no link from a node to itself."""
     if not network.edges:
         raise ValueError("network.edges: topology 'custom' needs [[network.edges]] with a, b, length_km")
+    seen: dict[frozenset, int] = {}
+    for i, e in enumerate(network.edges):
+        if e.a == e.b:
+            raise ValueError(f"network.edges[{i}]: a and b must differ (a link joins two nodes), both {short(e.a)}")
+        first = seen.setdefault(frozenset((e.a, e.b)), i)
+        if first != i:  # a-b and b-a are one link: a second entry would silently replace the first
+            raise ValueError(f"network.edges[{i}]: {short(e.a)}-{short(e.b)} is already network.edges[{first}]; "
+                             "give each link once")
     names = tuple(dict.fromkeys(name for e in network.edges for name in (e.a, e.b)))
     return Topology(names, tuple((e.a, e.b, e.length_km) for e in network.edges))

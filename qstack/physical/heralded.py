@@ -200,7 +200,16 @@ class HeraldedLink:
         Computed exactly by the state engine, enumerating the circuits' outcomes; links with the
         same hardware share one table.
         """
-        return _heralded_table(dataclasses.replace(self, multiplexing=1))
+        return _heralded_table(self.hardware_key)
+
+    @property
+    def hardware_key(self) -> "HeraldedLink":
+        """This link with its names and multiplexing left out: equal for every link of the same
+        hardware, scheme and length, so such links share one outcome table (by value)."""
+        return dataclasses.replace(
+            self, multiplexing=1, name="",
+            end_a=dataclasses.replace(self.end_a, name=""), end_b=dataclasses.replace(self.end_b, name=""),
+        )
 
     @cached_property
     def success_probability_per_mode(self) -> float:
@@ -222,9 +231,10 @@ class HeraldedLink:
         return np.cumsum([h.probability for h in self.heralded_states]).tolist()
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=1024)
 def _heralded_table(link: HeraldedLink) -> tuple[HeraldedState, ...]:
-    """Memoised by the (immutable) hardware: a pure function of the link's parameters."""
+    """Memoised by the (immutable) hardware, node names left out (:attr:`HeraldedLink.hardware_key`):
+    a pure function of the link's parameters, computed once per distinct hardware and length."""
     return link._outcome_table()
 
 

@@ -15,16 +15,36 @@ else:  # pragma: no cover
 
 from qstack.registry import load_plugins
 
+from .limits import Limits, LimitError, read_text, scan_toml, show
 from .schema import ScenarioError
 from .spec import Scenario
 
 
 def parse_value(text: str) -> Any:
-    """Parse a ``--set`` value as a TOML value (number, bool, string, array); else a string."""
+    """Parse a ``--set`` value as a TOML value (number, bool, string, array); else a string.
+
+    A value nested deeper or with longer dotted keys than :mod:`.limits` allows is refused."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        return parse_toml(f"v = {text}", "--set value")["v"]
+    except ScenarioError as exc:
+        if isinstance(exc.__cause__, LimitError):
+            raise
         return text
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """``tomllib.loads`` behind the fixed bounds of :func:`.limits.scan_toml`; every failure is a
+    one-line :class:`ScenarioError` naming ``where``."""
+    try:
+        scan_toml(text, where)
+    except LimitError as exc:
+        raise ScenarioError(str(exc)) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{where}: not valid TOML ({exc})") from exc
+    except (RecursionError, ValueError) as exc:  # deep nesting missed by the scan; an integer of > 4300 digits
+        raise ScenarioError(f"{where}: not valid TOML ({type(exc).__name__})") from exc
 
 
 def _drop_nested(table: dict, parts: list[str]) -> None:
@@ -73,6 +93,32 @@ def apply_setting(data: dict, path: str, value: Any) -> None:
         raise ScenarioError(f"--set {path}: {'.'.join(parts[:-1])} is not a table")
 
 
+def file_bytes_bound(settings: dict[str, Any]) -> int:
+    """The file-size bound: ``limits.file_bytes`` from the settings, else the default."""
+    value = settings.get("limits.file_bytes", Limits().file_bytes)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ScenarioError(f"limits.file_bytes: must be an integer >= 1, got {show(value)}")
+    return value
+
+
+def read_scenario_file(path: Path, file_bytes: int) -> dict:
+    """The raw table of a scenario file read within the bounds (a one-line error naming the file)."""
+    if not path.is_file():
+        raise ScenarioError(f"scenario: no such file {str(path)!r}")
+    try:
+        text = read_text(path, file_bytes)
+    except LimitError as exc:
+        raise ScenarioError(str(exc)) from exc
+    except OSError as exc:
+        raise ScenarioError(f"scenario {path}: cannot read ({exc.strerror})") from exc
+    raw = parse_toml(text, f"scenario {path}")
+    limits = raw.get("limits")
+    if isinstance(limits, dict) and "file_bytes" in limits:
+        raise ScenarioError("limits.file_bytes: a file cannot raise the bound it is read under; "
+                            "use --set limits.file_bytes=N")
+    return raw
+
+
 def default_scenario_text() -> str:
     return resources.files("qstack").joinpath("scenarios/default.toml").read_text()
 
@@ -85,7 +131,9 @@ def load_scenario(
     """Read, override and validate a scenario.
 
     ``source`` is a path, a raw table, or None for the bundled default; ``settings`` maps dotted
-    keys to values (as ``--set``); ``seed`` replaces the scenario's seed.
+    keys to values (as ``--set``); ``seed`` replaces the scenario's seed. A file is read within
+    the bounds of :mod:`qstack.scenario.limits` (its size up to ``limits.file_bytes``, raised
+    by ``settings={"limits.file_bytes": N}``); UTF-8 with or without a byte-order mark.
     """
     if source is None:
         raw, name = tomllib.loads(default_scenario_text()), "default"
@@ -93,13 +141,8 @@ def load_scenario(
         raw, name = copy.deepcopy(source), "<dict>"
     else:
         path = Path(source)
-        if not path.is_file():
-            raise ScenarioError(f"scenario: no such file {str(path)!r}")
-        try:
-            raw = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from exc
         name = str(path)
+        raw = read_scenario_file(path, file_bytes_bound(settings or {}))
     for key, value in (settings or {}).items():
         apply_setting(raw, key, copy.deepcopy(value))  # never alias the caller's tables
     if seed is not None:

@@ -17,6 +17,8 @@ from qstack.engine import ENGINES
 from qstack.network import PURIFICATION_METHODS, PURIFICATION_SCOPES, SWAPPING_POLICIES
 from qstack.protocols.swapping import BELL_MEASUREMENTS
 
+from .limits import MAX_INTEGER, Limits, short, show
+
 IDEALIZATIONS = ("decoherence", "loss", "probabilistic_generation", "gate_noise", "bsm")
 OVERRIDE_ROLES = ("node", "channel", "detector", "source", "interface", "station")
 
@@ -32,10 +34,12 @@ class _Field:
     required: bool = False
 
 
-def _integer(minimum: int) -> Callable[[str, Any], int]:
+def _integer(minimum: int, maximum: int = MAX_INTEGER) -> Callable[[str, Any], int]:
     def check(key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ScenarioError(f"{key}: must be an integer >= {minimum}, got {value!r}")
+            raise ScenarioError(f"{key}: must be an integer >= {minimum}, got {show(value)}")
+        if value > maximum:
+            raise ScenarioError(f"{key}: must be an integer <= {maximum}, got {show(value)}")
         return value
 
     return check
@@ -46,9 +50,11 @@ def _number(low: float = -math.inf, high: float = math.inf, low_open: bool = Fal
         bracket = "(" if low_open else "["
         allowed = f"{bracket}{low:g}, {high:g}]"
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise ScenarioError(f"{key}: must be a number in {allowed}, got {value!r}")
+            raise ScenarioError(f"{key}: must be a number in {allowed}, got {show(value)}")
+        if isinstance(value, int) and value.bit_length() > 1000:  # beyond any float
+            raise ScenarioError(f"{key}: must be in {allowed}, got {show(value)}")
         if value < low or value > high or (low_open and value == low):
-            raise ScenarioError(f"{key}: must be in {allowed}, got {value!r}")
+            raise ScenarioError(f"{key}: must be in {allowed}, got {show(value)}")
         return float(value)
 
     return check
@@ -57,7 +63,7 @@ def _number(low: float = -math.inf, high: float = math.inf, low_open: bool = Fal
 def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
     def check(key: str, value: Any) -> str:
         if value not in options:
-            raise ScenarioError(f"{key}: must be one of {', '.join(options)}; got {value!r}")
+            raise ScenarioError(f"{key}: must be one of {', '.join(options)}; got {show(value)}")
         return value
 
     return check
@@ -79,13 +85,13 @@ def scheduling_policies() -> tuple[str, ...]:
 
 def _string(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ScenarioError(f"{key}: must be a non-empty string, got {value!r}")
+        raise ScenarioError(f"{key}: must be a non-empty string, got {show(value)}")
     return value
 
 
 def _idealize(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise ScenarioError(f"{key}: must be a list drawn from {', '.join(IDEALIZATIONS + ('all',))}; got {value!r}")
+        raise ScenarioError(f"{key}: must be a list drawn from {', '.join(IDEALIZATIONS + ('all',))}; got {show(value)}")
     out = []
     for item in value:
         if item == "all":
@@ -93,12 +99,14 @@ def _idealize(key: str, value: Any) -> tuple[str, ...]:
         elif item in IDEALIZATIONS:
             out.append(item)
         else:
-            raise ScenarioError(f"{key}: unknown item {item!r}; allowed: {', '.join(IDEALIZATIONS + ('all',))}")
+            raise ScenarioError(f"{key}: unknown item {show(item)}; allowed: {', '.join(IDEALIZATIONS + ('all',))}")
     return tuple(dict.fromkeys(out))
 
 
 def _lengths(key: str, value: Any) -> tuple[float, ...]:
     values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ScenarioError(f"{key}: must be a length >= 0 or a non-empty list of them, got []")
     check = _number(0.0)
     return tuple(check(f"{key}[{i}]", v) for i, v in enumerate(values))
 
@@ -110,7 +118,7 @@ def _grid(key: str, value: Any) -> tuple[int, int]:
         or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
         or value[0] * value[1] < 2
     ):
-        raise ScenarioError(f"{key}: must be [rows, columns] of integers >= 1 with at least 2 nodes, got {value!r}")
+        raise ScenarioError(f"{key}: must be [rows, columns] of integers >= 1 with at least 2 nodes, got {show(value)}")
     return tuple(value)
 
 
@@ -131,10 +139,12 @@ def _overrides(key: str, value: Any) -> dict[str, float]:
     for path, v in flat.items():
         if path.split(".")[0] not in OVERRIDE_ROLES or path.count(".") != 2:
             raise ScenarioError(
-                f"{key}.{path}: override keys are '{'|'.join(OVERRIDE_ROLES)}.<section>.<field>', got {path!r}"
+                f"{short(key + '.' + path)}: override keys are '{'|'.join(OVERRIDE_ROLES)}.<section>.<field>', got {show(path)}"
             )
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ScenarioError(f"{key}.{path}: must be a number, got {v!r}")
+            raise ScenarioError(f"{short(key + '.' + path)}: must be a number, got {show(v)}")
+        if isinstance(v, int) and v.bit_length() > 1000:
+            raise ScenarioError(f"{short(key + '.' + path)}: must be a number that fits a float, got {show(v)}")
     return flat
 
 
@@ -149,7 +159,7 @@ def _branching(key: str, value: Any) -> tuple[int, ...]:
         or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in value)
     ):
         raise ScenarioError(
-            f"{key}: must be a non-empty list of integers >= 1 (omit it for bare photons), got {value!r}"
+            f"{key}: must be a non-empty list of integers >= 1 (omit it for bare photons), got {show(value)}"
         )
     return tuple(value)
 
@@ -157,13 +167,13 @@ def _branching(key: str, value: Any) -> tuple[int, ...]:
 def _preset_table(key: str, value: Any) -> dict[str, str]:
     """``node name = "preset name"`` (per-node hardware or interfaces)."""
     if not isinstance(value, dict) or any(not isinstance(v, str) or not v for v in value.values()):
-        raise ScenarioError(f"{key}: must be a table of node = \"preset name\", got {value!r}")
+        raise ScenarioError(f"{key}: must be a table of node = \"preset name\", got {show(value)}")
     return dict(value)
 
 
 def _plugins(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or any(not isinstance(v, str) or not v for v in value):
-        raise ScenarioError(f"{key}: must be a list of module names, got {value!r}")
+        raise ScenarioError(f"{key}: must be a list of module names, got {show(value)}")
     return tuple(value)
 
 
@@ -225,6 +235,8 @@ SCHEMA: dict[str, Any] = {
         "policy": _Field(_registered("scheduler", ("none",)), "none"),
         "max_pairs_in_flight": _Field(_integer(0), 0),
     },
+    # Raisable bounds (qstack.scenario.limits); file_bytes only from settings (--set).
+    "limits": {name: _Field(_integer(1), default) for name, default in vars(Limits()).items()},
     "requests": [
         {
             "src": _Field(_string, required=True),
@@ -250,10 +262,10 @@ def validate(data: Any, schema: dict | None = None, prefix: str = "") -> dict:
         schema = SCHEMA
     if not isinstance(data, dict):
         raise ScenarioError(f"{prefix or 'scenario'}: must be a table")
-    unknown = sorted(set(data) - set(schema))
+    unknown = sorted((set(data) - set(schema)), key=str)
     if unknown:
         where = f"{prefix}." if prefix else ""
-        raise ScenarioError(f"{where}{unknown[0]}: unknown key; allowed here: {', '.join(schema)}")
+        raise ScenarioError(f"{where}{short(unknown[0])}: unknown key; allowed here: {', '.join(schema)}")
     out = {}
     for name, spec in schema.items():
         key = f"{prefix}.{name}" if prefix else name

@@ -17,6 +17,7 @@ from qstack.applications import ApplicationSpec
 from qstack.metrics import clean
 from qstack.topology import Topology
 
+from .limits import Limits, names_list, short, show
 from .schema import ScenarioError, scheduling_policies, validate
 
 
@@ -117,12 +118,15 @@ class Scenario:
     application: ApplicationSpec
     scheduling: SchedulingSpec
     requests: tuple[RequestSpec, ...]
+    limits: Limits = Limits()
     source: str = field(default="<dict>", compare=False)
 
     @classmethod
     def from_table(cls, raw: Mapping[str, Any], source: str = "<dict>") -> "Scenario":
         """Validate a raw table (plugins already imported) and build the typed scenario."""
         table = validate(raw)
+        limits = Limits.of(table["limits"])
+        check_sizes(table, limits)  # before the topology (or anything sized by the table) is built
         net = table["network"]
         network = NetworkSpec(**{**net, "edges": tuple(EdgeSpec(**e) for e in net["edges"])})
         scenario = cls(
@@ -131,7 +135,7 @@ class Scenario:
             purification=PurificationSpec(**table["purification"]), hardware=HardwareSpec(**table["hardware"]),
             link=LinkSpec(**table["link"]), application=ApplicationSpec(**table["application"]),
             scheduling=SchedulingSpec(**table["scheduling"]),
-            requests=tuple(RequestSpec(**r) for r in table["requests"]), source=source,
+            requests=tuple(RequestSpec(**r) for r in table["requests"]), limits=limits, source=source,
         )
         if scenario.topology.link_lengths_km is not None:
             scenario = replace(scenario, network=replace(network, link_lengths_km=scenario.topology.link_lengths_km))
@@ -143,9 +147,12 @@ class Scenario:
         """Nodes and links, from the registered builder of ``network.topology``."""
         builder = registry.lookup("topology", self.network.topology, "network.topology")
         try:
-            return builder(self.network)
+            topology = builder(self.network)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from exc
+        for what, count in (("nodes", len(topology.nodes)), ("links", len(topology.edges))):
+            _within(f"network.topology: {count} {what}", count, what, getattr(self.limits, what))
+        return topology
 
     @property
     def node_names(self) -> list[str]:
@@ -157,9 +164,11 @@ class Scenario:
 
     def to_dict(self) -> dict:
         """The resolved table, JSON-ready (an infinite cut-off written as null)."""
-        table = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "source"}
+        table = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in ("source", "limits")}
         if not self.plugins:
             del table["plugins"]  # reports of scenarios without plugins keep their keys
+        if self.limits.changed():
+            table["limits"] = self.limits.changed()  # raised bounds only: default reports keep their keys
         return clean(table)
 
     def check(self) -> None:
@@ -168,6 +177,35 @@ class Scenario:
         _check_application(self.application, self.requests)
         _check_hardware_keys(self)
         _check_requests(self)
+
+
+def _within(what: str, count: int, key: str, bound: int) -> None:
+    if count > bound:
+        raise ScenarioError(f"{what}, more than limits.{key} = {bound} (raise it in [limits] or with --set limits.{key}=N)")
+
+
+def check_sizes(table: dict, limits: Limits) -> None:
+    """The raisable bounds of :mod:`.limits` on a validated table, before anything is built from it."""
+    net, link = table["network"], table["link"]
+    _within(f"network.nodes: {net['nodes']} nodes", net["nodes"], "nodes", limits.nodes)
+    if net["grid"] is not None:
+        rows, cols = net["grid"]
+        _within(f"network.grid: {rows} x {cols} nodes", rows * cols, "nodes", limits.nodes)
+    for key in ("edges", "link_lengths_km"):
+        _within(f"network.{key}: {len(net[key])} links", len(net[key]), "links", limits.links)
+    _within(f"requests: {len(table['requests'])} requests", len(table["requests"]), "requests", limits.requests)
+    _within(f"link.stations: {link['stations']} stations", link["stations"], "stations", limits.stations)
+    _within(f"link.multiplexing: {link['multiplexing']} modes", link["multiplexing"], "multiplexing", limits.multiplexing)
+    photons, level = 0, 1
+    for branches in link["tree_branching"] or ():  # N = sum_k prod_{i <= k} b_i, stopped once too many
+        level *= branches
+        photons += level
+        _within(f"link.tree_branching: more than {min(photons, limits.tree_photons)} photons per tree", photons,
+                "tree_photons", limits.tree_photons)
+    for i, r in enumerate(table["requests"]):
+        expected = r["arrivals"] if r["arrivals"] == 1 else min(r["arrivals"], 1 + r["arrival_rate_hz"] * table["max_time_s"])
+        _within(f"requests[{i}].arrivals: {show(expected)} expected arrivals within max_time_s", expected, "arrivals",
+                limits.arrivals)
 
 
 def _plain(value: Any) -> Any:
@@ -205,7 +243,7 @@ def _check_hardware_keys(scenario: Scenario) -> None:
     for table in ("nodes", "interfaces"):
         for node in getattr(hardware, table):
             if node not in names:
-                raise ScenarioError(f"hardware.{table}.{node}: unknown node; nodes are {', '.join(names)}")
+                raise ScenarioError(f"hardware.{table}.{short(node)}: unknown node; nodes are {names_list(names)}")
     if link.scheme != "all_photonic":
         for key, default in (("tree_branching", None), ("stations", 0)):
             if getattr(link, key) != default:
@@ -221,7 +259,7 @@ def _check_requests(scenario: Scenario) -> None:
     for i, request in enumerate(scenario.requests):
         for end in ("src", "dst"):
             if getattr(request, end) not in names:
-                raise ScenarioError(f"requests[{i}].{end}: unknown node {getattr(request, end)!r}; nodes are {', '.join(names)}")
+                raise ScenarioError(f"requests[{i}].{end}: unknown node {show(getattr(request, end))}; nodes are {names_list(names)}")
         if request.src == request.dst:
             raise ScenarioError(f"requests[{i}]: src and dst must differ")
         if request.arrivals > 1 and request.arrival_rate_hz <= 0:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class _User:
     request: Request
     path: list[str]
     stats: RequestStats
-    arrivals: list[float]
+    arrivals: Iterator[float]  # the arrivals not yet scheduled, in time order
     jobs: list[Job] = field(default_factory=list)
 
 
@@ -115,8 +115,9 @@ class Dispatcher:
         return self.env.now
 
     # -------------------------------------------------------------- users and arrivals
-    def add_user(self, request: Request, arrivals: list[float]) -> None:
-        """A user with its request template, arriving (as a new job) at each of ``arrivals``."""
+    def add_user(self, request: Request, arrivals: Iterable[float]) -> None:
+        """A user with its request template, arriving (as a new job) at each of ``arrivals``
+        (a list, or an iterable in time order read as the run reaches each arrival)."""
         network = self.network
         label = request.label
         if label in self.users:
@@ -130,15 +131,24 @@ class Dispatcher:
                 )
         stats = RequestStats(request, [], cutoff_s=network.cutoff_s)
         network.stats.append(stats)
-        user = _User(label, request, path, stats, sorted(arrivals))
+        # A list is sorted; any other iterable must be in time order and is read one arrival
+        # ahead, as the run reaches it (a stream of 10**9 arrivals costs what the run uses).
+        times = iter(sorted(arrivals)) if isinstance(arrivals, (list, tuple)) else iter(arrivals)
+        user = _User(label, request, path, stats, times)
         self.users[label] = user
-        for at in user.arrivals:
-            self._pending_arrivals += 1
-            timer = self.env.timeout(max(at - self.env.now, 0.0))
-            timer.callbacks.append(lambda _event, user=user, at=at: self._arrive(user, at))
+        self._next_arrival(user)
+
+    def _next_arrival(self, user: _User) -> None:
+        at = next(user.arrivals, None)
+        if at is None:
+            return
+        self._pending_arrivals += 1
+        timer = self.env.timeout(_delay_until(self.env.now, at))
+        timer.callbacks.append(lambda _event, user=user, at=at: self._arrive(user, at))
 
     def _arrive(self, user: _User, at: float) -> None:
         self._pending_arrivals -= 1
+        self._next_arrival(user)
         request = dataclasses.replace(user.request, arrival_s=at)
         job = Job(
             id=len(self.jobs),
@@ -295,3 +305,51 @@ def poisson_arrivals(rng: np.random.Generator, first_s: float, count: int, rate_
         raise ValueError(f"arrival_rate_hz must be > 0 for {count} arrivals, got {rate_hz}")
     gaps = rng.exponential(1.0 / rate_hz, size=count - 1)
     return [first_s] + list(first_s + np.cumsum(gaps))
+
+
+#: Gaps of each user drawn from the shared arrivals generator, in user order (as
+#: :func:`poisson_arrivals` draws them); a longer stream continues from the user's own generator.
+SHARED_GAPS = 4096
+
+
+def poisson_arrival_stream(shared_rng: np.random.Generator, own_rng: np.random.Generator, first_s: float,
+                           count: int, rate_hz: float, chunk: int = SHARED_GAPS) -> Iterator[float]:
+    """The times of :func:`poisson_arrivals`, generated as they are read.
+
+    The first ``min(count - 1, chunk)`` gaps are drawn from ``shared_rng`` now (so users drawn
+    one after the other from one generator see what :func:`poisson_arrivals` gives them);
+    further gaps come from ``own_rng``, ``chunk`` at a time as the stream is read. Times are
+    ``first_s + (g_1 + ... + g_k)``, summed in order (as ``numpy.cumsum``).
+    """
+    if count < 1:
+        raise ValueError(f"arrivals must be >= 1, got {count}")
+    if count > 1 and not rate_hz > 0:
+        raise ValueError(f"arrival_rate_hz must be > 0 for {count} arrivals, got {rate_hz}")
+    first = shared_rng.exponential(1.0 / rate_hz, size=min(count - 1, chunk)) if count > 1 else np.empty(0)
+
+    def times() -> Iterator[float]:
+        yield first_s
+        total, left, gaps = 0.0, count - 1, first
+        while left > 0:
+            sums = np.cumsum(np.concatenate(([total], gaps)))[1:]  # sequential sums, carried exactly
+            yield from (first_s + sums).tolist()
+            total, left = float(sums[-1]), left - len(gaps)
+            gaps = own_rng.exponential(1.0 / rate_hz, size=min(left, chunk)) if left > 0 else gaps
+
+    return times()
+
+
+def _delay_until(now: float, at: float) -> float:
+    """A delay ``d`` with ``now + d == at`` exactly in floating point (SimPy adds it to ``now``), so
+    an arrival scheduled during the run fires at its time, not one rounding away."""
+    if at <= now:
+        return 0.0
+    delay = at - now
+    for _ in range(8):
+        if now + delay < at:
+            delay = math.nextafter(delay, math.inf)
+        elif now + delay > at:
+            delay = math.nextafter(delay, -math.inf)
+        else:
+            break
+    return delay

@@ -85,7 +85,7 @@ class Sweep:
             base = load_scenario(scenario, settings=settings)
         except ScenarioError as exc:
             raise SweepError(str(exc)) from exc
-        table = scenario_table(scenario)
+        table = scenario_table(scenario, settings)
         for key, value in settings.items():  # already checked by load_scenario above
             apply_setting(table, key, value)
         swept = {key: _swept_values(table, settings, key, values, base.seed) for key, values in params.items()}
@@ -165,17 +165,20 @@ def _checked_seeds(seeds: tuple[Any, ...]) -> tuple[int, ...]:
     return seeds
 
 
-def scenario_table(scenario: str | Path | dict | None) -> dict:
-    """The raw table of an already validated scenario source (what workers are sent)."""
+def scenario_table(scenario: str | Path | dict | None, settings: dict[str, Any] | None = None) -> dict:
+    """The raw table of an already validated scenario source (what workers are sent), read
+    within the same bounds as :func:`qstack.scenario.load_scenario` (``settings`` may raise
+    ``limits.file_bytes``)."""
     import tomllib  # Python >= 3.11 (the sweep's worker protocol needs nothing older)
 
     from qstack.scenario import default_scenario_text
+    from qstack.scenario.load import file_bytes_bound, read_scenario_file
 
     if scenario is None:
         return tomllib.loads(default_scenario_text())
     if isinstance(scenario, dict):
         return copy.deepcopy(scenario)
-    return tomllib.loads(Path(scenario).read_text())
+    return read_scenario_file(Path(scenario), file_bytes_bound(settings or {}))
 
 
 def split_values(text: str) -> list[str]:
