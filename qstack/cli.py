@@ -101,6 +101,7 @@ def _sweep(args: argparse.Namespace) -> int:
             out_dir=out_dir,
             settings=settings,
             progress=progress,
+            point_timeout_s=args.point_timeout,
         )
     except KeyboardInterrupt:
         print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}, "
@@ -237,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--in-process", action="store_true", help="run every point in this process")
     sweep.add_argument("--out", default=None, metavar="DIR",
                        help="output directory (default: sweep-<scenario name>); results.jsonl and sweep.json")
+    sweep.add_argument("--point-timeout", type=float, default=None, metavar="SECONDS",
+                       help="wall-clock limit of each point; a point that runs longer is recorded as failed")
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
                        help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
     sweep.set_defaults(func=_sweep)

@@ -17,12 +17,27 @@ loaded later.
 The process pool starts workers with the ``spawn`` method, which imports the calling script
 again in every worker: a script that calls ``run_sweep`` with the process pool (or starts a
 ``LocalCluster``) must keep its work under ``if __name__ == "__main__":``.
+
+Workers end with the sweep, even when it is killed with SIGKILL: each asks the kernel for
+SIGKILL when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``) and, everywhere, a daemon
+thread checks every :data:`PARENT_CHECK_S` seconds that its parent is still the sweep and
+ends the worker when it is not. Once the workers are gone, ``multiprocessing``'s resource
+tracker sees its last client leave and ends too.
+
+A point may be given a wall-clock limit (``point_timeout_s``, ``qstack sweep --point-timeout``):
+in the process running it, an interval timer (``setitimer(ITIMER_REAL)``) raises
+:class:`PointTimeout` inside the point, which becomes that point's one-line error; the other
+points go on. It acts between Python bytecodes, so a point blocked inside one long native call
+ends when that call returns.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
+import threading
 import time
 import types
 import uuid
@@ -65,14 +80,40 @@ class Outcome:
         return {"point": point.point_id, "params": point.settings, "seed": point.seed, **self.to_dict()}
 
 
-def run_outcome(table: dict, settings: dict[str, Any], seed: int) -> Outcome:
-    """Run one point; never raises (a failing point is a result, not the end of the sweep)."""
+class PointTimeout(Exception):
+    """A point ran longer than its wall-clock limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`PointTimeout` in this (main) thread after ``seconds`` of wall time."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PointTimeout(f"the point ran longer than --point-timeout {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_outcome(table: dict, settings: dict[str, Any], seed: int, timeout_s: float | None = None) -> Outcome:
+    """Run one point; never raises (a failing point is a result, not the end of the sweep).
+
+    ``timeout_s``: wall-clock limit of the point (None: none); see the module docstring."""
     start = time.perf_counter()
     try:
         from qstack.runner import run_scenario
         from qstack.scenario import load_scenario
 
-        report = run_scenario(load_scenario(table, settings=settings, seed=seed)).to_dict()
+        with _time_limit(timeout_s):
+            report = run_scenario(load_scenario(table, settings=settings, seed=seed)).to_dict()
     except Exception as exc:
         return Outcome.failure(exc, time.perf_counter() - start)
     wall_time_s = report.pop("wall_time_s")  # the only part that differs between two runs
@@ -92,15 +133,43 @@ def one_line(exc: BaseException) -> str:
 Emit = Callable[[SweepPoint, Outcome], None]
 
 
-def execute_inprocess(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any) -> None:
+def execute_inprocess(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any,
+                      timeout_s: float | None = None) -> None:
     """Run the points one after the other in this process."""
+    limit = () if timeout_s is None else (timeout_s,)  # the three-argument call when there is no limit
     for point in pending:
-        emit(point, run_outcome(table, point.settings, point.seed))
+        emit(point, run_outcome(table, point.settings, point.seed, *limit))
 
 
-def _init_worker() -> None:
-    """Process-pool initializer: one thread per numerical library (see the module docstring)."""
+#: How often a pool worker checks that the sweep that started it is alive [s].
+PARENT_CHECK_S = 0.5
+
+
+def _init_worker(parent_pid: int | None = None) -> None:
+    """Process-pool initializer: one thread per numerical library (see the module docstring),
+    and the worker ends when the sweep (``parent_pid``) does."""
     os.environ.update(SINGLE_THREAD_ENV)
+    if parent_pid is not None:
+        end_with_parent(parent_pid)
+
+
+def end_with_parent(parent_pid: int) -> None:
+    """End this process when ``parent_pid`` is no longer its parent (it died, even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):  # no libc or no prctl: the watcher below still acts
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent_pid:  # died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="qstack-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -123,7 +192,8 @@ def _single_threaded_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def execute_process_pool(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any) -> None:
+def execute_process_pool(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any,
+                         timeout_s: float | None = None) -> None:
     """Run the points on a local pool of ``workers`` spawned processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -132,9 +202,10 @@ def execute_process_pool(table: dict, pending: list[SweepPoint], emit: Emit, *, 
     # another thread of this process (a Dask client, a GUI) at the moment of the fork.
     context = multiprocessing.get_context("spawn")
     with _single_threaded_environment():
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context, initializer=_init_worker)
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context, initializer=_init_worker,
+                                   initargs=(os.getpid(),))
         # Python starts spawn workers on demand inside submit(), so all of them start here.
-        futures = {pool.submit(run_outcome, table, p.settings, p.seed): p for p in pending}
+        futures = {pool.submit(run_outcome, table, p.settings, p.seed, timeout_s): p for p in pending}
     try:
         for future in as_completed(futures):
             try:
@@ -173,9 +244,14 @@ def _run_on_dask_worker(table: dict, settings: dict[str, Any], seed: int) -> Out
     return run_outcome(table, settings, seed)
 
 
-def execute_dask(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any) -> None:
-    """Run the points on the Dask cluster behind ``client``."""
+def execute_dask(table: dict, pending: list[SweepPoint], emit: Emit, *, workers: int, client: Any,
+                 timeout_s: float | None = None) -> None:
+    """Run the points on the Dask cluster behind ``client`` (Dask runs tasks in worker threads,
+    where no timer can interrupt them: ``timeout_s`` is refused before the sweep starts)."""
     from distributed import as_completed
+
+    if timeout_s is not None:
+        raise SweepError("--point-timeout: not available on a Dask cluster (its tasks run in threads)")
 
     # Unique keys: a scheduler shared by two sweeps must not take one's point for the other's.
     token = uuid.uuid4().hex[:8]

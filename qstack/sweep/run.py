@@ -36,15 +36,22 @@ def run_sweep(
     *,
     settings: dict[str, Any] | None = None,
     progress: Callable[[Progress], None] | None = None,
+    point_timeout_s: float | None = None,
 ) -> list[dict]:
     """Run (or resume) a sweep and return one record per point of the grid, in grid order.
 
     ``executor`` is ``"process"`` (a local pool of ``workers`` processes, default
     ``os.cpu_count()``), ``"inprocess"``, or ``"dask"`` with ``scheduler`` an address such as
     ``"tcp://host:8786"`` or a connected ``distributed.Client``. ``out_dir`` is required; see
-    :mod:`qstack.sweep.store` for what is written there. Raises :class:`SweepError` on bad input.
+    :mod:`qstack.sweep.store` for what is written there. ``point_timeout_s``: wall-clock limit
+    of each point, whose overrun is that point's error (not with Dask). Raises
+    :class:`SweepError` on bad input.
     """
     _check_options(executor, workers, scheduler, out_dir)
+    if point_timeout_s is not None and (not isinstance(point_timeout_s, (int, float)) or not 0 < point_timeout_s < 1e9):
+        raise SweepError(f"--point-timeout: must be a number of seconds in (0, 1e9), got {point_timeout_s!r:.40}")
+    if point_timeout_s is not None and executor == "dask":
+        raise SweepError("--point-timeout: not available on a Dask cluster (its tasks run in threads)")
     sweep = Sweep.create(scenario, params, seeds, settings)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -54,7 +61,7 @@ def run_sweep(
         client = stack.enter_context(dask_client(scheduler)) if executor == "dask" else None
         out.mkdir(parents=True, exist_ok=True)
         stack.enter_context(locked(out))
-        return _run_grid(sweep, out, executor, workers or os.cpu_count() or 1, client, progress)
+        return _run_grid(sweep, out, executor, workers or os.cpu_count() or 1, client, progress, point_timeout_s)
 
 
 def _check_options(executor: str, workers: int | None, scheduler: Any, out_dir: str | Path | None) -> None:
@@ -75,6 +82,7 @@ def _run_grid(
     workers: int,
     client: Any,
     progress: Callable[[Progress], None] | None,
+    point_timeout_s: float | None = None,
 ) -> list[dict]:
     """Run the points of ``sweep`` not yet finished in ``out`` (locked by the caller)."""
     points = sweep.points()
@@ -98,5 +106,5 @@ def _run_grid(
                 progress(state)
 
         if pending:
-            BACKENDS[executor](sweep.table, pending, emit, workers=workers, client=client)
+            BACKENDS[executor](sweep.table, pending, emit, workers=workers, client=client, timeout_s=point_timeout_s)
     return [done[p.point_id] for p in points]

@@ -1,6 +1,11 @@
 """Running points: one point equals `qstack run`, every backend gives the same reports, failures are results."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -81,3 +86,49 @@ def test_failing_point_is_recorded_and_the_others_finish_exit_1(tmp_path, capsys
                  "--seed-list", "1,2", "--in-process", "--out", str(out)]) == 1
     lines = (out / RESULTS_FILE).read_text().splitlines()
     assert lines[:2] == ok_lines and len(lines) == 4
+
+
+def test_a_point_over_its_time_limit_is_a_one_line_error():
+    from qstack.sweep.execute import run_outcome
+
+    outcome = run_outcome(scenario_table(None), {"requests.0.pairs": 10**6, "max_time_s": 1e9}, 1, timeout_s=0.2)
+    assert outcome.status == "error" and outcome.error.startswith("PointTimeout: ")
+    assert "--point-timeout 0.2 s" in outcome.error and outcome.wall_time_s < 5
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes (not zombies) whose session is ``sid``, read from /proc."""
+    from pathlib import Path
+
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_after_a_sigkill_of_the_sweep_no_process_of_it_is_alive_5_s_later(tmp_path):
+    command = [sys.executable, "-m", "qstack.cli", "sweep", "--set", "requests.0.pairs=1000000", "--set", "max_time_s=1e9",
+               "--param", "link.bright_state_population=0.05,0.1", "--workers", "2", "--out", str(tmp_path / "out")]
+    # its own session, so every process it starts (workers, resource tracker) can be found by it
+    sweep = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             start_new_session=True)
+    try:
+        assert "running 2" in sweep.stdout.readline()  # printed just before the workers start
+        deadline = time.monotonic() + 60
+        while len(_session_members(sweep.pid)) < 3 and time.monotonic() < deadline:  # sweep + 2 workers
+            time.sleep(0.1)
+        assert len(_session_members(sweep.pid)) >= 3
+        time.sleep(1.0)  # the workers are past their initializer, running points
+        sweep.send_signal(signal.SIGKILL)
+        sweep.wait(timeout=10)
+        time.sleep(5)
+        assert _session_members(sweep.pid) == []
+    finally:
+        for pid in _session_members(sweep.pid):
+            os.kill(pid, signal.SIGKILL)

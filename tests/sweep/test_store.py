@@ -120,3 +120,54 @@ def test_an_out_dir_holding_another_scenario_is_refused(reference, capsys):
     assert main(["sweep", "--set", "requests.0.pairs=3", "--param", "link.bright_state_population=0.05",
                  "--in-process", "--out", str(out)]) == 2
     assert "another scenario" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", [".lock", SWEEP_FILE, RESULTS_FILE])
+def test_a_symlink_planted_in_the_output_folder_is_neither_followed_nor_replaced(tmp_path, name):
+    out, target = tmp_path / "out", tmp_path / "precious.txt"
+    out.mkdir()
+    target.write_text("keep me\n")
+    (out / name).symlink_to(target)
+    with pytest.raises(SweepError, match="symbolic link"):
+        run_sweep(None, GRID, [1], executor="inprocess", out_dir=out)
+    assert target.read_text() == "keep me\n"
+    assert (out / name).is_symlink() and (out / name).resolve() == target
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_sweep_json_is_replaced_through_a_private_temporary_file(tmp_path, monkeypatch):
+    from qstack.sweep import store
+
+    decoy = tmp_path / f"{SWEEP_FILE}.tmp"  # the fixed name the old code wrote through
+    decoy.symlink_to(tmp_path / "elsewhere")
+    seen = []
+    real_replace = store.os.replace
+    monkeypatch.setattr(store.os, "replace", lambda src, dst: (seen.append(src), real_replace(src, dst)))
+    store.write_atomic(tmp_path / SWEEP_FILE, "{}\n")
+    assert (tmp_path / SWEEP_FILE).read_text() == "{}\n" and not (tmp_path / "elsewhere").exists()
+    (tmp) = seen[0]
+    assert str(tmp) != str(decoy) and not store.Path(tmp).exists()
+    assert oct((tmp_path / SWEEP_FILE).stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_truncated_sweep_json_is_recovered_from_the_results_file(reference, tmp_path, monkeypatch):
+    out, records = reference
+    copy = tmp_path / "truncated"
+    copy.mkdir()
+    (copy / RESULTS_FILE).write_text((out / RESULTS_FILE).read_text())
+    (copy / SWEEP_FILE).write_text((out / SWEEP_FILE).read_text()[:100])  # cut short
+    monkeypatch.setattr("qstack.sweep.execute.run_outcome", lambda *a: pytest.fail("a finished point ran again"))
+    resumed = run_sweep(None, PARAMS, SEEDS, executor="inprocess", out_dir=copy, settings=FIXED)
+    assert reports(resumed) == reports(records)
+    assert json.loads((copy / SWEEP_FILE).read_text()) == json.loads((out / SWEEP_FILE).read_text())
+
+
+def test_a_truncated_sweep_json_with_results_of_another_scenario_is_refused(reference, tmp_path):
+    out, _ = reference
+    copy = tmp_path / "other"
+    copy.mkdir()
+    (copy / RESULTS_FILE).write_text((out / RESULTS_FILE).read_text())
+    (copy / SWEEP_FILE).write_text("{")
+    other = {**FIXED, "requests.0.min_fidelity": 0.6}  # same point ids, another scenario
+    with pytest.raises(SweepError, match="unreadable .* another scenario"):
+        run_sweep(None, PARAMS, SEEDS, executor="inprocess", out_dir=copy, settings=other)
