@@ -93,3 +93,18 @@ def test_bad_scheduling_input_exits_2_with_a_one_line_message(settings, message,
     err = capsys.readouterr().err.strip()
     assert message in err
     assert "\n" not in err
+
+
+def test_an_arrival_stream_draws_what_poisson_arrivals_draws_then_continues_as_read():
+    from qstack.scheduling.dispatch import SHARED_GAPS, poisson_arrival_stream
+
+    for count in (1, 2, SHARED_GAPS + 1):
+        eager = poisson_arrivals(np.random.default_rng(7), 0.5, count, 20.0)
+        assert list(poisson_arrival_stream(np.random.default_rng(7), np.random.default_rng(8), 0.5, count, 20.0)) == eager
+    shared = np.random.default_rng(7)
+    stream = poisson_arrival_stream(shared, np.random.default_rng(8), 0.0, 10**12, 20.0)
+    state = shared.bit_generator.state
+    times = [next(stream) for _ in range(3 * SHARED_GAPS)]  # reading on draws from the user's own generator
+    assert shared.bit_generator.state == state and np.all(np.diff(times) > 0)
+    gaps = np.diff(times)  # exponential of mean 1/20 s: the mean of 12287 gaps within 5 standard errors
+    assert abs(gaps.mean() - 0.05) < 5 * 0.05 / np.sqrt(len(gaps))
