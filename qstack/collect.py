@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 
 from qstack.engine import Simulation
+from qstack.metrics import PairsSummary, RecordSummary
 from qstack.network import Network
 from qstack.report import USEFUL_FIDELITY, LinkRow, MemoryQuality, Report, RequestRow
 
@@ -20,6 +21,8 @@ def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: di
     """The report of a run that has ended (``sim`` at its final time)."""
     sim_time_s = float(sim.env.now)
     pairs = sorted((r for stats in network.stats for r in stats.records), key=lambda p: (p.delivered_s, p.request))
+    summaries = [stats.records for stats in network.stats if isinstance(stats.records, RecordSummary)]
+    summary = PairsSummary.of(summaries) if summaries else None  # report.records = "summary"
     scheduling = None if dispatcher is None else dispatcher.report(sim_time_s)
     requests = _request_rows(network)
     if scheduling is not None:  # every arrival's pairs, not one job's
@@ -37,6 +40,7 @@ def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: di
         requests=tuple(requests),
         application=None if application is None else application.result(sim_time_s),
         scheduling=scheduling,
+        summary=summary,
     )
 
 
@@ -89,19 +93,26 @@ def _link_row(network: Network, service) -> LinkRow:
 def _request_rows(network: Network) -> list[RequestRow]:
     rows = []
     for stats in network.stats:
-        request = stats.request
-        fidelities = [r.fidelity for r in stats.records]
+        request, records = stats.request, stats.records
+        if isinstance(records, RecordSummary):
+            mean = records.fidelity_mean if records.count else None
+            meeting, low = records.meeting, records.at_or_below_useful
+        else:
+            fidelities = [r.fidelity for r in records]
+            mean = sum(fidelities) / len(fidelities) if fidelities else None
+            meeting = sum(f >= request.min_fidelity for f in fidelities)
+            low = sum(f <= USEFUL_FIDELITY for f in fidelities)
         rows.append(RequestRow(
             request=request.label,
             pairs_requested=request.pairs,
-            delivered=len(stats.records),
+            delivered=len(records),
             complete=stats.finished_s is not None,
             finished_s=stats.finished_s,
-            mean_fidelity=sum(fidelities) / len(fidelities) if fidelities else None,
-            meeting_min_fidelity=sum(f >= request.min_fidelity for f in fidelities),
+            mean_fidelity=mean,
+            meeting_min_fidelity=meeting,
             cutoff_discards=stats.cutoff_discards,
             extraction_failures=stats.extraction_failures,
-            pairs_at_or_below_half=sum(f <= USEFUL_FIDELITY for f in fidelities),
+            pairs_at_or_below_half=low,
         ))
     return rows
 

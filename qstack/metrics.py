@@ -136,3 +136,115 @@ def clean(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [clean(v) for v in value]
     return value
+
+
+#: Records a :class:`RecordSummary` keeps whole: every statistic is exact up to this many pairs
+#: per request; beyond it percentiles come from a uniform reservoir sample of this size.
+SUMMARY_RESERVOIR = 10_000
+
+
+class RecordSummary:
+    """A bounded stand-in for one request's list of :class:`PairRecord` (``report.records =
+    "summary"``): memory flat however many pairs a run delivers.
+
+    Streaming and exact: the count, fidelity mean / standard deviation / minimum (Welford), the
+    pairs meeting ``min_fidelity`` and those at or below ``useful`` fidelity, the mean latencies
+    and delay breakdown (running sums). Percentiles (``latency_s.p50``, ``p95``) are read off the
+    kept records: all of them up to :data:`SUMMARY_RESERVOIR` pairs (exact), after that a uniform
+    reservoir sample of that size (Vitter's algorithm R, drawn from a generator of its own, so
+    the run's random numbers are untouched): estimates, flagged by :attr:`exact`.
+
+    List-like where the stack reads a request's records: ``append``, ``len``, ``[-1]`` (the last
+    record), iteration (over the kept records).
+    """
+
+    def __init__(self, min_fidelity: float = 0.0, useful: float = 0.5, capacity: int = SUMMARY_RESERVOIR, seed: int = 0):
+        self.min_fidelity, self.useful, self.capacity = min_fidelity, useful, capacity
+        self.kept: list[PairRecord] = []
+        self.count = 0
+        self.fidelity_mean = self._fidelity_m2 = 0.0
+        self.fidelity_min = math.inf
+        self.meeting = self.at_or_below_useful = 0
+        self.latency_sum_s = self.latency_from_request_sum_s = 0.0
+        self.breakdown_sums_s = dict.fromkeys((f.name for f in fields(DelayBreakdown)), 0.0)
+        self._last: PairRecord | None = None
+        self._rng = np.random.default_rng([seed, 0x5A3B])
+
+    def append(self, record: PairRecord) -> None:
+        self.count += 1
+        f = float(record.fidelity)
+        delta = f - self.fidelity_mean
+        self.fidelity_mean += delta / self.count
+        self._fidelity_m2 += delta * (f - self.fidelity_mean)
+        self.fidelity_min = min(self.fidelity_min, f)
+        self.meeting += f >= self.min_fidelity
+        self.at_or_below_useful += f <= self.useful
+        self.latency_sum_s += record.latency_s
+        self.latency_from_request_sum_s += record.latency_from_request_s
+        for name in self.breakdown_sums_s:
+            self.breakdown_sums_s[name] += getattr(record.breakdown, name)
+        self._last = record
+        if len(self.kept) < self.capacity:
+            self.kept.append(record)
+        else:
+            slot = int(self._rng.integers(self.count))
+            if slot < self.capacity:
+                self.kept[slot] = record
+
+    @property
+    def exact(self) -> bool:
+        """Whether every record is kept (percentiles exact)."""
+        return self.count <= self.capacity
+
+    @property
+    def fidelity_std(self) -> float:
+        return math.sqrt(self._fidelity_m2 / self.count) if self.count else math.nan
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(self.kept)
+
+    def __getitem__(self, index: int) -> PairRecord:
+        if index == -1 and self._last is not None:
+            return self._last
+        return self.kept[index]
+
+
+@dataclass(frozen=True)
+class PairsSummary:
+    """The report's statistics over every request's :class:`RecordSummary` (merged exactly;
+    percentiles over the kept records, exact while every request kept all of its own)."""
+
+    count: int
+    fidelity: FidelitySummary
+    latency_s: LatencySummary
+    latency_from_request_s: LatencySummary
+    breakdown_s: dict[str, float]
+    exact_percentiles: bool
+
+    @classmethod
+    def of(cls, parts: Sequence[RecordSummary]) -> "PairsSummary":
+        parts = [p for p in parts if p.count]
+        count = sum(p.count for p in parts)
+        if not count:
+            nan = math.nan
+            return cls(0, FidelitySummary(nan, nan, nan), LatencySummary(nan, nan, nan), LatencySummary(nan, nan, nan),
+                       mean_breakdown(()), True)
+        mean = sum(p.count * p.fidelity_mean for p in parts) / count
+        m2 = sum(p._fidelity_m2 + p.count * (p.fidelity_mean - mean) ** 2 for p in parts)  # Chan et al.'s merge
+        kept = [r for p in parts for r in p.kept]
+
+        def latency(sums: float, values: list[float]) -> LatencySummary:
+            return LatencySummary(sums / count, float(np.percentile(values, 50)), float(np.percentile(values, 95)))
+
+        return cls(
+            count=count,
+            fidelity=FidelitySummary(mean, math.sqrt(m2 / count), min(p.fidelity_min for p in parts)),
+            latency_s=latency(sum(p.latency_sum_s for p in parts), [r.latency_s for r in kept]),
+            latency_from_request_s=latency(sum(p.latency_from_request_sum_s for p in parts),
+                                           [r.latency_from_request_s for r in kept]),
+            breakdown_s={name: sum(p.breakdown_sums_s[name] for p in parts) / count for name in parts[0].breakdown_sums_s},
+            exact_percentiles=all(p.exact for p in parts),
+        )

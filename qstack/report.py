@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Protocol, Sequence
 
-from qstack.metrics import FidelitySummary, LatencySummary, PairRecord, clean, mean_breakdown, num
+from qstack.metrics import SUMMARY_RESERVOIR, FidelitySummary, LatencySummary, PairRecord, PairsSummary, clean, mean_breakdown, num
 
 
 class ToDict(Protocol):
@@ -93,10 +93,13 @@ class Report:
     requests: tuple[RequestRow, ...] = ()
     application: ToDict | None = None
     scheduling: ToDict | None = None
+    summary: PairsSummary | None = None
+    """``report.records = "summary"``: the statistics streamed over every pair (``pairs`` then
+    holds only the kept records, see :class:`~qstack.metrics.RecordSummary`)."""
 
     @property
     def delivered(self) -> int:
-        return len(self.pairs)
+        return len(self.pairs) if self.summary is None else self.summary.count
 
     @property
     def throughput_hz(self) -> float:
@@ -119,22 +122,30 @@ class Report:
 
     @property
     def fidelity(self) -> FidelitySummary:
+        if self.summary is not None:
+            return self.summary.fidelity
         return FidelitySummary.of([p.fidelity for p in self.pairs])
 
     @property
     def latency_s(self) -> LatencySummary:
         """Generation time: from each pair's first attempt to its delivery [s]."""
+        if self.summary is not None:
+            return self.summary.latency_s
         return LatencySummary.of([p.latency_s for p in self.pairs])
 
     @property
     def latency_from_request_s(self) -> LatencySummary:
         """From the request's (scheduler job's) arrival to each pair's delivery [s]; the
         ``delay_breakdown_s`` parts add up to its mean."""
+        if self.summary is not None:
+            return self.summary.latency_from_request_s
         return LatencySummary.of([p.latency_from_request_s for p in self.pairs])
 
     @property
     def delay_breakdown_s(self) -> dict[str, float]:
         """Mean time per delivered pair spent on each source of delay [s]."""
+        if self.summary is not None:
+            return self.summary.breakdown_s
         return mean_breakdown(self.pairs)
 
     def to_dict(self) -> dict:
@@ -160,6 +171,9 @@ class Report:
                 "scheduling": None if self.scheduling is None else self.scheduling.to_dict(),
                 "seed": self.seed,
                 "scenario": dict(self.scenario),
+                **({} if self.summary is None else {"records": {
+                    "mode": "summary", "reservoir_per_request": SUMMARY_RESERVOIR,
+                    "exact_percentiles": self.summary.exact_percentiles}}),
             }
         )
 

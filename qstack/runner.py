@@ -19,7 +19,8 @@ from qstack.build import build_network
 from qstack.collect import collect_report
 from qstack.engine import Simulation
 from qstack.network import Network, Request
-from qstack.report import Report
+from qstack.metrics import RecordSummary
+from qstack.report import USEFUL_FIDELITY, Report
 from qstack.scenario import Scenario, ScenarioError
 from qstack.scheduling import Dispatcher, make_scheduler
 from qstack.scheduling.dispatch import poisson_arrival_stream
@@ -72,6 +73,9 @@ def run_scenario(scenario: Scenario) -> Report:
                                 max_in_flight=scenario.scheduling.max_pairs_in_flight)
         add_scenario_users(dispatcher, scenario, requests)
         done = dispatcher.done
+    if scenario.report.records == "summary":  # before the run: every record goes to a bounded summary
+        for stats in network.stats:
+            stats.records = RecordSummary(stats.request.min_fidelity, USEFUL_FIDELITY, seed=scenario.seed)
     application = make_application(scenario.application, network, requests, scenario.seed)
     _run_until(sim, done, scenario.max_time_s)
     return collect_report(sim, network, seed=scenario.seed, scenario=scenario.to_dict(), application=application,

@@ -235,6 +235,10 @@ SCHEMA: dict[str, Any] = {
         "policy": _Field(_registered("scheduler", ("none",)), "none"),
         "max_pairs_in_flight": _Field(_integer(0), 0),
     },
+    "report": {
+        # "summary": streamed statistics and a bounded reservoir of records per request (flat memory)
+        "records": _Field(_choice(("full", "summary")), "full"),
+    },
     # Raisable bounds (qstack.scenario.limits); file_bytes only from settings (--set).
     "limits": {name: _Field(_integer(1), default) for name, default in vars(Limits()).items()},
     "requests": [

@@ -84,6 +84,14 @@ class SchedulingSpec:
 
 
 @dataclass(frozen=True)
+class ReportSpec:
+    """``[report]``: ``records = "full"`` keeps every pair's record, ``"summary"`` streams the
+    statistics with a bounded reservoir per request (:class:`qstack.metrics.RecordSummary`)."""
+
+    records: str = "full"
+
+
+@dataclass(frozen=True)
 class RequestSpec:
     """One ``[[requests]]`` entry: a user's pairs between two nodes and its requirements."""
 
@@ -118,6 +126,7 @@ class Scenario:
     application: ApplicationSpec
     scheduling: SchedulingSpec
     requests: tuple[RequestSpec, ...]
+    report: ReportSpec = ReportSpec()
     limits: Limits = Limits()
     source: str = field(default="<dict>", compare=False)
 
@@ -135,7 +144,8 @@ class Scenario:
             purification=PurificationSpec(**table["purification"]), hardware=HardwareSpec(**table["hardware"]),
             link=LinkSpec(**table["link"]), application=ApplicationSpec(**table["application"]),
             scheduling=SchedulingSpec(**table["scheduling"]),
-            requests=tuple(RequestSpec(**r) for r in table["requests"]), limits=limits, source=source,
+            requests=tuple(RequestSpec(**r) for r in table["requests"]), report=ReportSpec(**table["report"]),
+            limits=limits, source=source,
         )
         if scenario.topology.link_lengths_km is not None:
             scenario = replace(scenario, network=replace(network, link_lengths_km=scenario.topology.link_lengths_km))
@@ -167,6 +177,8 @@ class Scenario:
         table = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in ("source", "limits")}
         if not self.plugins:
             del table["plugins"]  # reports of scenarios without plugins keep their keys
+        if self.report == ReportSpec():
+            del table["report"]  # default reports keep their keys
         if self.limits.changed():
             table["limits"] = self.limits.changed()  # raised bounds only: default reports keep their keys
         return clean(table)
@@ -278,5 +290,5 @@ def _check_requests(scenario: Scenario) -> None:
 
 __all__ = [
     "ApplicationSpec", "EdgeSpec", "HardwareSpec", "LinkSpec", "NetworkSpec", "PurificationSpec",
-    "RequestSpec", "Scenario", "SchedulingSpec",
+    "ReportSpec", "RequestSpec", "Scenario", "SchedulingSpec",
 ]
