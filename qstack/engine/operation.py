@@ -133,8 +133,8 @@ class Operation:
         if d_out * d_out * d_in * d_in > _FLAT_MAX_ELEMENTS:
             return None
         return _FlatInstrument(
-            maps=tuple(np.ascontiguousarray(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
-            traces=np.ascontiguousarray(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
+            maps=tuple(_RowBlocks.of(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
+            traces=_RowBlocks.of(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
             outcomes=self.outcomes,
         )
 
@@ -155,10 +155,47 @@ class Operation:
         return {}
 
 
-# Largest flattened map applied with ``@``: OpenBLAS runs a complex matrix-vector product on one
-# thread below 9216 elements; a threaded call on these 2-core machines costs milliseconds when the
-# other core is busy (DESIGN.md), so larger maps use einsum's own loops.
+# Largest flattened map applied as matrix-vector products; larger maps use einsum's own loops.
 _FLAT_MAX_ELEMENTS = 8192
+# OpenBLAS (0.3.31 in numpy 2.4's wheels; 9216 in older releases) runs a complex matrix-vector
+# product on one thread only below this many matrix elements, on every core from it on. A threaded
+# call on these 2-core machines waits for a descheduled thread whenever the other core is busy:
+# a 16 x 256 swap map took 2-24 ms per product under load against 2 us on one thread (issue 17),
+# which made the dense engine 20x slower than its arithmetic. Maps are cut into row blocks below
+# it; each output element is the same row-times-vector dot product either way.
+_BLAS_ONE_THREAD_ELEMENTS = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class _RowBlocks:
+    """A matrix whose ``@ vec`` runs as single-threaded BLAS products of row blocks, each with
+    fewer than :data:`_BLAS_ONE_THREAD_ELEMENTS` elements (a power-of-two number of rows)."""
+
+    blocks: tuple[np.ndarray, ...]
+    bounds: tuple[tuple[int, int], ...]
+    shape: tuple[int, int]
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> "_RowBlocks":
+        rows, cols = matrix.shape
+        step = 1
+        while 2 * step * cols < _BLAS_ONE_THREAD_ELEMENTS and step < rows:
+            step *= 2
+        bounds = tuple((start, min(start + step, rows)) for start in range(0, rows, step))
+        blocks = tuple(np.ascontiguousarray(matrix[a:b]) for a, b in bounds)
+        return cls(blocks, bounds, (rows, cols), matrix.dtype)
+
+    def __matmul__(self, vec: np.ndarray) -> np.ndarray:
+        if len(self.blocks) == 1:
+            return self.blocks[0] @ vec
+        out = np.empty(self.shape[0], dtype=np.result_type(self.dtype, vec.dtype))
+        for block, (a, b) in zip(self.blocks, self.bounds):
+            np.matmul(block, vec, out=out[a:b])
+        return out
+
+    def toarray(self) -> np.ndarray:
+        return np.concatenate(self.blocks)
 
 
 @dataclass(frozen=True)
