@@ -92,7 +92,7 @@ class Operation:
                     "append an explicit relaxation channel instead"
                 )
 
-    @property
+    @cached_property
     def num_qubits(self) -> int:
         return self.circuit.num_qubits
 
@@ -172,9 +172,7 @@ class _RowBlocks:
     fewer than :data:`_BLAS_ONE_THREAD_ELEMENTS` elements (a power-of-two number of rows)."""
 
     blocks: tuple[np.ndarray, ...]
-    bounds: tuple[tuple[int, int], ...]
     shape: tuple[int, int]
-    dtype: np.dtype
 
     @classmethod
     def of(cls, matrix: np.ndarray) -> "_RowBlocks":
@@ -182,17 +180,14 @@ class _RowBlocks:
         step = 1
         while 2 * step * cols < _BLAS_ONE_THREAD_ELEMENTS and step < rows:
             step *= 2
-        bounds = tuple((start, min(start + step, rows)) for start in range(0, rows, step))
-        blocks = tuple(np.ascontiguousarray(matrix[a:b]) for a, b in bounds)
-        return cls(blocks, bounds, (rows, cols), matrix.dtype)
+        blocks = tuple(np.ascontiguousarray(matrix[start:start + step]) for start in range(0, rows, step))
+        return cls(blocks, (rows, cols))
 
     def __matmul__(self, vec: np.ndarray) -> np.ndarray:
-        if len(self.blocks) == 1:
-            return self.blocks[0] @ vec
-        out = np.empty(self.shape[0], dtype=np.result_type(self.dtype, vec.dtype))
-        for block, (a, b) in zip(self.blocks, self.bounds):
-            np.matmul(block, vec, out=out[a:b])
-        return out
+        blocks = self.blocks
+        if len(blocks) == 1:
+            return blocks[0] @ vec
+        return np.concatenate([block @ vec for block in blocks])
 
     def toarray(self) -> np.ndarray:
         return np.concatenate(self.blocks)

@@ -325,6 +325,8 @@ class PathAttempt:
         network, path, stats = self.network, self.path, self.stats
         service = self.plan.services[i]
         policy = network.purification
+        if policy.scope != "link" or not policy.rounds:  # no rounds: the link pair as generated
+            return (yield from service.generate(stats.modes))
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
             nodes=(path[i], path[i + 1]), delay_s=network.classical_delay_s(path, i, i + 1),
