@@ -27,10 +27,11 @@ classical connections with the fibre delay, and an application that calls
 ``reserve_net_resource`` between the end nodes with a negligible target fidelity (so no
 purification). It reads the joint state of the two end memories from SeQUeNCe's quantum manager
 once both ends hold their half. The timed part is ``Timeline.run`` (import and topology build
-excluded). The density-matrix formalism is the default, so that both simulators hold the exact
-mixed state; ``--sequence-formalism ket_vector`` is SeQUeNCe's default formalism, about twice
-as fast, in which every delivered state is a Bell state drawn at random, so each pair's
-fidelity is 0 or 1 and only their mean estimates the fidelity.
+excluded). Both of SeQUeNCe's formalisms that run Barrett-Kok are timed in the same run (the
+default ``--sequence-formalism both``): the density-matrix formalism, in which both simulators
+hold the exact mixed state, and the ket-vector formalism (SeQUeNCe's default and its fastest
+here), in which every delivered state is a Bell state drawn at random, so each pair's fidelity
+is 0 or 1 and only their mean estimates the fidelity. A speedup is printed against each.
 
 Differences between the two models, and what they do to the numbers
 --------------------------------------------------------------------
@@ -110,7 +111,7 @@ idle noise would be pure dephasing, which keeps Bell-diagonal pairs Bell-diagona
 Usage::
 
     python benchmarks/vs_sequence.py [--nodes 3,5,9,17,33] [--sim-time 0.2] [--seed 1] [--json]
-        [--t2-dephasing] [--sequence-formalism density_matrix|ket_vector]
+        [--repeats 3] [--t2-dephasing] [--sequence-formalism both|density_matrix|ket_vector]
         [--sequence-python PATH] [--no-install] [--sequence-timeout 600]
 
 Exit status: 0; 2 on bad options; 3 when SeQUeNCe could not be installed or run (the qstack
@@ -151,6 +152,8 @@ SEQUENCE_FALLBACK_REQUIREMENT = "sequence==0.8.5"  # the last release that insta
 SEQUENCE_MIN_PYTHON = (3, 12)
 SPEED_OF_LIGHT_M_PER_S = 299_792_458.0
 DEFAULT_NODES = (3, 5, 9, 17, 33)
+# SeQUeNCe's formalisms that run Barrett-Kok generation, with their short labels in the table.
+FORMALISM_LABELS = {"density_matrix": "dm", "ket_vector": "ket"}
 # Bell states in the order (Phi+, Phi-, Psi+, Psi-) = Pauli error (I, Z, X, Y) on one qubit.
 _S = math.sqrt(0.5)
 BELL_STATES = np.array([[_S, 0, 0, _S], [_S, 0, 0, -_S], [0, _S, _S, 0], [0, _S, -_S, 0]])
@@ -233,15 +236,16 @@ class SimResult:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Both simulators on one chain length."""
+    """Both simulators on one chain length: SeQUeNCe once per formalism (``sequence`` and
+    ``speedup`` map each formalism run to its result and to the ratio of the wall seconds per
+    pair, SeQUeNCe / qstack)."""
 
     nodes: int
     qstack: SimResult
-    sequence: SimResult | None
-    speedup: float | None
+    sequence: dict[str, SimResult]
+    speedup: dict[str, float]
     sequence_error: str | None = None
     sequence_version: str | None = None
-    sequence_formalism: str | None = None
 
 
 # ------------------------------------------------------------------------------------ qstack
@@ -484,38 +488,47 @@ def print_table(rows: list[Comparison], args, emitted_state_fidelity: float) -> 
     print(f"qstack: emitted_state_fidelity {emitted_state_fidelity:.5f} (link state F = {scenario.memory_fidelity}), "
           f"T2 {'= %g s' % scenario.coherence_time_s if args.t2_dephasing else '= inf'}, cut-off "
           f"{scenario.coherence_time_s:g} s; SeQUeNCe: "
-          + (f"{args.sequence_version}, {args.sequence_formalism} formalism" if args.sequence_version else "unavailable"))
-    header = (f"{'nodes':>5} {'simulator':<9} {'pairs':>6} {'fidelity (state)':>16} {'predicted':>9} {'reported':>8} "
+          + (f"{args.sequence_version}, formalisms {', '.join(args.formalisms)}" if args.sequence_version else "unavailable"))
+    header = (f"{'nodes':>5} {'simulator':<13} {'pairs':>6} {'fidelity (state)':>16} {'predicted':>9} {'reported':>8} "
               f"{'rate [Hz]':>9} {'wall/pair [ms]':>14} {'cpu/pair [ms]':>13} {'speedup':>8} {'cpu x':>6}")
     print(header)
     print("-" * len(header))
     for row in rows:
-        q, s = row.qstack, row.sequence
-        print(f"{row.nodes:>5} {'qstack':<9} {q.pairs:>6} {_fidelity_text(q):>16} {q.predicted_fidelity:>9.4f} "
+        q = row.qstack
+        print(f"{row.nodes:>5} {'qstack':<13} {q.pairs:>6} {_fidelity_text(q):>16} {q.predicted_fidelity:>9.4f} "
               f"{'':>8} {q.rate_hz:>9.1f} {_ms(q.wall_s_per_pair):>14} {_ms(q.cpu_s_per_pair):>13}")
-        if s is None:
-            print(f"{'':>5} {'SeQUeNCe':<9} unavailable: {row.sequence_error.splitlines()[0]}")
+        if not row.sequence:
+            print(f"{'':>5} {'SeQUeNCe':<13} unavailable: {row.sequence_error.splitlines()[0]}")
             continue
-        print(f"{'':>5} {'SeQUeNCe':<9} {s.pairs:>6} {_fidelity_text(s):>16} {s.predicted_fidelity:>9.4f} "
-              f"{_fmt(s.reported_fidelity, '.4f'):>8} {s.rate_hz:>9.1f} {_ms(s.wall_s_per_pair):>14} "
-              f"{_ms(s.cpu_s_per_pair):>13} {_ratio(s.wall_s_per_pair, q.wall_s_per_pair):>8} "
-              f"{_ratio(s.cpu_s_per_pair, q.cpu_s_per_pair):>6}")
+        for formalism, s in row.sequence.items():
+            label = "SeQUeNCe " + FORMALISM_LABELS[formalism]
+            print(f"{'':>5} {label:<13} {s.pairs:>6} {_fidelity_text(s):>16} {s.predicted_fidelity:>9.4f} "
+                  f"{_fmt(s.reported_fidelity, '.4f'):>8} {s.rate_hz:>9.1f} {_ms(s.wall_s_per_pair):>14} "
+                  f"{_ms(s.cpu_s_per_pair):>13} {_ratio(s.wall_s_per_pair, q.wall_s_per_pair):>8} "
+                  f"{_ratio(s.cpu_s_per_pair, q.cpu_s_per_pair):>6}")
     print("pairs: delivered over all runs; fidelity (state): mean <Phi+|rho|Phi+> of the delivered states ± standard "
           "error;\npredicted: closed form for each model's link state (docstring, item 1); reported: SeQUeNCe's own "
           "bookkeeping number;\nwall/pair, cpu/pair: medians over the runs (qstack: submit + run after a warm-up; "
-          "SeQUeNCe: Timeline.run);\nspeedup, cpu x: SeQUeNCe per pair / qstack per pair, wall and CPU time.")
+          "SeQUeNCe: Timeline.run);\nspeedup, cpu x: SeQUeNCe per pair / qstack per pair, wall and CPU time "
+          "(SeQUeNCe dm: density matrix, ket: ket vector).")
     for row in rows:
-        if row.sequence is None or row.sequence.fidelity is None or row.qstack.fidelity is None:
-            continue
-        q, s = row.qstack, row.sequence
-        model = q.predicted_fidelity - s.predicted_fidelity
-        sigma = math.hypot(q.fidelity_stderr or 0.0, s.fidelity_stderr or 0.0)
-        residual = (q.fidelity - s.fidelity) - model
-        verdict = "agree" if abs(residual) <= max(3 * sigma, 1e-6) else "DIFFER"
-        if args.t2_dephasing:
-            verdict += " (qstack dephases with T2, SeQUeNCe does not: lower qstack fidelity expected)"
-        print(f"{row.nodes:>3} nodes: F(qstack) - F(SeQUeNCe) = {q.fidelity - s.fidelity:+.5f}; model difference "
-              f"{model:+.5f}; residual {residual:+.5f} vs 3 sigma {3 * sigma:.5f}: {verdict}")
+        for formalism, s in row.sequence.items():
+            _print_agreement(row, formalism, s, args)
+
+
+def _print_agreement(row: Comparison, formalism: str, s: SimResult, args) -> None:
+    """Whether the measured fidelity difference is the models' (docstring, item 1) within 3 sigma."""
+    q = row.qstack
+    if s.fidelity is None or q.fidelity is None:
+        return
+    model = q.predicted_fidelity - s.predicted_fidelity
+    sigma = math.hypot(q.fidelity_stderr or 0.0, s.fidelity_stderr or 0.0)
+    residual = (q.fidelity - s.fidelity) - model
+    verdict = "agree" if abs(residual) <= max(3 * sigma, 1e-6) else "DIFFER"
+    if args.t2_dephasing:
+        verdict += " (qstack dephases with T2, SeQUeNCe does not: lower qstack fidelity expected)"
+    print(f"{row.nodes:>3} nodes, {FORMALISM_LABELS[formalism]:>3}: F(qstack) - F(SeQUeNCe) = "
+          f"{q.fidelity - s.fidelity:+.5f}; model difference {model:+.5f}; residual {residual:+.5f} vs 3 sigma {3 * sigma:.5f}: {verdict}")
 
 
 def _nodes(text: str) -> list[int]:
@@ -539,7 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per chain length instead of a table")
     parser.add_argument("--t2-dephasing", action="store_true",
                         help="give qstack's memories T2 = coherence time (SeQUeNCe has no such decay)")
-    parser.add_argument("--sequence-formalism", choices=("density_matrix", "ket_vector"), default="density_matrix")
+    parser.add_argument("--sequence-formalism", choices=("both", *FORMALISM_LABELS), default="both",
+                        help="SeQUeNCe formalism(s) to time (default both, interleaved with qstack)")
     parser.add_argument("--sequence-python", help="Python >= 3.12 for SeQUeNCe's virtual environment")
     parser.add_argument("--sequence-venv", type=Path, default=VENV, help=f"default {VENV}")
     parser.add_argument("--no-install", action="store_true", help="never install SeQUeNCe")
@@ -561,45 +575,50 @@ def main(argv: list[str] | None = None) -> int:
         sequence_error = str(error)
         args.sequence_version = None
         print(f"SeQUeNCe unavailable, running qstack only: {sequence_error}", file=sys.stderr)
-    if args.sequence_version and args.sequence_version.startswith("0.") and args.sequence_formalism != "ket_vector":
+    args.formalisms = tuple(FORMALISM_LABELS) if args.sequence_formalism == "both" else (args.sequence_formalism,)
+    if args.sequence_version and args.sequence_version.startswith("0.") and "density_matrix" in args.formalisms:
         # 0.8's Barrett-Kok BSM fails on repeater chains in the density-matrix formalism (measured
         # qubits stay in the joint state and it raises "Unknown state").
-        print(f"SeQUeNCe {args.sequence_version}: using the ket_vector formalism (its density-matrix Barrett-Kok "
-              "fails on chains); each pair's fidelity is then 0 or 1", file=sys.stderr)
-        args.sequence_formalism = "ket_vector"
+        print(f"SeQUeNCe {args.sequence_version}: using the ket_vector formalism only (its density-matrix "
+              "Barrett-Kok fails on chains); each pair's fidelity is then 0 or 1", file=sys.stderr)
+        args.formalisms = ("ket_vector",)
 
     rows = []
     for nodes in args.nodes:
         warm_up_qstack(nodes, scenario, emitted_state_fidelity, t2_s)
-        q_runs, s_runs, error = [], [], sequence_error
-        # Repeats alternate the simulators so that load from other processes hits both alike.
+        q_runs, error = [], sequence_error
+        s_runs = {formalism: [] for formalism in args.formalisms}
+        # Repeats alternate the simulators (qstack, then each formalism) so that load from other
+        # processes hits all of them alike.
         for repeat in range(args.repeats):
             seed = args.seed + repeat
             print(f"{nodes} nodes, run {repeat + 1}/{args.repeats}: qstack ...", file=sys.stderr, flush=True)
             q_runs.append(run_qstack(nodes, args.sim_time, scenario, emitted_state_fidelity, seed, t2_s))
-            if python is None or error is not None:
-                continue
-            print(f"{nodes} nodes, run {repeat + 1}/{args.repeats}: SeQUeNCe ...", file=sys.stderr, flush=True)
-            try:
-                s_runs.append(run_sequence(python, nodes, args.sim_time, scenario, seed, args.sequence_formalism,
-                                           args.sequence_timeout))
-            except SequenceUnavailable as failure:
-                error = str(failure)
-                print(f"SeQUeNCe failed: {error}", file=sys.stderr)
+            for formalism in args.formalisms:
+                if python is None or error is not None:
+                    break
+                print(f"{nodes} nodes, run {repeat + 1}/{args.repeats}: SeQUeNCe {formalism} ...", file=sys.stderr,
+                      flush=True)
+                try:
+                    s_runs[formalism].append(run_sequence(python, nodes, args.sim_time, scenario, seed, formalism,
+                                                          args.sequence_timeout))
+                except SequenceUnavailable as failure:
+                    error = str(failure)
+                    print(f"SeQUeNCe failed: {error}", file=sys.stderr)
         q = SimResult.from_runs(q_runs, qstack_prediction(nodes, scenario, emitted_state_fidelity))
-        s = (SimResult.from_runs(s_runs, werner_chain_fidelity(scenario.memory_fidelity, nodes - 1))
-             if s_runs and error is None else None)
-        speedup = (s.wall_s_per_pair / q.wall_s_per_pair
-                   if s is not None and s.wall_s_per_pair and q.wall_s_per_pair else None)
-        row = Comparison(nodes, q, s, speedup, None if s is not None else error, args.sequence_version,
-                         args.sequence_formalism if s is not None else None)
+        sequence = {} if error is not None else {
+            formalism: SimResult.from_runs(runs, werner_chain_fidelity(scenario.memory_fidelity, nodes - 1))
+            for formalism, runs in s_runs.items() if runs}
+        speedup = {formalism: s.wall_s_per_pair / q.wall_s_per_pair for formalism, s in sequence.items()
+                   if s.wall_s_per_pair and q.wall_s_per_pair}
+        row = Comparison(nodes, q, sequence, speedup, None if sequence else error, args.sequence_version)
         rows.append(row)
         if args.json:
             print(json.dumps(asdict(row)), flush=True)
 
     if not args.json:
         print_table(rows, args, emitted_state_fidelity)
-    if any(row.sequence is None for row in rows):
+    if any(not row.sequence for row in rows):
         print("SeQUeNCe results are missing: " + (rows[0].sequence_error or "see above").splitlines()[0],
               file=sys.stderr)
         return 3

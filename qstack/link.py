@@ -81,7 +81,9 @@ class SlotPool:
         if n > self.capacity:
             raise ValueError(f"cannot take {n} of {self.capacity} slots")
         if not self._waiting and self.level >= n:
-            self._account()
+            now = self.env.now  # _account, inlined: every generation takes and gives several pools
+            self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
+            self._changed_s = now
             self.level -= n
             return None
         event = self.env.event()
@@ -93,7 +95,9 @@ class SlotPool:
         return not self._waiting and self.level >= n
 
     def give(self, n: int) -> None:
-        self._account()
+        now = self.env.now  # _account, inlined
+        self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
+        self._changed_s = now
         self.level += n
         if self.level > self.capacity:
             raise RuntimeError("more slots given back than taken")
@@ -184,14 +188,6 @@ class MemoryBank:
         used = self.slots.capacity - self.slots.level
         if used > self.max_used:
             self.max_used = used
-
-
-def _take(pool: SlotPool, held: list):
-    """SimPy generator: take one of ``pool`` (waiting for it), noted in ``held`` at once."""
-    turn = pool.take(1)
-    held.append(pool)
-    if turn is not None:
-        yield turn
 
 
 def take_communication(banks):
@@ -360,12 +356,19 @@ class LinkService:
         modes = self._modes(modes)
         held = []  # the interface and communication qubits taken (or queued for: granted before we resume)
         try:
-            yield from _take(self.interface, held)
+            # Each pool is noted in ``held`` as soon as it is asked for (granted before we resume).
+            turn = self.interface.take(1)
+            held.append(self.interface)
+            if turn is not None:
+                yield turn
             waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
             if waits:
                 yield env.all_of(waits)
             for pool in self._communication:
-                yield from _take(pool, held)
+                turn = pool.take(1)
+                held.append(pool)
+                if turn is not None:
+                    yield turn
             attempt = self._begin(requested, modes)
             yield env.timeout(attempt.duration_s)
             electrons = self._herald(attempt)
@@ -386,8 +389,11 @@ class LinkService:
         draws as :meth:`generate`, with fewer simulation events.
         """
         modes = self._modes(modes)
-        if self._move_time_s > 0 or not all(pool.available(1) for pool in self._resources):
+        if self._move_time_s > 0:
             return None
+        for pool in self._resources:  # SlotPool.available(1), inlined: tried for every link pair
+            if pool._waiting or pool.level < 1:
+                return None
         if not (self.banks[0].slots.available(modes) and self.banks[1].slots.available(modes)):
             return None
         for pool in self._resources:

@@ -92,7 +92,7 @@ class Operation:
                     "append an explicit relaxation channel instead"
                 )
 
-    @property
+    @cached_property
     def num_qubits(self) -> int:
         return self.circuit.num_qubits
 
@@ -133,8 +133,8 @@ class Operation:
         if d_out * d_out * d_in * d_in > _FLAT_MAX_ELEMENTS:
             return None
         return _FlatInstrument(
-            maps=tuple(np.ascontiguousarray(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
-            traces=np.ascontiguousarray(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
+            maps=tuple(_RowBlocks.of(m.reshape(d_out * d_out, d_in * d_in)) for m in self.maps),
+            traces=_RowBlocks.of(self.trace_functionals.reshape(len(self.maps), d_in * d_in)),
             outcomes=self.outcomes,
         )
 
@@ -155,10 +155,42 @@ class Operation:
         return {}
 
 
-# Largest flattened map applied with ``@``: OpenBLAS runs a complex matrix-vector product on one
-# thread below 9216 elements; a threaded call on these 2-core machines costs milliseconds when the
-# other core is busy (DESIGN.md), so larger maps use einsum's own loops.
+# Largest flattened map applied as matrix-vector products; larger maps use einsum's own loops.
 _FLAT_MAX_ELEMENTS = 8192
+# OpenBLAS (0.3.31 in numpy 2.4's wheels; 9216 in older releases) runs a complex matrix-vector
+# product on one thread only below this many matrix elements, on every core from it on. A threaded
+# call on these 2-core machines waits for a descheduled thread whenever the other core is busy:
+# a 16 x 256 swap map took 2-24 ms per product under load against 2 us on one thread (issue 17),
+# which made the dense engine 20x slower than its arithmetic. Maps are cut into row blocks below
+# it; each output element is the same row-times-vector dot product either way.
+_BLAS_ONE_THREAD_ELEMENTS = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class _RowBlocks:
+    """A matrix whose ``@ vec`` runs as single-threaded BLAS products of row blocks, each with
+    fewer than :data:`_BLAS_ONE_THREAD_ELEMENTS` elements (a power-of-two number of rows)."""
+
+    blocks: tuple[np.ndarray, ...]
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> "_RowBlocks":
+        rows, cols = matrix.shape
+        step = 1
+        while 2 * step * cols < _BLAS_ONE_THREAD_ELEMENTS and step < rows:
+            step *= 2
+        blocks = tuple(np.ascontiguousarray(matrix[start:start + step]) for start in range(0, rows, step))
+        return cls(blocks, (rows, cols))
+
+    def __matmul__(self, vec: np.ndarray) -> np.ndarray:
+        blocks = self.blocks
+        if len(blocks) == 1:
+            return blocks[0] @ vec
+        return np.concatenate([block @ vec for block in blocks])
+
+    def toarray(self) -> np.ndarray:
+        return np.concatenate(self.blocks)
 
 
 @dataclass(frozen=True)
