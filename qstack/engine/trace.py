@@ -194,7 +194,7 @@ class Recorder:
 
     def delivery(self, request: str, fidelity: float, latency_s: float) -> None:
         """A pair of ``request`` is delivered now with ``fidelity``, ``latency_s`` after its first attempt."""
-        self._add(TraceEvent(self.now_s, "delivery", request, value=fidelity, extra=f"{latency_s!r}"))
+        self._add(TraceEvent(self.now_s, "delivery", request, value=fidelity, extra=repr(float(latency_s))))
 
 
 # ---------------------------------------------------------------------- Chrome trace-event format
