@@ -42,10 +42,14 @@ def topology_figure(view: TopologyView, colour_by: str = "rate") -> go.Figure:
         raise ValueError(f"colour_by must be 'rate' or 'fidelity', got {colour_by!r}")
     fig = go.Figure()
     values = [link.rate_hz if colour_by == "rate" else link.heralded_fidelity for link in view.links]
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    scale = "Viridis" if colour_by == "rate" else "RdYlGn"
+    if colour_by == "rate":  # relative: the slowest to the fastest link
+        low, high = (min(values), max(values)) if values else (0.0, 1.0)
+        scale = "Viridis"
+    else:  # absolute: 1/2 (no entanglement for a Werner pair) to 1
+        low, high = 0.5, 1.0
+        scale = "RdYlGn"
     for link, value in zip(view.links, values):
-        t = 0.5 if high == low else (value - low) / (high - low)
+        t = 0.5 if high == low else min(max((value - low) / (high - low), 0.0), 1.0)
         (x0, y0), (x1, y1) = view.position(link.u), view.position(link.v)
         fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", showlegend=False, hoverinfo="skip",
                                  line=dict(width=7, color=sample_colorscale(scale, [t])[0])))
