@@ -26,6 +26,19 @@ def _settings(pairs: list[str]) -> dict:
     return settings
 
 
+def _html():
+    """The HTML report package (its plotting library is an optional dependency)."""
+    try:
+        import qstack.html as html
+    except ImportError as exc:
+        raise ValueError(f"--html needs plotly ({exc}): pip install 'qstack[html]'") from None
+    return html
+
+
+def _wrote(kind: str, path: Path) -> None:
+    print(f"qstack: {kind} written to {path} ({path.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     from qstack.runner import run_scenario
 
@@ -34,15 +47,43 @@ def _run(args: argparse.Namespace) -> int:
 
         result = compare_idealized(args.scenario, settings=_settings(args.set), seed=args.seed)
         print(json.dumps(result.to_dict(), indent=None if args.compact else 2) if args.json else result.table())
+        if args.html:
+            _compare_html(args, result)
         return 0
-    scenario = load_scenario(args.scenario, settings=_settings(args.set), seed=args.seed)
-    report = run_scenario(scenario)
+    settings = _settings(args.set)
+    scenario = load_scenario(args.scenario, settings=settings, seed=args.seed)
+    recorder = None
+    if args.html or args.trace:
+        from qstack.engine.trace import Recorder
+
+        recorder = Recorder()
+    if args.html:
+        capture = _html().capture_run(scenario, settings, recorder=recorder)
+        report = capture.report
+    else:
+        report = run_scenario(scenario, recorder)
     if args.json:
         print(json.dumps(report.to_dict(), indent=None if args.compact else 2, sort_keys=False))
     else:
         print(f"scenario: {scenario.source}")
         print(report.table())
+    if args.trace:
+        from qstack.engine.trace import write_chrome_trace
+
+        _wrote("trace", write_chrome_trace(recorder, args.trace))
+    if args.html:
+        _wrote("HTML report", _html().run_page(capture).write(args.html))
     return 0
+
+
+def _compare_html(args: argparse.Namespace, result) -> None:
+    """The physical and the idealised run again, recorded, side by side in one page."""
+    html = _html()
+    settings = _settings(args.set)
+    runs = [html.capture_run(load_scenario(args.scenario, settings={**settings, "idealize": list(idealize)},
+                                           seed=args.seed), settings, label=label)
+            for idealize, label in (((), "physical"), (result.idealize, "idealised"))]
+    _wrote("HTML report", html.compare_page(*runs, result.to_dict()).write(args.html))
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -111,6 +152,9 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"sweep: {len(records) - failed} ok, {failed} failed; results in {out_dir / 'results.jsonl'}")
     for metric in args.plot:
         print(f"sweep: {metric} plotted to {plot_sweep(out_dir, metric)}")
+    if args.html:
+        html = _html()
+        _wrote("HTML report", html.sweep_page(out_dir, args.plot or html.SWEEP_METRICS).write(args.html))
     return 1 if failed else 0
 
 
@@ -119,6 +163,8 @@ def _compare(args: argparse.Namespace) -> int:
     from qstack.scenario import IDEALIZATIONS, scheduling_policies
 
     settings = _settings(args.set)
+    if args.schedulers and args.html:
+        raise ValueError("--html: draws physical against idealised runs; leave out --schedulers")
     if args.schedulers:
         names = scheduling_policies()[1:] if args.schedulers == "all" else tuple(
             p.strip() for p in args.schedulers.split(",") if p.strip())
@@ -128,6 +174,8 @@ def _compare(args: argparse.Namespace) -> int:
             i.strip() for i in args.idealize.split(",") if i.strip())
         result = compare_idealized(args.scenario, items, settings=settings, seed=args.seed, each=not args.no_each)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    if args.html:
+        _compare_html(args, result)
     return 0
 
 
@@ -197,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
     run.add_argument("--compare-idealized", action="store_true",
                      help="also run the scenario under idealised physics and print both side by side (as `qstack compare`)")
+    run.add_argument("--html", default=None, metavar="FILE",
+                     help="write a self-contained HTML report (topology, timeline, latency, occupancy, tables)")
+    run.add_argument("--trace", default=None, metavar="FILE",
+                     help="write the run's events as Chrome trace-event JSON (open in Perfetto or chrome://tracing)")
     run.set_defaults(func=_run)
     compare = sub.add_parser(
         "compare",
@@ -214,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     compare.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a scenario key")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.add_argument("--html", default=None, metavar="FILE",
+                         help="also write a self-contained HTML page of the physical and idealised runs side by side")
     compare.set_defaults(func=_compare)
     sweep = sub.add_parser(
         "sweep",
@@ -242,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="wall-clock limit of each point; a point that runs longer is recorded as failed")
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
                        help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
+    sweep.add_argument("--html", default=None, metavar="FILE",
+                       help="after the sweep, write a self-contained HTML page: each --plot metric (default: "
+                       "throughput, mean fidelity and latency) against each parameter, error bars over seeds")
     sweep.set_defaults(func=_sweep)
     optimize = sub.add_parser(
         "optimize",

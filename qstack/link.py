@@ -419,6 +419,7 @@ class LinkService:
         for bank in self.banks:
             bank.note_use()
         attempts = int(self.sim.rng.geometric(self.success_probability_with(modes)))
+        if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, attempts * self.link.attempt_time_s, modes)
         return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s, modes)
 
     def _herald(self, attempt: "_Attempt") -> list[Qubit]:
@@ -428,6 +429,7 @@ class LinkService:
         if self.attempt_intervals is not None:
             self.attempt_intervals.append((attempt.started_s, self.sim.env.now))
         self.successes += 1
+        if (rec := self.sim.recorder) is not None: rec.herald(self.name, attempt.attempts)
         if modes > 1:
             for bank in self.banks:
                 bank.slots.give(modes - 1)
@@ -459,6 +461,7 @@ class LinkService:
         now = self.sim.env.now
         self.banks[0].stored[qubits[0]] = now
         self.banks[1].stored[qubits[1]] = now
+        if (rec := self.sim.recorder) is not None: rec.stored(self.name, (self.banks[0].name, self.banks[1].name), qubits, self._move_time_s)
         # Waiting for the interface, communication qubits and free slots is queueing, kept apart.
         emission_wait = (attempt.attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
         return LinkPair(
@@ -536,6 +539,7 @@ class LinkService:
                 del stored[qubit]
                 bank.note_storage(now - pair.heralded_s)
                 bank.slots.give(1)
+                if (rec := self.sim.recorder) is not None: rec.release(qubit)
             if qubit.group is not None:
                 self.sim.registry.discard([qubit])
 

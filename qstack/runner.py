@@ -18,6 +18,7 @@ from qstack.applications import ApplicationSpec
 from qstack.build import build_network
 from qstack.collect import collect_report
 from qstack.engine import Simulation
+from qstack.engine.trace import Recorder
 from qstack.network import Network, Request
 from qstack.metrics import RecordSummary
 from qstack.report import USEFUL_FIDELITY, Report
@@ -59,11 +60,17 @@ def add_scenario_users(dispatcher: Dispatcher, scenario: Scenario, requests: lis
             raise ScenarioError(f"requests[{i}]: {exc}") from exc
 
 
-def run_scenario(scenario: Scenario) -> Report:
-    """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report."""
+def run_scenario(scenario: Scenario, recorder: Recorder | None = None) -> Report:
+    """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report.
+
+    ``recorder``: a :class:`~qstack.engine.trace.Recorder` given the run's events (and its
+    nodes' occupancy), for ``--trace`` and ``--html``; None records nothing.
+    """
     wall_start = time.perf_counter()
-    sim = Simulation(scenario.seed, engine=scenario.engine)
+    sim = Simulation(scenario.seed, engine=scenario.engine, recorder=recorder)
     network = build_network(scenario, sim)
+    if recorder is not None:
+        recorder.watch_pools(network.banks)
     requests = scenario_requests(scenario)
     dispatcher = None
     if scenario.scheduling.policy == "none":

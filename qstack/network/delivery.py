@@ -135,6 +135,7 @@ def deliver(network, stats: RequestStats, path: list[str], attempt, begun_s: flo
         yield env.timeout(max(expiry_s - env.now, 0.0))
         attempt.discard()
         stats.cutoff_discards += 1
+        if (rec := network.sim.recorder) is not None: rec.cutoff((path[0], path[-1]), env.now - attempt.oldest_s)
         return False
     if hold > 0:
         yield env.timeout(hold)
@@ -152,6 +153,7 @@ def deliver(network, stats: RequestStats, path: list[str], attempt, begun_s: flo
                         attempt.breakdown(ready_s, now_s, begun_s, requested_s), oldest_age_s=now_s - attempt.oldest_s,
                         requested_s=requested_s, generation_started_s=attempt.first_started_s)
     stats.records.append(record)
+    if (rec := network.sim.recorder) is not None: rec.delivery(request.label, fidelity, record.latency_s)
     if network.delivery_hooks:
         network.notify(request, record, rho)
     return True

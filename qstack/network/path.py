@@ -196,6 +196,7 @@ class PathAttempt:
         if env.now >= whole.oldest_s + cutoff_s:
             self.discard_segment(whole)
             self.stats.cutoff_discards += 1
+            if (rec := self.network.sim.recorder) is not None: rec.cutoff((self.path[0], self.path[-1]), env.now - whole.oldest_s)
             return None
         return whole
 
@@ -223,6 +224,7 @@ class PathAttempt:
                 if now >= segment.oldest_s + cutoff_s:
                     self.drop(segment)
                     self.stats.cutoff_discards += 1
+                    if (rec := self.network.sim.recorder) is not None: rec.cutoff((self.path[segment.left], self.path[segment.right]), now - segment.oldest_s)
 
     def swappable(self) -> list[int]:
         """The positions where the swapping policy lets two segments be joined now, in order."""
@@ -284,6 +286,7 @@ class PathAttempt:
             if failed:
                 failed = [seg for seg in failed if seg is not first and seg is not second]
             succeeded = swap_succeeded(outcome, bsm)
+            if (rec := network.sim.recorder) is not None: rec.swap(self.path[m], self.env.now - max(banks.values()), plan.swap_time_s[m], succeeded)
             if not succeeded or first.failed or second.failed:
                 if not succeeded:
                     network.swap_failures += 1

@@ -180,12 +180,14 @@ def purified(network, source: Callable, release: Callable, oldest: Callable, nod
             if expired:
                 release(kept)
                 stats.cutoff_discards += 1
+                if (rec := network.sim.recorder) is not None: rec.cutoff(nodes, env.now - oldest(kept))
                 break  # the new pair is held at its level
             yield from operate(env, gates)
             outcome = apply(operation, [kept.qubits[0], kept.qubits[1], pair.qubits[0], pair.qubits[1]])
             release(pair)  # the sacrificed pair's slots
             yield env.timeout(delay_s)  # the two sides compare outcomes; the kept pair waits
             network.purifications += 1
+            if (rec := network.sim.recorder) is not None: rec.purification(nodes, max(gates.values()) + delay_s, purification_succeeded(outcome))
             if not purification_succeeded(outcome):
                 network.purification_failures += 1
                 release(kept)
