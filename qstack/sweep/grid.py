@@ -167,15 +167,14 @@ def _checked_seeds(seeds: tuple[Any, ...]) -> tuple[int, ...]:
 
 def scenario_table(scenario: str | Path | dict | None) -> dict:
     """The raw table of an already validated scenario source (what workers are sent)."""
-    import tomllib  # Python >= 3.11 (the sweep's worker protocol needs nothing older)
-
-    from qstack.scenario import default_scenario_text
+    from qstack.data import tomllib
+    from qstack.scenario import default_scenario_text, scenario_path
 
     if scenario is None:
         return tomllib.loads(default_scenario_text())
     if isinstance(scenario, dict):
         return copy.deepcopy(scenario)
-    return tomllib.loads(Path(scenario).read_text())
+    return tomllib.loads(scenario_path(scenario).read_text())
 
 
 def split_values(text: str) -> list[str]:
