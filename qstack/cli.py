@@ -1,5 +1,6 @@
-"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets`` and
-registered ``plugins``.
+"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets`` (or
+every parameter of one, with its unit and source), the bundled ``scenarios`` and registered
+``plugins``.
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the key and the allowed range);
 ``sweep`` exits 1 when some points failed (each recorded with its error).
@@ -203,9 +204,43 @@ def _optimize(args: argparse.Namespace) -> int:
 def _presets(args: argparse.Namespace) -> int:
     from qstack.hardware import list_presets, load_preset
 
-    for name in list_presets():
-        preset = load_preset(name)
-        print(f"{name:<24} {preset.kind:<8} {preset.describe()}")
+    if args.name is None:
+        for name in list_presets():
+            preset = load_preset(name)
+            print(f"{name:<24} {preset.kind:<8} {preset.describe()}")
+        print("\n`qstack presets NAME` lists every parameter of one preset with its unit and source.")
+        return 0
+    preset = load_preset(args.name)
+    rows = preset.parameters()
+    if args.json:
+        print(json.dumps({"name": preset.name, "kind": preset.kind, "description": " ".join(preset.description.split()),
+                          "parameters": {p.key: {"value": p.value, "unit": p.unit, "source": p.source} for p in rows}},
+                         indent=2, default=str))
+        return 0
+    print(f"{preset.name} ({preset.kind}): {' '.join(preset.description.split())}\n")
+    key_width = max(len(p.key) for p in rows)
+    values = [f"{p.value:.6g}" if isinstance(p.value, float) else str(p.value) for p in rows]
+    value_width = max(len(v) for v in values)
+    unit_width = max(len(p.unit) for p in rows)
+    print(f"{'parameter':<{key_width}}  {'value':>{value_width}}  {'unit':<{unit_width}}  source")
+    for p, value in zip(rows, values):
+        print(f"{p.key:<{key_width}}  {value:>{value_width}}  {p.unit:<{unit_width}}  {p.source}")
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from qstack.scenario import bundled_scenarios, scenario_summary
+
+    bundled = bundled_scenarios()
+    if args.json:
+        print(json.dumps({name: {"path": str(path), "description": scenario_summary(path)}
+                          for name, path in bundled.items()}, indent=2))
+        return 0
+    width = max((len(name) for name in bundled), default=0)
+    for name, path in bundled.items():
+        print(f"{name:<{width}}  {scenario_summary(path)}")
+    print("\n`qstack run NAME` runs one (the bundled default when no scenario is given); files are in "
+          f"{next(iter(bundled.values())).parent if bundled else '(none installed)'}")
     return 0
 
 
@@ -235,10 +270,14 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from qstack import __version__
+
     parser = argparse.ArgumentParser(prog="qstack", description="Physics-informed quantum network simulation.")
+    parser.add_argument("--version", action="version", version=f"qstack {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario (the bundled default if none is given)")
-    run.add_argument("scenario", nargs="?", default=None, help="scenario TOML file")
+    run.add_argument("scenario", nargs="?", default=None,
+                     help="scenario TOML file, or the name of a bundled scenario (see `qstack scenarios`)")
     run.add_argument("--json", action="store_true", help="print the report as one JSON object")
     run.add_argument("--compact", action="store_true", help="with --json: on one line")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
@@ -304,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         "optimize",
         help="search controls for the best objective under a fidelity target, confirmed on fresh seeds",
         description="Differential evolution over the --control ranges; every candidate runs the same search seeds, "
-        "and the best feasible setting is re-run on fresh seeds next to the default setting (95%% CIs).",
+        "and the best feasible setting is re-run on fresh seeds next to the default setting (95% CIs).",
     )
     optimize.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (the bundled default if none)")
     optimize.add_argument("--control", action="append", default=[], metavar="KEY=LOW:HIGH[:int][:log]",
@@ -324,8 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a scenario key for every candidate")
     optimize.add_argument("--json", action="store_true", help="print one JSON object")
     optimize.set_defaults(func=_optimize)
-    presets = sub.add_parser("presets", help="list hardware presets and their sources")
+    presets = sub.add_parser(
+        "presets",
+        help="list hardware presets, or every parameter of one with its unit and source",
+    )
+    presets.add_argument("name", nargs="?", default=None, metavar="NAME", help="a preset: list its parameters")
+    presets.add_argument("--json", action="store_true", help="with NAME: print one JSON object")
     presets.set_defaults(func=_presets)
+    scenarios = sub.add_parser("scenarios", help="list the bundled example scenarios (qstack run NAME runs one)")
+    scenarios.add_argument("--json", action="store_true", help="print {name: {path, description}}")
+    scenarios.set_defaults(func=_scenarios)
     plugins = sub.add_parser(
         "plugins",
         help="list every registry kind and its registered names (built-ins, entry points, loaded plugins)",

@@ -9,7 +9,7 @@ from .channels import EARTH_RADIUS_KM, SPEED_OF_LIGHT_M_PER_S, Channel, Fiber, F
 from .detectors import Detector
 from .emitters import Emitter, PairSource
 from .memories import Memory, NuclearSpinRegister
-from .preset_loader import Preset, list_presets, load_preset
+from .preset_loader import Preset, PresetParameter, field_unit, list_presets, load_preset
 from .transducers import Transducer
 from .tree_encoding import TreeCode, best_branching
 
@@ -25,9 +25,11 @@ __all__ = [
     "NuclearSpinRegister",
     "PairSource",
     "Preset",
+    "PresetParameter",
     "Transducer",
     "TreeCode",
     "best_branching",
+    "field_unit",
     "list_presets",
     "load_preset",
     "slant_range_km",

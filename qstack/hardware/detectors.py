@@ -42,6 +42,6 @@ class Detector:
 
     def click_probability(self, arrival_probability: float) -> float:
         """``1 - (1 - efficiency * q) * (1 - dark_count_probability)`` for a photon arriving
-        with probability ``q = arrival_probability`` in [0, 1] [dimensionless]."""
+        with probability ``q = arrival_probability`` in ``[0, 1]`` [dimensionless]."""
         arrival = probability(type(self).__name__, "arrival_probability", arrival_probability)
         return float(1.0 - (1.0 - self.efficiency * arrival) * (1.0 - self.dark_count_probability))

@@ -18,13 +18,14 @@ non-empty ``source``: a citation, or ``"derived: <how>"`` naming what it is deri
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import math
-import tomllib
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from qstack import data
+from qstack.data import tomllib
 
 from .channels import Fiber, FreeSpace
 from .detectors import Detector
@@ -49,6 +50,45 @@ SECTION_MODELS: Mapping[str, type] = types.MappingProxyType(
 KINDS = ("node", "channel", "source", "interface")
 _TOP_LEVEL_KEYS = frozenset({"name", "description", "kind"})
 _OVERRIDE_SOURCE = "override"
+_DEFAULT_SOURCE = "model default (not set by the preset)"
+
+# Unit of a field from its name's suffix (the house rule: units in names); longest suffix first.
+_UNIT_SUFFIXES = (
+    ("_db_per_km", "dB/km"), ("_hz", "Hz"), ("_nm", "nm"), ("_km", "km"), ("_deg", "deg"),
+    ("_rad", "rad"), ("_db", "dB"), ("_s", "s"), ("_m", "m"),
+)
+# Fields without a unit suffix that count things.
+_COUNT_UNITS = {"capacity": "qubits", "communication_qubits": "qubits", "added_noise_photons": "photons"}
+
+
+def field_unit(name: str) -> str:
+    """The unit of a hardware-model field from its name: ``"t2_s" -> "s"``,
+    ``"attenuation_db_per_km" -> "dB/km"``; ``"1"`` for probabilities, efficiencies, fidelities
+    and other ratios; ``"bool"`` for flags."""
+    if name in _COUNT_UNITS:
+        return _COUNT_UNITS[name]
+    if name == "number_resolving":
+        return "bool"
+    for suffix, unit in _UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return "1"
+
+
+@dataclass(frozen=True)
+class PresetParameter:
+    """One parameter of a preset: ``section.field``, its value, unit and source."""
+
+    section: str
+    field: str
+    value: Any
+    unit: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        """``"memory.t2_s"``: the dotted name (an override key after the role)."""
+        return f"{self.section}.{self.field}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +123,18 @@ class Preset:
     def sections(self) -> tuple[str, ...]:
         """Names of the sections this preset defines, in canonical order."""
         return tuple(name for name in SECTION_MODELS if getattr(self, name) is not None)
+
+    def parameters(self) -> tuple[PresetParameter, ...]:
+        """Every field of every section the preset defines, in the models' field order, with
+        its unit and source (the preset's citation, ``"override"``, or the model's default)."""
+        out = []
+        for section in self.sections:
+            model = getattr(self, section)
+            for f in dataclasses.fields(model):
+                key = f"{section}.{f.name}"
+                out.append(PresetParameter(section, f.name, getattr(model, f.name), field_unit(f.name),
+                                           self.sources.get(key, _DEFAULT_SOURCE)))
+        return tuple(out)
 
     def describe(self) -> str:
         """One-paragraph summary (for ``qstack presets``)."""
@@ -155,13 +207,8 @@ def _format_time(seconds: float) -> str:
 
 
 def _preset_files() -> dict[str, Any]:
-    """Preset name -> resource handle of its TOML file (package data, read fresh each call)."""
-    folder = importlib.resources.files(__package__).joinpath("presets")
-    return {
-        entry.name[: -len(".toml")]: entry
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml") and entry.is_file()
-    }
+    """Preset name -> path of its TOML file (bundled data, listed fresh each call)."""
+    return data.toml_files("presets")
 
 
 def list_presets() -> list[str]:

@@ -98,7 +98,7 @@ class TreeCode:
 
     def logical_transmission(self, transmission: float) -> float:
         """``P`` of (VBR-2): probability that the encoded qubit can be measured in any basis when
-        each photon arrives with probability ``transmission`` in [0, 1] [dimensionless]."""
+        each photon arrives with probability ``transmission`` in ``[0, 1]`` [dimensionless]."""
         eta = probability(type(self).__name__, "transmission", transmission)
         if not self.branching:
             return eta

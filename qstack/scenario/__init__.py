@@ -20,7 +20,15 @@ emitter; default the node's). Override roles: ``node``, ``channel``, ``detector`
 that role that has the section.
 """
 
-from .load import apply_setting, default_scenario_text, load_scenario, parse_value
+from .load import (
+    apply_setting,
+    bundled_scenarios,
+    default_scenario_text,
+    load_scenario,
+    parse_value,
+    scenario_path,
+    scenario_summary,
+)
 from .schema import IDEALIZATIONS, OVERRIDE_ROLES, SCHEMA, ScenarioError, scheduling_policies
 from .spec import (
     ApplicationSpec,
@@ -37,5 +45,6 @@ from .spec import (
 __all__ = [
     "ApplicationSpec", "EdgeSpec", "HardwareSpec", "IDEALIZATIONS", "LinkSpec", "NetworkSpec", "OVERRIDE_ROLES",
     "PurificationSpec", "RequestSpec", "SCHEMA", "Scenario", "ScenarioError", "SchedulingSpec", "apply_setting",
-    "default_scenario_text", "load_scenario", "parse_value", "scheduling_policies",
+    "bundled_scenarios", "default_scenario_text", "load_scenario", "parse_value", "scenario_path", "scenario_summary",
+    "scheduling_policies",
 ]

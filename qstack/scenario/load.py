@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import copy
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
+from qstack import data
+from qstack.data import tomllib
 from qstack.registry import load_plugins
 
 from .limits import Limits, LimitError, read_text, scan_toml, show
@@ -123,6 +119,49 @@ def default_scenario_text() -> str:
     return resources.files("qstack").joinpath("scenarios/default.toml").read_text()
 
 
+def bundled_scenarios() -> dict[str, Path]:
+    """``{name: path}`` of the example scenarios installed with qstack (``qstack scenarios``)."""
+    return data.toml_files("scenarios")
+
+
+def scenario_path(source: str | Path) -> Path:
+    """The file of a scenario given by path, or by the name of a bundled scenario (``"chain_9"``).
+
+    A file that exists wins over a bundled scenario of the same name.
+    """
+    path = Path(source)
+    if path.is_file():
+        return path
+    bundled = bundled_scenarios()
+    name = path.name[: -len(".toml")] if path.suffix == ".toml" else path.name
+    if path.parent == Path(".") and name in bundled:
+        return bundled[name]
+    raise ScenarioError(
+        f"scenario: no such file {str(path)!r}, nor a bundled scenario of that name "
+        f"({', '.join(bundled) or 'none installed'}; see `qstack scenarios`)"
+    )
+
+
+def scenario_summary(path: Path) -> str:
+    """A scenario file's one-line description: the first sentence of its leading comment, cut
+    to at most 100 characters at a clause boundary."""
+    lines = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if not text:
+            break
+        lines.append(text)
+    paragraph = " ".join(lines)
+    end = paragraph.find(". ")
+    sentence = paragraph if end < 0 else paragraph[: end + 1]
+    if len(sentence) > 100:  # keep whole clauses: cut at the last ": ", "; ", ", " or " (" that fits
+        cut = max(sentence.rfind(mark, 0, 100) for mark in (": ", "; ", ", ", " ("))
+        sentence = sentence[:cut] if cut > 0 else sentence[:97].rsplit(" ", 1)[0] + "..."
+    return sentence
+
+
 def load_scenario(
     source: str | Path | dict | None = None,
     settings: dict[str, Any] | None = None,
@@ -130,17 +169,18 @@ def load_scenario(
 ) -> Scenario:
     """Read, override and validate a scenario.
 
-    ``source`` is a path, a raw table, or None for the bundled default; ``settings`` maps dotted
-    keys to values (as ``--set``); ``seed`` replaces the scenario's seed. A file is read within
-    the bounds of :mod:`qstack.scenario.limits` (its size up to ``limits.file_bytes``, raised
-    by ``settings={"limits.file_bytes": N}``); UTF-8 with or without a byte-order mark.
+    ``source`` is a path, the name of a bundled scenario (``"chain_9"``), a raw table, or None
+    for the bundled default; ``settings`` maps dotted keys to values (as ``--set``); ``seed``
+    replaces the scenario's seed. A file is read within the bounds of
+    :mod:`qstack.scenario.limits` (its size up to ``limits.file_bytes``, raised by
+    ``settings={"limits.file_bytes": N}``); UTF-8 with or without a byte-order mark.
     """
     if source is None:
         raw, name = tomllib.loads(default_scenario_text()), "default"
     elif isinstance(source, dict):
         raw, name = copy.deepcopy(source), "<dict>"
     else:
-        path = Path(source)
+        path = scenario_path(source)
         name = str(path)
         raw = read_scenario_file(path, file_bytes_bound(settings or {}))
     for key, value in (settings or {}).items():

@@ -169,16 +169,15 @@ def scenario_table(scenario: str | Path | dict | None, settings: dict[str, Any] 
     """The raw table of an already validated scenario source (what workers are sent), read
     within the same bounds as :func:`qstack.scenario.load_scenario` (``settings`` may raise
     ``limits.file_bytes``)."""
-    import tomllib  # Python >= 3.11 (the sweep's worker protocol needs nothing older)
-
-    from qstack.scenario import default_scenario_text
+    from qstack.data import tomllib
+    from qstack.scenario import default_scenario_text, scenario_path
     from qstack.scenario.load import file_bytes_bound, read_scenario_file
 
     if scenario is None:
         return tomllib.loads(default_scenario_text())
     if isinstance(scenario, dict):
         return copy.deepcopy(scenario)
-    return read_scenario_file(Path(scenario), file_bytes_bound(settings or {}))
+    return read_scenario_file(scenario_path(scenario), file_bytes_bound(settings or {}))
 
 
 def split_values(text: str) -> list[str]:

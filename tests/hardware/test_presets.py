@@ -2,7 +2,7 @@ import dataclasses
 import importlib.resources
 import math
 import re
-import tomllib
+from qstack.data import tomllib
 
 import pytest
 

@@ -114,7 +114,7 @@ def test_the_field_is_validated_and_defaults_to_one():
 
 def _nv_chain(communication_qubits: int | None = None):
     """The bundled default's NV hardware on a 3-node chain, one request n0 -> n2 of 4 pairs."""
-    import tomllib
+    from qstack.data import tomllib
 
     from qstack.build import build_network
     from qstack.network import Request
@@ -201,7 +201,7 @@ def test_a_swap_holds_the_middle_node_communication_qubit(monkeypatch):
 
 
 def test_purification_rounds_hold_a_communication_qubit_at_both_nodes(monkeypatch):
-    import tomllib
+    from qstack.data import tomllib
 
     import qstack.network.purification
     from qstack.build import build_network
@@ -232,7 +232,7 @@ def test_generations_swaps_and_purification_sharing_one_communication_qubit_neve
     """A ring of single-electron nodes whose paths overlap all round, purified per link:
     every request is served (a wait that could never end would stop the
     simulation with its requests unserved)."""
-    import tomllib
+    from qstack.data import tomllib
 
     from qstack.build import build_network
     from qstack.network import Request
