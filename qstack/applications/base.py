@@ -194,11 +194,12 @@ class Application(abc.ABC):
 
 
 def node_gate_noise(network: Network | Any, node: str) -> GateNoise:
-    """:meth:`GateNoise.from_memory` of ``node``'s memory, or ideal gates when the network was
-    built with ``gate_noise=False``."""
+    """The gate noise of ``node``'s hardware (:attr:`NodeHardware.gate_noise`: a user's noise, else
+    :meth:`GateNoise.from_memory` of its memory), or ideal gates when the network was built with
+    ``gate_noise=False``."""
     if not getattr(network, "gate_noise", True):
         return GateNoise()
-    return GateNoise.from_memory(network.graph.nodes[node]["hardware"].memory)
+    return network.graph.nodes[node]["hardware"].gate_noise
 
 
 def aged_pair(network: Network, request: Request, rho: np.ndarray, since_s: float, until_s: float) -> np.ndarray:

@@ -325,9 +325,11 @@ class PathAttempt:
         network, path, stats = self.network, self.path, self.stats
         service = self.plan.services[i]
         policy = network.purification
+        # the link's pairs have qubit 0 at its first bank: a round's sides follow them
+        ends = (path[i], path[i + 1]) if service.banks[0] is network.banks[path[i]] else (path[i + 1], path[i])
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
-            nodes=(path[i], path[i + 1]), delay_s=network.classical_delay_s(path, i, i + 1),
+            nodes=ends, delay_s=network.classical_delay_s(path, i, i + 1),
             rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
         )
         return pair
