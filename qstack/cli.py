@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -35,19 +36,30 @@ def _run(args: argparse.Namespace) -> int:
         result = compare_idealized(args.scenario, settings=_settings(args.set), seed=args.seed)
         print(json.dumps(result.to_dict(), indent=None if args.compact else 2) if args.json else result.table())
         return 0
+    from qstack.console import ProgressBar
+    from qstack.runner import RunInterrupted
+
     scenario = load_scenario(args.scenario, settings=_settings(args.set), seed=args.seed)
-    report = run_scenario(scenario)
+    try:
+        with ProgressBar("run", quiet=args.quiet) as bar:
+            report = run_scenario(scenario, progress=lambda n, t: bar.update(n, note=f"pairs, {t:.3g} s simulated"))
+    except RunInterrupted as stop:  # Ctrl-C: the report of what was delivered until then
+        report = stop.report
+        print("qstack run: interrupted; the report holds what was delivered until then", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=None if args.compact else 2, sort_keys=False))
     else:
         print(f"scenario: {scenario.source}")
         print(report.table())
-    return 0
+    return 130 if report.interrupted else 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from qstack.console import ProgressBar
     from qstack.sweep import SweepError, parse_param, plot_sweep, run_sweep
+    from qstack.sweep.table import check_table_path, write_table
 
+    table = check_table_path(args.table) if args.table else None
     settings = _settings(args.set)
     params: dict = {}
     for text in args.param:
@@ -76,6 +88,9 @@ def _sweep(args: argparse.Namespace) -> int:
     stem = Path(args.scenario).stem if args.scenario else "default"
     out_dir = Path(args.out) if args.out else Path(f"sweep-{stem}")
 
+    logger = logging.getLogger("qstack.cli")
+    bar = ProgressBar("sweep", quiet=args.quiet, delay_s=0.0)
+
     def progress(state) -> None:
         if state.record is None:
             resumed = f", {state.resumed} already finished in {out_dir}" if state.resumed else ""
@@ -83,12 +98,16 @@ def _sweep(args: argparse.Namespace) -> int:
                 executor, f"on {args.workers or os.cpu_count()} local processes")
             print(f"sweep: {state.total} point{'s' if state.total != 1 else ''}{resumed}; "
                   f"running {state.total - state.resumed} {where}", flush=True)
+            bar.update(state.resumed, state.total)
             return
         record = state.record
         where = " ".join(f"{k}={json.dumps(v)}" for k, v in record["params"].items())
-        outcome = "ok" if record["status"] == "ok" else f"FAILED {record['error']}"
-        print(f"[{state.resumed + state.finished}/{state.total}] {where} seed={record['seed']} "
-              f"({record['wall_time_s']:.2f} s) {outcome}", flush=True)
+        if record["status"] != "ok":
+            logger.warning("sweep: point %s seed=%s FAILED %s", where, record["seed"], record["error"])
+        else:  # with -v
+            logger.info("sweep: [%d/%d] %s seed=%s (%.2f s) ok", state.resumed + state.finished, state.total, where,
+                        record["seed"], record["wall_time_s"])
+        bar.update(state.resumed + state.finished, note=f"{state.failed} failed" if state.failed else "")
 
     try:
         records = run_sweep(
@@ -103,11 +122,17 @@ def _sweep(args: argparse.Namespace) -> int:
             progress=progress,
         )
     except KeyboardInterrupt:
-        print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}, "
+        bar.close()
+        kept = f"; table of them in {write_table(out_dir, table)}" if table and (out_dir / "results.jsonl").is_file() else ""
+        print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}{kept}, "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    finally:
+        bar.close()
     failed = sum(r["status"] != "ok" for r in records)
     print(f"sweep: {len(records) - failed} ok, {failed} failed; results in {out_dir / 'results.jsonl'}")
+    if table:
+        print(f"sweep: table of {len(records)} runs in {write_table(out_dir, table)}")
     for metric in args.plot:
         print(f"sweep: {metric} plotted to {plot_sweep(out_dir, metric)}")
     return 1 if failed else 0
@@ -237,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--in-process", action="store_true", help="run every point in this process")
     sweep.add_argument("--out", default=None, metavar="DIR",
                        help="output directory (default: sweep-<scenario name>); results.jsonl and sweep.json")
+    sweep.add_argument("--table", default=None, metavar="FILE",
+                       help="also write one flat row per run to FILE (.parquet or .csv; needs qstack[data])")
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
                        help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
     sweep.set_defaults(func=_sweep)
@@ -272,14 +299,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print {kind: {name: module.qualname}}")
     plugins.set_defaults(func=_plugins)
+    for command in sub.choices.values():  # every command: how much it says on stderr
+        command.add_argument("-v", "--verbose", action="count", default=0,
+                             help="more messages on stderr (-vv: debugging detail)")
+        command.add_argument("--quiet", action="store_true", help="no progress and only errors on stderr")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from qstack.console import configure_logging
+
+    configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C where a command keeps nothing more: one line, no traceback
+        print(f"qstack {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into a reader that closed early (| head)
         sys.stderr.close()
         return 0

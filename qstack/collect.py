@@ -16,8 +16,10 @@ from qstack.report import USEFUL_FIDELITY, LinkRow, MemoryQuality, Report, Reque
 
 
 def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: dict | None = None,
-                   application=None, dispatcher=None, wall_start: float | None = None) -> Report:
-    """The report of a run that has ended (``sim`` at its final time)."""
+                   application=None, dispatcher=None, wall_start: float | None = None,
+                   interrupted: bool = False) -> Report:
+    """The report of a run that has ended (``sim`` at its final time; ``interrupted``: stopped
+    by Ctrl-C, the report holds what was delivered until then)."""
     sim_time_s = float(sim.env.now)
     pairs = sorted((r for stats in network.stats for r in stats.records), key=lambda p: (p.delivered_s, p.request))
     scheduling = None if dispatcher is None else dispatcher.report(sim_time_s)
@@ -37,6 +39,7 @@ def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: di
         requests=tuple(requests),
         application=None if application is None else application.result(sim_time_s),
         scheduling=scheduling,
+        interrupted=interrupted,
     )
 
 
