@@ -156,24 +156,29 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    from qstack.console import ProgressBar
     from qstack.optimize import optimize
 
     if not args.control:
         raise ValueError("optimize: give at least one --control KEY=LOW:HIGH[:int][:log]")
-    result = optimize(
-        args.scenario,
-        args.control,
-        objective=args.objective,
-        min_fidelity=args.min_fidelity,
-        seeds=args.seeds,
-        budget=args.budget,
-        settings=_settings(args.set),
-        rng_seed=args.rng_seed,
-        confirm_seeds=args.confirm_seeds,
-        maximize=not args.minimize,
-    )
+    with ProgressBar("optimize", quiet=args.quiet) as bar:
+        result = optimize(
+            args.scenario,
+            args.control,
+            objective=args.objective,
+            min_fidelity=args.min_fidelity,
+            seeds=args.seeds,
+            budget=args.budget,
+            settings=_settings(args.set),
+            rng_seed=args.rng_seed,
+            confirm_seeds=args.confirm_seeds,
+            maximize=not args.minimize,
+            progress=lambda calls, planned: bar.update(calls, planned, note="objective calls"),
+        )
+    if result.interrupted:
+        print("qstack optimize: interrupted; the best setting so far, unconfirmed", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
-    return 0
+    return 130 if result.interrupted else 0
 
 
 def _presets(args: argparse.Namespace) -> int:

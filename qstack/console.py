@@ -29,10 +29,9 @@ def configure_logging(verbosity: int = 0, quiet: bool = False, stream: IO[str] |
     """Send ``qstack`` log messages to ``stream`` (stderr): errors only when ``quiet``, else
     WARNING, INFO (``verbosity`` 1) or DEBUG (2 and more). Replaces a handler an earlier call set."""
     logger = logging.getLogger(LOGGER)
-    for handler in [h for h in logger.handlers if getattr(h, "_qstack_cli", False)]:
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
         logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler._qstack_cli = True  # type: ignore[attr-defined]
+    handler = _StderrHandler(stream)
     handler.setFormatter(logging.Formatter("qstack: %(message)s"))
     logger.addHandler(handler)
     logger.propagate = False
@@ -41,6 +40,23 @@ def configure_logging(verbosity: int = 0, quiet: bool = False, stream: IO[str] |
     else:
         logger.setLevel((logging.WARNING, logging.INFO)[min(verbosity, 1)] if verbosity < 2 else logging.DEBUG)
     return logger
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to ``stream``, or to whatever ``sys.stderr`` is at the time of each message (a
+    test's capture, a redirected stderr) when none was given."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        super().__init__(stream)  # sets self.stream (sys.stderr when None) ...
+        self._fixed = stream  # ... but None stays "the stderr of the moment"
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return self._fixed if self._fixed is not None else sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str] | None) -> None:
+        self._fixed = value
 
 
 def shows_progress(quiet: bool, stream: IO[str] | None = None) -> bool:
