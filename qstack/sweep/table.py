@@ -42,17 +42,21 @@ def column_part(key: Any) -> str:
 
 def flat_row(record: dict) -> dict[str, Any]:
     """One ``results.jsonl`` record as a flat row (see the module docstring for the columns)."""
-    row: dict[str, Any] = {}
-    _flatten(record.get("report") or {}, "", row)
-    row.update({
+    row: dict[str, Any] = {
         "point": record["point"],
         "seed": record["seed"],
         "status": record["status"],
         "wall_time_s": record.get("wall_time_s"),
         "error": record.get("error"),
-    })
+    }
     for key, value in record["params"].items():
         row[_column(["params", *str(key).split(".")], row)] = _cell(value)
+    report: dict[str, Any] = {}
+    _flatten(record.get("report") or {}, "", report)
+    for name, value in report.items():
+        if name in row and row[name] == value:  # the report's own seed is the record's: one column
+            continue
+        row[name if name not in row else _column(name.split("."), row)] = value
     return row
 
 
