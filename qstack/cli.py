@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -51,18 +52,27 @@ def _run(args: argparse.Namespace) -> int:
         if args.html:
             _compare_html(args, result)
         return 0
+    from qstack.console import ProgressBar
+    from qstack.runner import RunInterrupted
+
     settings = _settings(args.set)
     scenario = load_scenario(args.scenario, settings=settings, seed=args.seed)
-    recorder = None
+    recorder = capture = None
     if args.html or args.trace:
         from qstack.engine.trace import Recorder
 
         recorder = Recorder()
-    if args.html:
-        capture = _html().capture_run(scenario, settings, recorder=recorder)
-        report = capture.report
-    else:
-        report = run_scenario(scenario, recorder)
+    try:
+        if args.html:
+            capture = _html().capture_run(scenario, settings, recorder=recorder)
+            report = capture.report
+        else:
+            with ProgressBar("run", quiet=args.quiet) as bar:
+                report = run_scenario(scenario, recorder,
+                                      progress=lambda n, t: bar.update(n, note=f"pairs, {t:.3g} s simulated"))
+    except RunInterrupted as stop:  # Ctrl-C: the report of what was delivered until then
+        report = stop.report
+        print("qstack run: interrupted; the report holds what was delivered until then", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=None if args.compact else 2, sort_keys=False))
     else:
@@ -72,9 +82,9 @@ def _run(args: argparse.Namespace) -> int:
         from qstack.engine.trace import write_chrome_trace
 
         _wrote("trace", write_chrome_trace(recorder, args.trace))
-    if args.html:
+    if capture is not None:
         _wrote("HTML report", _html().run_page(capture).write(args.html))
-    return 0
+    return 130 if report.interrupted else 0
 
 
 def _compare_html(args: argparse.Namespace, result) -> None:
@@ -88,8 +98,11 @@ def _compare_html(args: argparse.Namespace, result) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from qstack.console import ProgressBar
     from qstack.sweep import SweepError, parse_param, plot_sweep, run_sweep
+    from qstack.sweep.table import check_table_path, write_table
 
+    table = check_table_path(args.table) if args.table else None
     settings = _settings(args.set)
     params: dict = {}
     for text in args.param:
@@ -118,6 +131,9 @@ def _sweep(args: argparse.Namespace) -> int:
     stem = Path(args.scenario).stem if args.scenario else "default"
     out_dir = Path(args.out) if args.out else Path(f"sweep-{stem}")
 
+    logger = logging.getLogger("qstack.cli")
+    bar = ProgressBar("sweep", quiet=args.quiet, delay_s=0.0)
+
     def progress(state) -> None:
         if state.record is None:
             resumed = f", {state.resumed} already finished in {out_dir}" if state.resumed else ""
@@ -125,12 +141,16 @@ def _sweep(args: argparse.Namespace) -> int:
                 executor, f"on {args.workers or os.cpu_count()} local processes")
             print(f"sweep: {state.total} point{'s' if state.total != 1 else ''}{resumed}; "
                   f"running {state.total - state.resumed} {where}", flush=True)
+            bar.update(state.resumed, state.total)
             return
         record = state.record
         where = " ".join(f"{k}={json.dumps(v)}" for k, v in record["params"].items())
-        outcome = "ok" if record["status"] == "ok" else f"FAILED {record['error']}"
-        print(f"[{state.resumed + state.finished}/{state.total}] {where} seed={record['seed']} "
-              f"({record['wall_time_s']:.2f} s) {outcome}", flush=True)
+        if record["status"] != "ok":
+            logger.warning("sweep: point %s seed=%s FAILED %s", where, record["seed"], record["error"])
+        else:  # with -v
+            logger.info("sweep: [%d/%d] %s seed=%s (%.2f s) ok", state.resumed + state.finished, state.total, where,
+                        record["seed"], record["wall_time_s"])
+        bar.update(state.resumed + state.finished, note=f"{state.failed} failed" if state.failed else "")
 
     try:
         records = run_sweep(
@@ -146,11 +166,17 @@ def _sweep(args: argparse.Namespace) -> int:
             point_timeout_s=args.point_timeout,
         )
     except KeyboardInterrupt:
-        print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}, "
+        bar.close()
+        kept = f"; table of them in {write_table(out_dir, table)}" if table and (out_dir / "results.jsonl").is_file() else ""
+        print(f"sweep: interrupted; finished points are in {out_dir / 'results.jsonl'}{kept}, "
               "run the same command again to resume", file=sys.stderr)
         return 130
+    finally:
+        bar.close()
     failed = sum(r["status"] != "ok" for r in records)
     print(f"sweep: {len(records) - failed} ok, {failed} failed; results in {out_dir / 'results.jsonl'}")
+    if table:
+        print(f"sweep: table of {len(records)} runs in {write_table(out_dir, table)}")
     for metric in args.plot:
         print(f"sweep: {metric} plotted to {plot_sweep(out_dir, metric)}")
     if args.html:
@@ -181,24 +207,29 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    from qstack.console import ProgressBar
     from qstack.optimize import optimize
 
     if not args.control:
         raise ValueError("optimize: give at least one --control KEY=LOW:HIGH[:int][:log]")
-    result = optimize(
-        args.scenario,
-        args.control,
-        objective=args.objective,
-        min_fidelity=args.min_fidelity,
-        seeds=args.seeds,
-        budget=args.budget,
-        settings=_settings(args.set),
-        rng_seed=args.rng_seed,
-        confirm_seeds=args.confirm_seeds,
-        maximize=not args.minimize,
-    )
+    with ProgressBar("optimize", quiet=args.quiet) as bar:
+        result = optimize(
+            args.scenario,
+            args.control,
+            objective=args.objective,
+            min_fidelity=args.min_fidelity,
+            seeds=args.seeds,
+            budget=args.budget,
+            settings=_settings(args.set),
+            rng_seed=args.rng_seed,
+            confirm_seeds=args.confirm_seeds,
+            maximize=not args.minimize,
+            progress=lambda calls, planned: bar.update(calls, planned, note="objective calls"),
+        )
+    if result.interrupted:
+        print("qstack optimize: interrupted; the best setting so far, unconfirmed", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
-    return 0
+    return 130 if result.interrupted else 0
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -333,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output directory (default: sweep-<scenario name>); results.jsonl and sweep.json")
     sweep.add_argument("--point-timeout", type=float, default=None, metavar="SECONDS",
                        help="wall-clock limit of each point; a point that runs longer is recorded as failed")
+    sweep.add_argument("--table", default=None, metavar="FILE",
+                       help="also write one flat row per run to FILE (.parquet or .csv; needs qstack[data])")
     sweep.add_argument("--plot", action="append", default=[], metavar="METRIC",
                        help="after the sweep, plot METRIC (e.g. fidelity.mean, throughput_hz) to DIR/METRIC.png")
     sweep.add_argument("--html", default=None, metavar="FILE",
@@ -379,14 +412,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--json", action="store_true", help="print {kind: {name: module.qualname}}")
     plugins.set_defaults(func=_plugins)
+    for command in sub.choices.values():  # every command: how much it says on stderr
+        command.add_argument("-v", "--verbose", action="count", default=0,
+                             help="more messages on stderr (-vv: debugging detail)")
+        command.add_argument("--quiet", action="store_true", help="no progress and only errors on stderr")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from qstack.console import configure_logging
+
+    configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C where a command keeps nothing more: one line, no traceback
+        print(f"qstack {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into a reader that closed early (| head)
         sys.stderr.close()
         return 0

@@ -17,8 +17,10 @@ from qstack.report import USEFUL_FIDELITY, LinkRow, MemoryQuality, Report, Reque
 
 
 def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: dict | None = None,
-                   application=None, dispatcher=None, wall_start: float | None = None) -> Report:
-    """The report of a run that has ended (``sim`` at its final time)."""
+                   application=None, dispatcher=None, wall_start: float | None = None,
+                   interrupted: bool = False) -> Report:
+    """The report of a run that has ended (``sim`` at its final time; ``interrupted``: stopped
+    by Ctrl-C, the report holds what was delivered until then)."""
     sim_time_s = float(sim.env.now)
     pairs = sorted((r for stats in network.stats for r in stats.records), key=lambda p: (p.delivered_s, p.request))
     summaries = [stats.records for stats in network.stats if isinstance(stats.records, RecordSummary)]
@@ -41,6 +43,7 @@ def collect_report(sim: Simulation, network: Network, *, seed: int, scenario: di
         application=None if application is None else application.result(sim_time_s),
         scheduling=scheduling,
         summary=summary,
+        interrupted=interrupted,
     )
 
 

@@ -27,16 +27,19 @@ intervals, next to the default setting's on the same seeds.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from qstack.scenario import OVERRIDE_ROLES, ScenarioError, apply_setting, load_scenario
 from qstack.sweep import metric_value, run_point, scenario_table
+
+logger = logging.getLogger(__name__)
 
 CONFIDENCE = 0.95
 OVERRIDE_PREFIX = "hardware.overrides."
@@ -225,6 +228,7 @@ class OptimizationResult:
     rng_seed: int
     wall_time_s: float = field(compare=False)
     first_error: str | None = None
+    interrupted: bool = False  # Ctrl-C stopped the search: best so far, not confirmed
 
     @property
     def target_met(self) -> bool:
@@ -262,6 +266,7 @@ class OptimizationResult:
             "target_met": self.target_met,
             "first_error": self.first_error,
             "wall_time_s": self.wall_time_s,
+            **({"interrupted": True} if self.interrupted else {}),
         }
 
     def table(self) -> str:
@@ -285,6 +290,8 @@ class OptimizationResult:
             verdict = "-" if self.min_fidelity is None else ("met" if conf.met else "missed")
             lines.append(f"  {name:<10}{conf.objective.text():>32}{conf.worst_fidelity.text('{:.4f}'):>30}  {verdict}")
         lines.append(f"{self.objective_calls} objective calls in {self.wall_time_s:.1f} s wall")
+        if self.interrupted:
+            lines.append("INTERRUPTED: the search stopped early; the best setting so far is not confirmed")
         return "\n".join(lines)
 
 
@@ -345,6 +352,8 @@ class _Problem:
         self.seeds = seeds
         self.cache: dict[tuple, Evaluation] = {}
         self.calls = 0
+        self.progress: Callable[[int, int], None] | None = None
+        self.planned = 0
 
     def setting(self, coordinates: Sequence[float]) -> tuple[tuple[str, float | int], ...]:
         return tuple((c.key, c.value(x)) for c, x in zip(self.controls, coordinates))
@@ -376,7 +385,10 @@ class _Problem:
 
     def evaluate(self, coordinates: Sequence[float]) -> float:
         self.calls += 1
-        return self.evaluation(self.setting(coordinates)).cost
+        cost = self.evaluation(self.setting(coordinates)).cost
+        if self.progress is not None:
+            self.progress(self.calls, self.planned)
+        return cost
 
     def evaluation(self, setting: tuple[tuple[str, float | int], ...]) -> Evaluation:
         if setting in self.cache:
@@ -446,6 +458,7 @@ def optimize(
     confirm_seeds: int | Sequence[int] = 10,
     maximize: bool = True,
     popsize: int = 4,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OptimizationResult:
     """Search ``controls`` for the best ``objective`` with every user's mean fidelity >= ``min_fidelity``.
 
@@ -457,6 +470,8 @@ def optimize(
     once, each on every search seed). ``popsize``: population per control of differential
     evolution; the number of generations follows from the budget. Raises ``ValueError`` (a
     ``ScenarioError`` for scenario problems) naming the bad control, objective or seed list.
+    ``progress(calls, planned_calls)`` is called after every objective call. Ctrl-C during the
+    search returns the best setting so far, unconfirmed, with ``interrupted`` set.
     """
     from scipy.optimize import differential_evolution
 
@@ -513,25 +528,31 @@ def optimize(
     bounds = [c.search_bounds for c in parsed]
     integrality = [c.integer and not c.log for c in parsed]
     x0 = _default_coordinates(base.to_dict(), parsed)
-    differential_evolution(
-        problem.evaluate,
-        bounds,
-        maxiter=maxiter,
-        popsize=popsize,
-        init="latinhypercube",
-        polish=False,
-        updating="deferred",
-        integrality=integrality,
-        rng=np.random.default_rng(rng_seed),
-        x0=x0,
-        tol=0.0,
-    )
+    problem.progress, problem.planned = progress, (maxiter + 1) * members
+    interrupted = False
+    try:
+        differential_evolution(
+            problem.evaluate,
+            bounds,
+            maxiter=maxiter,
+            popsize=popsize,
+            init="latinhypercube",
+            polish=False,
+            updating="deferred",
+            integrality=integrality,
+            rng=np.random.default_rng(rng_seed),
+            x0=x0,
+            tol=0.0,
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+        logger.info("optimize: interrupted after %d objective calls", problem.calls)
 
     evaluations = list(problem.cache.values())
     feasible = [e for e in evaluations if e.feasible]
     # The optimiser's best point is the lowest cost; ties go to the first setting found.
     best = min(feasible, key=lambda e: e.cost) if feasible else None
-    confirmed = problem.confirm(best.setting, confirm) if best is not None else None
+    confirmed = problem.confirm(best.setting, confirm) if best is not None and not interrupted else None
     first_error = next((e.error for e in evaluations if e.error), None)
     return OptimizationResult(
         scenario=base.source,
@@ -550,6 +571,7 @@ def optimize(
         rng_seed=rng_seed,
         wall_time_s=time.perf_counter() - wall_start,
         first_error=first_error,
+        interrupted=interrupted,
     )
 
 

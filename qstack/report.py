@@ -96,6 +96,7 @@ class Report:
     summary: PairsSummary | None = None
     """``report.records = "summary"``: the statistics streamed over every pair (``pairs`` then
     holds only the kept records, see :class:`~qstack.metrics.RecordSummary`)."""
+    interrupted: bool = False  # stopped by Ctrl-C: what was delivered until then
 
     @property
     def delivered(self) -> int:
@@ -149,9 +150,11 @@ class Report:
         return mean_breakdown(self.pairs)
 
     def to_dict(self) -> dict:
-        """The JSON form (NaN and infinities as None)."""
+        """The JSON form (NaN and infinities as None); ``"interrupted": true`` first for a run
+        stopped by Ctrl-C (absent otherwise)."""
         return clean(
             {
+                **({"interrupted": True} if self.interrupted else {}),
                 "delivered": self.delivered,
                 "pairs_requested": self.pairs_requested,
                 "complete": self.complete,
@@ -222,6 +225,8 @@ def render_table(d: dict) -> str:
 def _warning_lines(d: dict) -> list[str]:
     """Visible first: a run that did not deliver what was asked, and pairs no better than classical."""
     lines = []
+    if d.get("interrupted"):
+        lines.append(f"INTERRUPTED at {num(d['sim_time_s'])} s of simulated time: what was delivered until then")
     if not d.get("complete", True):
         short = "  ".join(f"{r['request']} {r['delivered']}/{r['pairs_requested']}" for r in d["requests"]
                           if not r["complete"] or r["delivered"] < r["pairs_requested"])

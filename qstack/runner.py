@@ -7,8 +7,9 @@ to ``max_time_s``, and hands the finished run to the report.
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -26,7 +27,20 @@ from qstack.scenario import Scenario, ScenarioError
 from qstack.scheduling import Dispatcher, make_scheduler
 from qstack.scheduling.dispatch import poisson_arrival_stream
 
-__all__ = ["add_scenario_users", "make_application", "run_scenario", "scenario_requests", "simulate"]
+__all__ = ["RunInterrupted", "add_scenario_users", "make_application", "run_scenario", "scenario_requests", "simulate"]
+
+logger = logging.getLogger(__name__)
+
+#: ``progress(delivered_pairs, sim_time_s)``, called after every delivered pair.
+RunProgress = Callable[[int, float], None]
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: ``report`` is what was delivered until then (``report.interrupted``)."""
+
+    def __init__(self, report: Report):
+        super().__init__("run interrupted")
+        self.report = report
 
 
 def scenario_requests(scenario: Scenario) -> list[Request]:
@@ -60,11 +74,14 @@ def add_scenario_users(dispatcher: Dispatcher, scenario: Scenario, requests: lis
             raise ScenarioError(f"requests[{i}]: {exc}") from exc
 
 
-def run_scenario(scenario: Scenario, recorder: Recorder | None = None) -> Report:
+def run_scenario(scenario: Scenario, recorder: Recorder | None = None,
+                 progress: RunProgress | None = None) -> Report:
     """Run ``scenario`` to completion (or to ``max_time_s`` of simulated time) and report.
 
     ``recorder``: a :class:`~qstack.engine.trace.Recorder` given the run's events (and its
     nodes' occupancy), for ``--trace`` and ``--html``; None records nothing.
+    ``progress(delivered, sim_time_s)`` is called after each delivered pair. Ctrl-C raises
+    :class:`RunInterrupted` holding the report of what was delivered until then.
     """
     wall_start = time.perf_counter()
     sim = Simulation(scenario.seed, engine=scenario.engine, recorder=recorder)
@@ -84,9 +101,14 @@ def run_scenario(scenario: Scenario, recorder: Recorder | None = None) -> Report
         for stats in network.stats:
             stats.records = RecordSummary(stats.request.min_fidelity, USEFUL_FIDELITY, seed=scenario.seed)
     application = make_application(scenario.application, network, requests, scenario.seed)
-    _run_until(sim, done, scenario.max_time_s)
-    return collect_report(sim, network, seed=scenario.seed, scenario=scenario.to_dict(), application=application,
-                          dispatcher=dispatcher, wall_start=wall_start)
+    logger.debug("running %s (seed %d) to at most %g s of simulated time", scenario.source, scenario.seed,
+                 scenario.max_time_s)
+    interrupted = _run_until(sim, done, scenario.max_time_s, network, progress)
+    report = collect_report(sim, network, seed=scenario.seed, scenario=scenario.to_dict(), application=application,
+                            dispatcher=dispatcher, wall_start=wall_start, interrupted=interrupted)
+    if interrupted:
+        raise RunInterrupted(report)
+    return report
 
 
 def simulate(network: nx.Graph | Network, requests: Sequence[Request], *, seed: int = 1,
@@ -99,7 +121,7 @@ def simulate(network: nx.Graph | Network, requests: Sequence[Request], *, seed: 
     ``purification``, ``cutoff_s``, ``routing``, ``bsm``, ...). ``requests`` are served at once;
     ``application``: a registered application's name (``"qkd"``, ``"teleportation"``, ...) or an
     :class:`ApplicationSpec`, run on the delivered pairs' real states; None for none. The same
-    seed gives the same report.
+    seed gives the same report. Ctrl-C raises :class:`RunInterrupted` with the report so far.
     """
     if not isinstance(network, nx.Graph):
         raise TypeError("simulate: network must be a networkx graph of node hardware and link models "
@@ -112,8 +134,11 @@ def simulate(network: nx.Graph | Network, requests: Sequence[Request], *, seed: 
     requests = list(requests)
     done = _submit_all(built, requests)
     app = make_application(_as_spec(application), built, requests, seed)
-    _run_until(sim, done, max_time_s)
-    return collect_report(sim, built, seed=seed, application=app, wall_start=wall_start)
+    interrupted = _run_until(sim, done, max_time_s)
+    report = collect_report(sim, built, seed=seed, application=app, wall_start=wall_start, interrupted=interrupted)
+    if interrupted:
+        raise RunInterrupted(report)
+    return report
 
 
 def make_application(spec: ApplicationSpec, network: Network, requests: list[Request], seed: int):
@@ -144,5 +169,21 @@ def _submit_all(network: Network, requests: list[Request]):
     return network.sim.env.all_of(processes)
 
 
-def _run_until(sim: Simulation, done, max_time_s: float) -> None:
-    sim.env.run(until=sim.env.any_of([done, sim.env.timeout(max_time_s)]))
+def _run_until(sim: Simulation, done, max_time_s: float, network: Network | None = None,
+               progress: RunProgress | None = None) -> bool:
+    """Run to ``done`` or ``max_time_s``; True when Ctrl-C stopped it first (the state stays as
+    the last whole event left it, for a partial report)."""
+    if progress is not None and network is not None:
+        delivered = [0]
+
+        def count(request, record, rho) -> None:
+            delivered[0] += 1
+            progress(delivered[0], float(sim.env.now))
+
+        network.delivery_hooks.append(count)
+    try:
+        sim.env.run(until=sim.env.any_of([done, sim.env.timeout(max_time_s)]))
+    except KeyboardInterrupt:
+        logger.info("interrupted at %g s of simulated time", sim.env.now)
+        return True
+    return False

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+from qiskit.quantum_info import DensityMatrix
 
 from qstack.network import Network, Request
 from qstack.protocols import GateNoise
@@ -125,14 +126,14 @@ class PairCollector:
         if hooks is None:
             raise ValueError("a PairCollector needs a Network with delivery_hooks (the states at delivery)")
         self._hooks = hooks
-        self.states: dict[str, list[np.ndarray]] = {label: [] for label in labels}
+        self.states: dict[str, list[DensityMatrix]] = {label: [] for label in labels}
         self.times: dict[str, list[float]] = {label: [] for label in labels}
         hooks.append(self)
 
     def __call__(self, request: Request, record, rho) -> None:
         states = self.states.get(request.label)
         if states is not None:
-            states.append(np.array(getattr(rho, "data", rho), dtype=complex))
+            states.append(rho if isinstance(rho, DensityMatrix) else DensityMatrix(np.array(rho, dtype=complex)))
             self.times[request.label].append(record.delivered_s)
 
     def close(self) -> None:
@@ -194,14 +195,16 @@ class Application(abc.ABC):
 
 
 def node_gate_noise(network: Network | Any, node: str) -> GateNoise:
-    """:meth:`GateNoise.from_memory` of ``node``'s memory, or ideal gates when the network was
-    built with ``gate_noise=False``."""
+    """The gate noise of ``node``'s hardware (:attr:`NodeHardware.gate_noise`: a user's noise, else
+    :meth:`GateNoise.from_memory` of its memory), or ideal gates when the network was built with
+    ``gate_noise=False``."""
     if not getattr(network, "gate_noise", True):
         return GateNoise()
-    return GateNoise.from_memory(network.graph.nodes[node]["hardware"].memory)
+    return network.graph.nodes[node]["hardware"].gate_noise
 
 
-def aged_pair(network: Network, request: Request, rho: np.ndarray, since_s: float, until_s: float) -> np.ndarray:
+def aged_pair(network: Network, request: Request, rho: DensityMatrix | np.ndarray, since_s: float,
+              until_s: float) -> DensityMatrix:
     """A delivered pair (qubit 0 at ``request.src``) after waiting in its two memories from
     ``since_s`` to ``until_s`` [s].
 
@@ -211,13 +214,13 @@ def aged_pair(network: Network, request: Request, rho: np.ndarray, since_s: floa
     The same call, in the same qubit order, as the state engine's lazy idle catch-up.
     """
     duration_s = until_s - since_s
-    if duration_s <= 0:
-        return rho
-    for position, node in enumerate((request.src, request.dst)):
-        relaxation = network.banks[node].idle_model
-        if relaxation is not None:
-            rho = relaxation.apply(rho, 2, position, duration_s)
-    return rho
+    rho = np.asarray(getattr(rho, "data", rho), dtype=complex)
+    if duration_s > 0:
+        for position, node in enumerate((request.src, request.dst)):
+            relaxation = network.banks[node].idle_model
+            if relaxation is not None:
+                rho = relaxation.apply(rho, 2, position, duration_s)
+    return DensityMatrix(rho)
 
 
 __all__ = [

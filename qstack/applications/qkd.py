@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+from qiskit.quantum_info import DensityMatrix
 
 from qstack import registry
 from qstack.network import Network, Request
@@ -145,7 +146,7 @@ def qkd_over_network(
         started_s = network.sim.env.now
         network.sim.env.run(until=network.submit(request))
         duration_s = network.sim.env.now - started_s
-    delivered: Sequence[np.ndarray] = collector.states[request.label]
+    delivered: Sequence[DensityMatrix] = collector.states[request.label]
     if not delivered:
         raise ValueError(f"no pair was delivered between {src} and {dst}")
     return NetworkQKD(

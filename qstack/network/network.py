@@ -80,7 +80,7 @@ class Network:
             for node, data in graph.nodes(data=True)
         }
         self._noise = {
-            node: GateNoise.from_memory(data["hardware"].memory) if gate_noise else GateNoise()
+            node: data["hardware"].gate_noise if gate_noise else GateNoise()
             for node, data in graph.nodes(data=True)
         }
         self.services: list[LinkService] = []  # one per edge, in the graph's edge order
@@ -124,8 +124,14 @@ class Network:
 
     def purification_operation(self, a: str, b: str):
         """A purification round between nodes ``a`` and ``b``: each gate noise parameter is the
-        larger of the two nodes' (one circuit carries one noise model)."""
+        larger of the two nodes' (one circuit carries one noise model); where a node has a
+        user's channels (:class:`~qstack.protocols.noise.GateErrors`) and the two differ, each
+        node's gates carry its own noise."""
         noise_a, noise_b = self._noise[a], self._noise[b]
+        if noise_a == noise_b:
+            return purification_operation(self.purification.method, noise_a)
+        if noise_a.errors is not None or noise_b.errors is not None:
+            return purification_operation(self.purification.method, noise_a, noise_b)
         noise = GateNoise(
             two_qubit_depolarizing=max(noise_a.two_qubit_depolarizing, noise_b.two_qubit_depolarizing),
             single_qubit_depolarizing=max(noise_a.single_qubit_depolarizing, noise_b.single_qubit_depolarizing),

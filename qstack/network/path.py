@@ -347,9 +347,11 @@ class PathAttempt:
         policy = network.purification
         if policy.scope != "link" or not policy.rounds:  # no rounds: the link pair as generated
             return (yield from service.generate(stats.modes))
+        # the link's pairs have qubit 0 at its first bank: a round's sides follow them
+        ends = (path[i], path[i + 1]) if service.banks[0] is network.banks[path[i]] else (path[i + 1], path[i])
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
-            nodes=(path[i], path[i + 1]), delay_s=network.classical_delay_s(path, i, i + 1),
+            nodes=ends, delay_s=network.classical_delay_s(path, i, i + 1),
             rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
         )
         return pair

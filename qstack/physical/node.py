@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from qiskit import QuantumCircuit
-from qiskit_aer.noise import QuantumError
+from qiskit_aer.noise import NoiseModel, QuantumError
 
 from qstack.engine import Operation, noisy
 from qstack.hardware import Emitter, Memory, NuclearSpinRegister, Transducer
 from qstack.physics import Relaxation, depolarizing_error_for_fidelity
+from qstack.protocols import GateNoise
+from qstack.protocols.aer_noise import gate_noise_from_model, noise_model
 
 #: The move into a nuclear spin: three electron-nuclear CNOTs (a SWAP).
 MOVE_GATES = 3
@@ -55,6 +57,9 @@ class Storage:
     register:
         The nuclear-spin register whose stored spins each optical attempt dephases (None
         without one).
+    move_noise:
+        A user's gate noise whose two-qubit error the move's gates carry instead of the
+        depolarizing error of ``move_gate_fidelity`` (None: that one).
     device:
         The :class:`NodeHardware` field of the storage stage (``"nuclear_spin"`` or
         ``"memory"``): the devices whose T1/T2 each stage reads are named apart in reports.
@@ -67,6 +72,7 @@ class Storage:
     move_gate_fidelity: float | None = None
     register: NuclearSpinRegister | None = None
     device: str = "memory"
+    move_noise: GateNoise | None = None
 
     @property
     def moves(self) -> bool:
@@ -78,6 +84,8 @@ class Storage:
         depolarizing errors (ideal gates when ``gate_noise`` is False); None without a move."""
         if not self.moves:
             return None
+        if gate_noise and self.move_noise is not None:
+            return _move_operation(None, self.move_noise)
         return _move_operation(self.move_gate_fidelity if gate_noise else None)
 
     def attempt_dephasing(self, attempts: int, bright_state_population: float) -> QuantumError | None:
@@ -90,11 +98,14 @@ class Storage:
 
 
 @functools.lru_cache(maxsize=64)
-def _move_operation(two_qubit_gate_fidelity: float | None) -> Operation:
+def _move_operation(two_qubit_gate_fidelity: float | None, noise: GateNoise | None = None) -> Operation:
     """Move an electron-spin state into a fresh nuclear spin: a SWAP of three CNOTs, each followed
-    by the two-qubit depolarizing error of its fidelity (none for ``None``). Shared by every
-    node with the same gates, so it compiles once."""
-    error = None if two_qubit_gate_fidelity is None else depolarizing_error_for_fidelity(two_qubit_gate_fidelity, 2)
+    by the two-qubit depolarizing error of its fidelity (none for ``None``), or by ``noise``'s
+    two-qubit error when given. Shared by every node with the same gates, so it compiles once."""
+    if noise is not None:
+        error = noise.two_qubit_error()
+    else:
+        error = None if two_qubit_gate_fidelity is None else depolarizing_error_for_fidelity(two_qubit_gate_fidelity, 2)
     qc = QuantumCircuit(2, name="move_to_nuclear_spin")
     for control, target in ((0, 1), (1, 0), (0, 1)):
         qc.cx(control, target)
@@ -112,6 +123,14 @@ class NodeHardware:
     heralded states are moved; ``interface`` is an optional transducer or frequency converter
     between the node and the channel (both directions: emitted photons leave through it,
     absorbed photons arrive through it). :attr:`storage` says which qubit holds a pair when.
+
+    ``noise`` is a user's noise for the node's gates and readout, in place of the depolarizing
+    channels of the memory's fidelities: a :class:`~qstack.protocols.GateNoise` (e.g.
+    ``GateNoise.from_memory(memory).with_errors(GateErrors(two_qubit=my_error))``) or a Qiskit
+    Aer ``NoiseModel`` (read by :func:`~qstack.protocols.aer_noise.gate_noise_from_model`). The
+    network's swaps and purification rounds at this node, the applications' gates here and the
+    move into the nuclear spin (its two-qubit error) then carry it. :meth:`noise_model` gives
+    the node's noise back as a ``NoiseModel``.
     """
 
     memory: Memory
@@ -119,6 +138,39 @@ class NodeHardware:
     nuclear_spin: NuclearSpinRegister | None = None
     name: str = ""
     interface: Transducer | None = None
+    noise: GateNoise | NoiseModel | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.noise, NoiseModel):
+            object.__setattr__(self, "noise", gate_noise_from_model(self.noise))
+        elif self.noise is not None and not isinstance(self.noise, GateNoise):
+            raise ValueError("NodeHardware.noise must be a qstack.protocols.GateNoise, a qiskit_aer NoiseModel or None, "
+                             f"got {type(self.noise).__name__}")
+
+    @property
+    def gate_noise(self) -> GateNoise:
+        """The noise of the node's gates and readout: the user's ``noise``, else
+        :meth:`GateNoise.from_memory` of the memory's fidelities."""
+        return self.noise if self.noise is not None else GateNoise.from_memory(self.memory)
+
+    def noise_model(self, idle: bool = True) -> NoiseModel:
+        """The node's gate, readout and (with ``idle``) idle noise as a Qiskit Aer ``NoiseModel``.
+
+        :func:`qstack.protocols.aer_noise.noise_model` of :attr:`gate_noise`: the two-qubit error
+        on ``cx``, the one-qubit error on ``h`` and ``rx``, the readout error on every
+        measurement, and with ``idle`` the T1/T2 relaxation of the qubits that hold the node's
+        pairs (:attr:`storage`'s storage stage) for each gate's duration (the memory's
+        ``two_qubit_gate_time_s``, ``single_qubit_gate_time_s``, ``measurement_time_s``) after
+        the gate's error and before each readout.
+        """
+        memory = self.memory
+        return noise_model(
+            self.gate_noise,
+            self.storage.storage if idle else None,
+            single_qubit_gate_time_s=memory.single_qubit_gate_time_s,
+            two_qubit_gate_time_s=memory.two_qubit_gate_time_s,
+            measurement_time_s=memory.measurement_time_s,
+        )
 
     @cached_property
     def storage(self) -> Storage:
@@ -134,6 +186,7 @@ class NodeHardware:
             move_gate_fidelity=memory.two_qubit_gate_fidelity,
             register=register,
             device="nuclear_spin",
+            move_noise=self.noise,
         )
 
     @property

@@ -59,15 +59,19 @@ from .noise import GateNoise, resolve_noise
 METHODS = ("bbpssw", "dejmps")
 
 
-def purification_operation(method: str = "dejmps", noise: GateNoise = GateNoise()) -> Operation:
+def purification_operation(method: str = "dejmps", noise: GateNoise = GateNoise(),
+                           noise_b: GateNoise | None = None) -> Operation:
     """One purification round as an :class:`~qstack.engine.Operation` on ``(a1, b1, a2, b2)``.
 
-    Keeps ``(a1, b1)``, discards ``(a2, b2)``; outcome ``(readout a2, readout b2)``. Built once
-    per ``(method, noise)`` and cached.
+    Keeps ``(a1, b1)``, discards ``(a2, b2)``; outcome ``(readout a2, readout b2)``. ``noise``
+    is on Alice's gates and readout, ``noise_b`` on Bob's (default: ``noise`` on both). Built
+    once per ``(method, noise, noise_b)`` and cached.
     """
-    if not isinstance(noise, GateNoise):
-        raise ValueError(f"noise must be a GateNoise, got {type(noise).__name__}")
-    return _purification_operation(check_choice("method", method, METHODS), noise)
+    for name, value in (("noise", noise), ("noise_b", noise if noise_b is None else noise_b)):
+        if not isinstance(value, GateNoise):
+            raise ValueError(f"{name} must be a GateNoise, got {type(value).__name__}")
+    return _purification_operation(check_choice("method", method, METHODS), noise,
+                                   noise if noise_b is None else noise_b)
 
 
 def purification_succeeded(outcome: tuple[int, ...]) -> bool:
@@ -170,10 +174,11 @@ def _werner_twirl() -> Kraus:
 
 
 @lru_cache(maxsize=256)
-def _purification_operation(method: str, noise: GateNoise) -> Operation:
+def _purification_operation(method: str, noise: GateNoise, noise_b: GateNoise) -> Operation:
     a1, b1, a2, b2 = range(4)
     circuit = QuantumCircuit(4, 2, name=method)
-    gates = NoisyCircuit(circuit, noise)
+    alice_gates = NoisyCircuit(circuit, noise)
+    bob_gates = alice_gates if noise_b == noise else NoisyCircuit(circuit, noise_b)
     if method == "bbpssw":
         circuit.append(werner_twirl(), [a1, b1])
         circuit.append(werner_twirl(), [a2, b2])
@@ -182,13 +187,17 @@ def _purification_operation(method: str, noise: GateNoise) -> Operation:
             circuit.rx(math.pi / 2, alice)
         for bob in (b1, b2):
             circuit.rx(-math.pi / 2, bob)
-    gates.after_one(a1, b1, a2, b2)
+    if bob_gates is alice_gates:  # the one-qubit noise in the order the circuits have always had
+        alice_gates.after_one(a1, b1, a2, b2)
+    else:
+        alice_gates.after_one(a1, a2)
+        bob_gates.after_one(b1, b2)
     circuit.cx(a1, a2)
-    gates.after_two(a1, a2)
+    alice_gates.after_two(a1, a2)
     circuit.cx(b1, b2)
-    gates.after_two(b1, b2)
-    gates.measure(a2, 0)
-    gates.measure(b2, 1)
+    bob_gates.after_two(b1, b2)
+    alice_gates.measure(a2, 0)
+    bob_gates.measure(b2, 1)
     return Operation(circuit, discard=(a2, b2), name=f"purification ({method})")
 
 

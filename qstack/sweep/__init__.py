@@ -16,7 +16,9 @@ The package, one module per seam:
 * :mod:`qstack.sweep.store`: the sweep directory (``results.jsonl``, ``sweep.json``, the lock,
   compaction and resume; :func:`load_results`, :func:`load_sweep`);
 * :mod:`qstack.sweep.run`: :func:`run_sweep`, which puts the three together, and :class:`Progress`;
-* :mod:`qstack.sweep.analysis`: :func:`metric_value`, :func:`to_frame`, :func:`plot_sweep`.
+* :mod:`qstack.sweep.analysis`: :func:`metric_value`, :func:`plot_sweep`;
+* :mod:`qstack.sweep.table`: the flat table, :func:`to_frame` (pandas) and :func:`write_table`
+  (``qstack sweep ... --table FILE.parquet|.csv``).
 
 Running the same sweep again resumes it: points already in ``results.jsonl`` with status
 ``ok`` are skipped (never recomputed), failed and missing points run. The directory is
@@ -27,7 +29,7 @@ Reading the results::
 
     import pandas
     frame = pandas.read_json("DIR/results.jsonl", lines=True)   # one row per point
-    frame = qstack.sweep.to_frame("DIR")   # report flattened: "fidelity.mean", "pos.<...>", ...
+    frame = qstack.sweep.to_frame("DIR")   # flat: "params.<key>", "fidelity.mean", "pos.<key>", ...
 
 or without pandas, :func:`load_results`. :func:`plot_sweep` draws one metric against the
 swept values (``qstack sweep ... --plot fidelity.mean``).
@@ -37,11 +39,12 @@ again in every worker: a script that calls :func:`run_sweep` with the process po
 a ``LocalCluster``) must keep its work under ``if __name__ == "__main__":``.
 """
 
-from qstack.sweep.analysis import metric_value, plot_sweep, to_frame
+from qstack.sweep.analysis import metric_value, plot_sweep
 from qstack.sweep.execute import EXECUTORS, SINGLE_THREAD_ENV, Outcome, run_point
 from qstack.sweep.grid import FORMAT, Sweep, SweepError, SweepPoint, parse_param, point_id, scenario_table, split_values
 from qstack.sweep.run import Progress, run_sweep
 from qstack.sweep.store import RESULTS_FILE, SWEEP_FILE, load_results, load_sweep
+from qstack.sweep.table import TABLE_SUFFIXES, flat_row, to_frame, write_table
 
 __all__ = [
     "EXECUTORS",
@@ -54,6 +57,8 @@ __all__ = [
     "Sweep",
     "SweepError",
     "SweepPoint",
+    "TABLE_SUFFIXES",
+    "flat_row",
     "load_results",
     "load_sweep",
     "metric_value",
@@ -65,4 +70,5 @@ __all__ = [
     "scenario_table",
     "split_values",
     "to_frame",
+    "write_table",
 ]

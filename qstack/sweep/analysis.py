@@ -1,4 +1,5 @@
-"""Reading a finished (or running) sweep: metrics by dotted path, a data frame, plots."""
+"""Reading a finished (or running) sweep: metrics by dotted path, plots (the flat data frame is
+:mod:`qstack.sweep.table`'s)."""
 
 from __future__ import annotations
 
@@ -44,43 +45,6 @@ def _lookup(node: Any, path: str) -> Any:
             except KeyError:
                 continue
     raise KeyError(path)
-
-
-def _flatten(node: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(node, dict) and node:
-        for key, value in node.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
-    else:
-        out[prefix] = node
-
-
-def to_frame(out_dir: str | Path):
-    """The results as a ``pandas.DataFrame``, one row per point (needs pandas).
-
-    Columns: ``point``, ``seed``, ``status``, ``wall_time_s``, ``error``, one column per swept
-    key (``link.bright_state_population``), and the report flattened with dots
-    (``fidelity.mean``, ``latency_s.p95``, ``pos.link n0-n1 attempt``, ``scenario.link.scheme``);
-    lists (``links``, ``requests``) stay lists.
-    """
-    try:
-        import pandas
-    except ImportError as exc:
-        raise ImportError(
-            "to_frame needs pandas, which qstack does not depend on: pip install pandas, or use load_results()"
-        ) from exc
-    rows = []
-    for record in load_results(out_dir):
-        row = {
-            "point": record["point"],
-            "seed": record["seed"],
-            "status": record["status"],
-            "wall_time_s": record.get("wall_time_s"),
-            "error": record.get("error"),
-        }
-        row.update(record["params"])
-        _flatten(record.get("report") or {}, "", row)
-        rows.append(row)
-    return pandas.DataFrame(rows)
 
 
 def _axis_value(value: Any) -> Any:

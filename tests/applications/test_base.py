@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from qiskit.quantum_info import DensityMatrix
 
 import qstack
 import qstack.applications.base
@@ -31,10 +32,10 @@ def test_the_collector_keeps_each_requests_states_and_times_in_delivery_order():
         request, record = _delivery(label, t)
         for hook in network.delivery_hooks:
             hook(request, record, states[k])
-    assert [s.tolist() for s in collector.states["alice"]] == [states[0].tolist(), states[3].tolist()]
-    assert [s.tolist() for s in collector.states["bob"]] == [states[1].tolist(), states[4].tolist()]
+    assert [s.data.tolist() for s in collector.states["alice"]] == [states[0].tolist(), states[3].tolist()]
+    assert [s.data.tolist() for s in collector.states["bob"]] == [states[1].tolist(), states[4].tolist()]
     assert collector.times == {"alice": [0.1, 0.3], "bob": [0.2, 0.4]}  # carol is not collected
-    assert all(s.dtype == complex for s in collector.states["alice"])
+    assert all(isinstance(s, DensityMatrix) and s.data.dtype == complex for s in collector.states["alice"])
     collector.close()
     assert network.delivery_hooks == []
 
@@ -45,7 +46,7 @@ def test_the_collector_keeps_a_copy_and_leaves_the_hooks_after_a_with_block():
     with PairCollector(network, ["alice"]) as collector:
         network.delivery_hooks[0](*_delivery("alice", 1.0), rho)
     rho[0, 0] = 7.0
-    assert collector.states["alice"][0][0, 0] == 0.5
+    assert collector.states["alice"][0].data[0, 0] == 0.5
     assert network.delivery_hooks == []
 
 
@@ -83,14 +84,14 @@ def test_ageing_is_the_state_engines_idle_catch_up_bit_for_bit(idle):
         qubits = registry.new_qubits(["src", "dst"], idle=list(idle), rho=rho)
         clock[0] = until_s
         engine = registry.density_matrix(qubits)
-        assert np.array_equal(aged_pair(_network(*idle), Request("a", "b"), rho, since_s, until_s), engine)
+        assert np.array_equal(aged_pair(_network(*idle), Request("a", "b"), rho, since_s, until_s).data, engine)
 
 
 def test_ageing_relaxes_the_src_qubit_with_the_src_memory():
     # Amplitude damping only at src: |11> decays to |01> (qubit 0, the src half, is the low bit).
     rho = np.zeros((4, 4), dtype=complex)
     rho[3, 3] = 1.0
-    aged = aged_pair(_network(Relaxation(1.0, 1.0), None), Request("a", "b"), rho, 0.0, math.log(2))
+    aged = aged_pair(_network(Relaxation(1.0, 1.0), None), Request("a", "b"), rho, 0.0, math.log(2)).data
     assert aged[3, 3].real == pytest.approx(0.5) and aged[2, 2].real == pytest.approx(0.5)
 
 

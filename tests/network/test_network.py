@@ -63,3 +63,72 @@ def test_a_network_serves_several_requests_at_once():
     assert [len(s.records) for s in network.stats] == [3, 4]
     assert all(s.finished_s is not None and s.finished_s > 0 for s in network.stats)
     assert math.isinf(network.cutoff_s) and all(math.isinf(s.cutoff_s) for s in network.stats)
+
+
+def _chain_with_repeater_noise(noise, purification=None):
+    """Two 10 km links of perfect pairs (a midpoint source of fidelity 1), perfect memories; the
+    repeater n1 carries ``noise`` (a user's GateNoise or NoiseModel) for its gates and readout."""
+    import networkx as nx
+
+    from qstack.hardware import Detector, Fiber, Memory, PairSource
+    from qstack.physical import HeraldedLink, NodeHardware
+
+    memory = Memory(t1_s=math.inf, t2_s=math.inf, capacity=2)
+    plain, repeater = NodeHardware(memory=memory), NodeHardware(memory=memory, noise=noise, name="n1")
+    source = PairSource(pair_probability=0.5, repetition_rate_hz=1e6, emitted_state_fidelity=1.0)
+    graph = nx.Graph()
+    for name, node in (("n0", plain), ("n1", repeater), ("n2", plain)):
+        graph.add_node(name, hardware=node)
+    for a, b in (("n0", "n1"), ("n1", "n2")):
+        link = HeraldedLink(graph.nodes[a]["hardware"], graph.nodes[b]["hardware"], Fiber(5.0), Fiber(5.0), Detector(),
+                            scheme="midpoint_source", pair_source=source)
+        graph.add_edge(a, b, link=link, length_km=10.0)
+    return graph
+
+
+@pytest.mark.parametrize("label, fidelity", [("IZ", lambda q: 1 - q), ("ZI", lambda q: 1.0)])
+def test_a_user_gate_error_at_the_repeater_sets_the_delivered_fidelity_as_its_closed_form(label, fidelity):
+    """Z after the Bell measurement's CNOT on b (label IZ: Qiskit's qubit 0 is the control b)
+    becomes X under the H and flips the phase readout: Phi- with probability q, F = 1 - q; on c
+    (ZI) it commutes with c's Z readout and changes nothing, F = 1. No depolarizing model does
+    either."""
+    from qiskit_aer.noise import pauli_error
+
+    from qstack.protocols.noise import GateErrors
+    from qstack.runner import simulate
+
+    q = 0.125
+    noise = GateNoise(errors=GateErrors(two_qubit=pauli_error([(label, q), ("II", 1 - q)])))
+    report = simulate(_chain_with_repeater_noise(noise), [Request("n0", "n2", pairs=5)], seed=3)
+    assert report.delivered == 5
+    assert [p.fidelity for p in report.pairs] == pytest.approx([fidelity(q)] * 5, abs=1e-12)
+
+
+def test_a_user_noise_model_readout_error_at_the_repeater_gives_each_pair_both_readouts_right_squared():
+    """Each readout of the Bell measurement flips with probability r, independently of the
+    (uniform) outcome: the pair is Phi+ when neither flips, F = (1 - r)^2."""
+    from qiskit_aer.noise import NoiseModel, ReadoutError
+
+    from qstack.runner import simulate
+
+    r = 0.1
+    model = NoiseModel()
+    model.add_all_qubit_readout_error(ReadoutError([[1 - r, r], [r, 1 - r]]))
+    report = simulate(_chain_with_repeater_noise(model), [Request("n0", "n2", pairs=4)], seed=5)
+    assert [p.fidelity for p in report.pairs] == pytest.approx([(1 - r) ** 2] * 4, abs=1e-12)
+
+
+def test_purification_at_a_node_with_user_noise_gives_each_side_its_own_noise():
+    from qiskit_aer.noise import pauli_error
+
+    from qstack.engine import Simulation
+    from qstack.protocols import purification_operation
+    from qstack.protocols.noise import GateErrors
+
+    noise = GateNoise(errors=GateErrors(two_qubit=pauli_error([("XX", 0.2), ("II", 0.8)])))
+    graph = _chain_with_repeater_noise(noise)
+    network = Network(Simulation(1), graph)
+    assert network.gate_noise_at["n1"] is noise and network.gate_noise_at["n0"] == GateNoise()
+    assert network.purification_operation("n0", "n1") is purification_operation("dejmps", GateNoise(), noise)
+    assert network.purification_operation("n1", "n1") is purification_operation("dejmps", noise)
+    assert Network(Simulation(1), graph, gate_noise=False).gate_noise_at["n1"] == GateNoise()

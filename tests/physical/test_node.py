@@ -52,3 +52,24 @@ def test_nodes_with_the_same_gates_share_one_compiled_move():
     a = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER, name="a")
     b = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER, name="b")
     assert a.storage.move_operation() is b.storage.move_operation()
+
+
+def test_a_users_noise_model_is_the_nodes_gate_noise_and_the_moves_two_qubit_error():
+    from qiskit_aer.noise import NoiseModel, pauli_error
+
+    from qstack.protocols import GateNoise
+
+    model = NoiseModel()
+    model.add_all_qubit_quantum_error(pauli_error([("XX", 0.3), ("II", 0.7)]), ["cx"])
+    node = NodeHardware(memory=MEMORY, nuclear_spin=REGISTER, noise=model)
+    assert isinstance(node.noise, GateNoise) and node.gate_noise is node.noise
+    assert node.gate_noise.two_qubit_error().probabilities == pytest.approx([0.3, 0.7])
+    assert node.gate_noise.single_qubit_error() is None  # the model gives none: ideal, not the memory's
+    # the move's three CNOTs carry the user's error: |1> on the electron moves with XX flips
+    moved = evolve(node.storage.move_operation(), np.diag([0.0, 1.0, 0.0, 0.0]).astype(complex))
+    default = evolve(NodeHardware(memory=MEMORY, nuclear_spin=REGISTER).storage.move_operation(),
+                     np.diag([0.0, 1.0, 0.0, 0.0]).astype(complex))
+    assert not np.allclose(moved, default)
+    assert NodeHardware(memory=MEMORY).gate_noise == GateNoise.from_memory(MEMORY)
+    with pytest.raises(ValueError, match="NodeHardware.noise"):
+        NodeHardware(memory=MEMORY, noise=0.99)

@@ -1,11 +1,11 @@
-"""Reading a sweep: metrics by dotted path, a pandas frame, a plot."""
+"""Reading a sweep: metrics by dotted path, a plot."""
 
 import json
 import sys
 
 import pytest
 
-from qstack.sweep import RESULTS_FILE, SWEEP_FILE, SweepError, metric_value, plot_sweep, to_frame
+from qstack.sweep import RESULTS_FILE, SWEEP_FILE, SweepError, metric_value, plot_sweep
 
 
 def test_metrics_are_read_by_dotted_paths(reference):
@@ -45,20 +45,3 @@ def test_a_plot_leaves_out_failed_points_and_needs_one_with_the_metric(tmp_path)
         plot_sweep(tmp_path, "m")
     target = plot_sweep(tmp_path, "wall_time_s", tmp_path / "plots" / "w.png")
     assert target == tmp_path / "plots" / "w.png" and target.stat().st_size > 0
-
-
-def test_results_load_into_pandas_in_one_line(reference):
-    pandas = pytest.importorskip("pandas")
-    out, records = reference
-    frame = pandas.read_json(out / RESULTS_FILE, lines=True)
-    assert len(frame) == 8 and set(frame["status"]) == {"ok"}
-    flat = to_frame(out)
-    assert len(flat) == 8
-    assert list(flat["fidelity.mean"]) == [r["report"]["fidelity"]["mean"] for r in records]
-    assert "link.bright_state_population" in flat.columns
-
-
-def test_to_frame_without_pandas_says_how_to_get_it(reference, monkeypatch):
-    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails, installed or not
-    with pytest.raises(ImportError, match="pip install pandas"):
-        to_frame(reference[0])

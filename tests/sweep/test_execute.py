@@ -78,7 +78,7 @@ def test_failing_point_is_recorded_and_the_others_finish_exit_1(tmp_path, capsys
         assert failed["status"] == "error" and "report" not in failed
         assert "capacity" in failed["error"] and "\n" not in failed["error"]
         assert fine["status"] == "ok" and fine["report"]["delivered"] == 2
-    assert "FAILED" in capsys.readouterr().out
+    assert "FAILED" in capsys.readouterr().err  # failures are logged on stderr
 
     # a re-run tries the failed points again (and only those), replacing their lines
     ok_lines = [line for line in (out / RESULTS_FILE).read_text().splitlines() if '"status": "ok"' in line]
