@@ -13,9 +13,7 @@
     is the scheme's 1/2 (what the nuclear-spin dephasing per attempt reads), not the setting.
 ``midpoint_source``
     An entangled photon-pair source at the station sends one photon to each node, where a
-    memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)). The
-    link's ``bright_state_population`` is the probability ``p_pair * eta_arm`` that a memory
-    absorbs a photon in an attempt (the larger end's), not the setting.
+    memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)).
 
 The success probability and the heralded states are computed exactly by the engine
 (:func:`qstack.engine.outcomes`) from the hardware, not given. Heterogeneous links: each node may
@@ -202,11 +200,6 @@ class MidpointSource(HeraldedLink):
         super().__post_init__()
         if self.pair_source is None:
             raise ValueError("link.pair_source is required for scheme 'midpoint_source'")
-        # No spin emits here: a node's qubit is excited only when its memory absorbs a photon,
-        # with probability ``pair_probability * arm_efficiency`` per attempt. The nuclear-spin
-        # dephasing per attempt reads this field (one value for the link: the larger end's).
-        absorbed = self.pair_source.pair_probability * max(self.arm_efficiency("a"), self.arm_efficiency("b"))
-        object.__setattr__(self, "bright_state_population", absorbed)
 
     @cached_property
     def emission_time_s(self) -> float:

@@ -229,9 +229,3 @@ def test_double_click_dephases_stored_nuclear_spins_at_the_schemes_alpha_of_one_
     flip = min(error.probabilities)  # the phase flip's (< 1/2); the identity's is 1 - flip
     assert flip == pytest.approx((1 - (1 - 2 * p) ** 1000) / 2, rel=1e-9)
 
-
-def test_midpoint_source_reports_the_absorption_probability_as_its_bright_state_population():
-    source = PairSource(pair_probability=0.1, repetition_rate_hz=1e6, collection_efficiency=0.8)
-    node = NodeHardware(memory=Memory(t1_s=1.0, t2_s=1.0, capacity=4, write_efficiency=0.7))
-    link = _link("midpoint_source", length_km=20.0, node=node, pair_source=source, alpha=0.05)
-    assert link.bright_state_population == pytest.approx(0.1 * 0.8 * 10 ** (-0.02 * 10) * 0.7, rel=1e-12)
