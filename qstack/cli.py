@@ -1,6 +1,6 @@
-"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, list ``presets`` (or
-every parameter of one, with its unit and source), the bundled ``scenarios`` and registered
-``plugins``.
+"""``qstack`` command line: ``run`` a scenario, ``sweep`` a grid of them, ``validate`` against
+published experiments, list ``presets`` (or every parameter of one, with its unit and source), the
+bundled ``scenarios`` and registered ``plugins``.
 
 Exit codes: 0 success, 2 bad input (one line on stderr naming the key and the allowed range);
 ``sweep`` exits 1 when some points failed (each recorded with its error).
@@ -232,6 +232,25 @@ def _optimize(args: argparse.Namespace) -> int:
     return 130 if result.interrupted else 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from qstack.validation import plot, table, validate
+
+    def progress(message: str) -> None:
+        if not args.json:
+            print(message, flush=True)
+
+    comparisons = validate(args.names, progress=progress)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in comparisons], indent=2))
+    else:
+        print(table(comparisons))
+    if args.plot:
+        paths = plot(comparisons, args.plot)
+        if not args.json:
+            print(f"validate: figures in {args.plot}: {', '.join(p.name for p in paths)}")
+    return 0  # always: the table says what agrees and what does not
+
+
 def _presets(args: argparse.Namespace) -> int:
     from qstack.hardware import list_presets, load_preset
 
@@ -396,6 +415,20 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a scenario key for every candidate")
     optimize.add_argument("--json", action="store_true", help="print one JSON object")
     optimize.set_defaults(func=_optimize)
+    validate = sub.add_parser(
+        "validate",
+        help="run the published experiments in validation/ and compare simulated with measured values",
+        description="Run each experiment of validation/ (all, or those named) and print, per quantity, the measured "
+        "value with its error, the simulated value with its statistical error, and whether they agree within two "
+        "combined standard uncertainties; model gaps are named. Exit 0 always.",
+    )
+    validate.add_argument("names", nargs="*", metavar="NAME", help="experiment names (default: all)")
+    validate.add_argument("--json", action="store_true",
+                          help="print a list of {experiment, source, quantity, unit, measured, measured_error, "
+                          "simulated, simulated_error, agrees, gap}")
+    validate.add_argument("--plot", default=None, metavar="DIR",
+                          help="draw one figure per experiment and a summary into DIR")
+    validate.set_defaults(func=_validate)
     presets = sub.add_parser(
         "presets",
         help="list hardware presets, or every parameter of one with its unit and source",

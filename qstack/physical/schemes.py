@@ -9,7 +9,8 @@
 ``double_click``
     Barrett-Kok: two single-click rounds with ``alpha = 1/2`` and a spin flip between them; one
     click in each round heralds a Bell state. Success ``eta^2 / 2`` (Barrett and Kok, PRA 71,
-    060310 (2005); Hensen et al., Nature 526, 682 (2015)).
+    060310 (2005); Hensen et al., Nature 526, 682 (2015)). The link's ``bright_state_population``
+    is the scheme's 1/2 (what the nuclear-spin dephasing per attempt reads), not the setting.
 ``midpoint_source``
     An entangled photon-pair source at the station sends one photon to each node, where a
     memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)).
@@ -148,10 +149,18 @@ class DoubleClick(EmitterLink):
     scheme: str = "double_click"
     SCHEME = "double_click"
     ROUNDS = 2
+    BRIGHT_STATE_POPULATION = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # Every attempt prepares the spins at alpha = 1/2 whatever the link setting says; the
+        # nuclear-spin dephasing per attempt reads this field, so it must say the scheme's alpha.
+        object.__setattr__(self, "bright_state_population", self.BRIGHT_STATE_POPULATION)
 
     @cached_property
     def operations(self) -> tuple[Operation, ...]:
-        return (prepare_spins(0.5), *self._emission_round(), FLIP_BOTH, CORRECT_PSI_PLUS, CORRECT_PSI_MINUS)
+        return (prepare_spins(self.BRIGHT_STATE_POPULATION), *self._emission_round(), FLIP_BOTH, CORRECT_PSI_PLUS,
+                CORRECT_PSI_MINUS)
 
     def _outcome_table(self) -> tuple[HeraldedState, ...]:
         round_ops, flip = self.operations[1:4], self.operations[4]

@@ -211,3 +211,21 @@ def test_heterogeneous_ends_use_each_nodes_own_emitter():
     assert link.emission_time_s == pytest.approx(2 * 5e-6)
     assert link.interface_efficiencies == (0.3, 0.17)
     assert link.logical_transmission == pytest.approx(min(eta_a, eta_b)) and link.photons_per_qubit == 1
+
+
+def test_double_click_dephases_stored_nuclear_spins_at_the_schemes_alpha_of_one_half():
+    # Barrett-Kok prepares the spins at alpha = 1/2 whatever the setting; a stored nuclear spin
+    # dephases per attempt with p = (alpha/2)(1 - exp(-(2 pi c tau)^2 / 2)) (Kalb et al., PRA 97,
+    # 062330 (2018)), composed over n attempts to (1 - (1 - 2p)^n) / 2.
+    import math
+
+    from qstack.hardware import NuclearSpinRegister
+
+    link = _link("double_click", alpha=0.05)
+    assert link.bright_state_population == 0.5
+    register = NuclearSpinRegister(coupling_hz=80.0, reset_time_constant_s=1.2e-6, t1_s=math.inf, t2_s=75.0)
+    p = 0.25 * (1 - math.exp(-((2 * math.pi * 80.0 * 1.2e-6) ** 2) / 2))
+    error = register.dephasing_error(1000, link.bright_state_population)
+    flip = min(error.probabilities)  # the phase flip's (< 1/2); the identity's is 1 - flip
+    assert flip == pytest.approx((1 - (1 - 2 * p) ** 1000) / 2, rel=1e-9)
+

@@ -1,0 +1,164 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Tutorial 10: the stack against published experiments
+#
+# A closed-form test checks the code against a model; an experiment checks the model against
+# nature. `validation/` holds one file per published experiment: the qstack scenario that
+# mirrors it, every device parameter with its source (paper, table or figure, page) and a flag
+# when it is an assumption, and the measured results with their error bars. `qstack validate`
+# runs each through the ordinary runner and applications and compares. This tutorial
+#
+# 1. reads the experiment files and counts what is sourced and what is assumed;
+# 2. runs all of them (about 10 s) and prints the table: measured, simulated, agreement within
+#    two combined standard uncertainties, and the model gap named where one is known;
+# 3. takes one disagreement apart (the Barrett-Kok Bell test of Hensen et al. 2015) by switching
+#    off, one at a time, the effects the experiment did not have, which is how a gap is found
+#    rather than tuned away;
+# 4. draws simulated against measured for every quantity.
+#
+# No parameter is fitted to the quantity it is compared with. Where one is fitted to another
+# measured quantity (the ion link's photon efficiency to its success probability, the NV
+# spin-photon fidelity to Hensen's estimated state fidelity) the file says so.
+
+# %%
+import math
+import os
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # write a file; no display needed
+import matplotlib.pyplot as plt
+
+from qstack.runner import run_scenario
+from qstack.scenario import load_scenario
+from qstack.validation import COVERAGE_FACTOR, load_experiments, table, validate
+from qstack.validation.quantities import chsh_value
+
+WALL_START = time.perf_counter()
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+FIGURE_PATH = Path(os.environ.get("QSTACK_TUTORIAL_OUT") or HERE / "10_validation.png")
+
+# %% [markdown]
+# ## 1. The experiment files
+#
+# Each `[parameters]` entry sets one scenario key (as `qstack run --set` would) and carries its
+# source; `assumption = true` marks a value the paper does not give.
+
+# %%
+experiments = load_experiments()
+for e in experiments:
+    print(f"{e.name:<16} {len(e.parameters)} parameters ({len(e.assumptions)} assumptions), "
+          f"{len(e.quantities)} measured quantit{'y' if len(e.quantities) == 1 else 'ies'}: {e.reference}")
+
+# %% [markdown]
+# ## 2. Run and compare
+#
+# The simulated value is the mean over the file's seeds; its error the standard error of that
+# mean (tiny here: the metrics are exact expectations over each delivered state, so seeds differ
+# only through which heralding outcome and which waiting times were drawn).
+
+# %%
+comparisons = validate()
+print(table(comparisons))
+
+# %% [markdown]
+# ## 3. Taking a disagreement apart: Hensen et al. 2015
+#
+# The model gives S = 1.98 against the measured 2.42 +- 0.20. The experiment read the electron
+# spins out at once; qstack moves every heralded NV pair into the carbon-13 register first
+# (three electron-nuclear CNOTs at the preset's 0.99), because the NV preset has a register and
+# a scenario cannot switch it off. Making those gates ideal removes the move's noise (but not the
+# move): what S is left shows how much of the gap the move accounts for. Making the readout ideal
+# as well shows what the readout costs (the measured S includes the readout errors, so that one
+# is not a gap).
+
+# %%
+hensen = next(e for e in experiments if e.name == "hensen2015")
+steps = {
+    "as in validation/": {},
+    "move gates ideal": {"hardware.overrides.node.memory.two_qubit_gate_fidelity": 1.0},
+    "move gates and readout ideal": {"hardware.overrides.node.memory.two_qubit_gate_fidelity": 1.0,
+                                     "hardware.overrides.node.memory.measurement_fidelity": 1.0},
+}
+hensen_s = {}
+for label, extra in steps.items():
+    settings = {**hensen.settings(), "requests.0.pairs": 40, **extra}
+    report = run_scenario(load_scenario(dict(hensen.scenario), settings=settings, seed=1))
+    hensen_s[label] = chsh_value(report)
+    print(f"Hensen 2015, {label:<30} S = {hensen_s[label]:.3f}   (measured 2.42 +- 0.20)")
+
+# %% [markdown]
+# ## 4. Simulated against measured
+
+# %%
+fig, (ax_all, ax_hensen) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.5, 1]})
+labelled = set()
+for i, c in enumerate(comparisons):
+    kind = "simulated (agrees)" if c.agrees else "simulated (does not agree)"
+    # Both on the measured value's scale: 1 is the measurement.
+    ax_all.errorbar([1.0], [i + 0.12], xerr=[[c.measured_error[0] / c.measured], [c.measured_error[1] / c.measured]],
+                    fmt="o", color="black", capsize=4, label="measured" if i == 0 else None)
+    ax_all.errorbar([c.simulated / c.measured], [i - 0.12], xerr=[max(c.simulated_error, 0.0) / c.measured], fmt="s",
+                    capsize=4, color="tab:blue" if c.agrees else "tab:red", label=None if kind in labelled else kind)
+    labelled.add(kind)
+ax_all.set_yticks(range(len(comparisons)), [f"{c.experiment}\n{c.quantity}"[:70] for c in comparisons], fontsize=7)
+ax_all.axvline(1.0, color="0.7", lw=0.8)
+ax_all.set_xlabel("value / measured value")
+ax_all.set_title(f"(a) every quantity (agreement: within {COVERAGE_FACTOR:g} combined sigma)")
+ax_all.set_xlim(0.78, 1.38)
+ax_all.legend(fontsize="small", loc="lower right")
+
+labels = list(hensen_s)
+ax_hensen.axhspan(2.42 - 0.20, 2.42 + 0.20, color="0.85", label="measured S, +-1 sigma")
+ax_hensen.axhline(2.0, color="black", ls=":", lw=0.8, label="local-realist bound")
+ax_hensen.axhline(2 * math.sqrt(2), color="black", ls="--", lw=0.8, label="Tsirelson bound")
+ax_hensen.plot(range(len(labels)), [hensen_s[k] for k in labels], "s-", color="tab:purple", label="qstack")
+ax_hensen.set_xticks(range(len(labels)), labels, fontsize=8, rotation=12)
+ax_hensen.set_ylabel("CHSH S")
+ax_hensen.set_title("(b) Hensen 2015: the gap taken apart")
+ax_hensen.legend(fontsize="small", loc="lower right")
+fig.tight_layout()
+FIGURE_PATH.parent.mkdir(parents=True, exist_ok=True)
+fig.savefig(FIGURE_PATH, dpi=100)
+print(f"\nfigure written to {FIGURE_PATH}; tutorial ran in {time.perf_counter() - WALL_START:.1f} s wall")
+
+# %% [markdown]
+# ## What the gaps teach
+#
+# * **One experiment of six agrees on every quantity** (the Micius Bell test, S = 2.48 against
+#   2.37 +- 0.09); the other five do not, and each disagreement names its cause. That is the
+#   result, not a failure to hide: every parameter comes from a paper or is marked as an
+#   assumption, and none was moved towards the number it is compared with.
+# * **Hensen 2015** (S 1.98 against 2.42 +- 0.20): panel (b) shows the move into the carbon
+#   register, which the experiment did not make, costs about 0.17 of S; without its noise the
+#   model agrees (2.15). A scenario cannot yet keep an NV pair on the electron: a missing
+#   control, found by validation.
+# * **Pompili 2021 and Hermans 2022** (GHZ 0.64 against 0.54, teleportation 0.73 against 0.70):
+#   the single-click model is too good. Its heralded state knows the bright-state population,
+#   the visibility and dark counts, but not the optical phase noise of the interferometer nor
+#   double excitation of the NV, the infidelities Hermans et al. (arXiv:2208.07449) measure for
+#   this protocol. The bright-state population of these runs is also an assumption.
+# * **Krutyanskiy 2023** (ion link, 0.93 against 0.882 -0.060/+0.023): the model borrows its
+#   ion-photon state from another ion network; with no device figure for these cavity nodes, the
+#   simulated fidelity is an upper estimate, just beyond two sigma.
+# * **Liu 2021** (absorptive memories, 0.99 against 0.80): qstack has no scheme with a pair
+#   source at each node and a photonic Bell measurement between them, and no multi-pair emission
+#   of SPDC sources. The nearest scheme (a source in the middle) keeps the source's fidelity,
+#   so the simulated value is what the memories would reach without those effects.
+# * Rates are not compared: for the satellite the model attempts once per herald round trip
+#   (milliseconds over the slant range), where the real source runs freely, a gap of orders of
+#   magnitude that a rate quantity would show once its measured value is added with its error.
