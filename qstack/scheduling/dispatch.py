@@ -48,7 +48,8 @@ class Job:
     delivered: int = 0
     in_flight: int = 0
     state: str = "waiting"  # waiting -> done | missed | rejected | abandoned
-    finished_s: float | None = None
+    finished_s: float | None = None  # when its last pair was delivered
+    ended_s: float | None = None  # when it left the waiting list (done, missed, rejected, abandoned)
     reason: str = ""
     fidelities: list[float] = field(default_factory=list)
 
@@ -153,7 +154,7 @@ class Dispatcher:
         user.jobs.append(job)
         reason = self.scheduler.admit(job) if self.scheduler is not None else None
         if reason is not None:
-            job.state, job.reason = "rejected", reason
+            job.state, job.reason, job.ended_s = "rejected", reason, self.env.now
             self.missed_since += 1
         else:
             self.waiting.append(job)
@@ -164,7 +165,7 @@ class Dispatcher:
 
     def _deadline(self, job: Job) -> None:
         if job.state == "waiting":
-            job.state, job.reason = "missed", "deadline passed"
+            job.state, job.reason, job.ended_s = "missed", "deadline passed", self.env.now
             self.waiting.remove(job)
             self.missed_since += 1
             self._changed()
@@ -214,7 +215,7 @@ class Dispatcher:
         """Let the scheduler start pairs until it waits or memory is full."""
         while True:
             for job in [j for j in self.waiting if self.scheduler.abandon(j)]:
-                job.state, job.reason = "abandoned", "predicted to miss its deadline"
+                job.state, job.reason, job.ended_s = "abandoned", "predicted to miss its deadline", self.env.now
                 self.waiting.remove(job)
                 self.missed_since += 1
             eligible = self.eligible()
@@ -258,7 +259,7 @@ class Dispatcher:
         if job.delivered >= job.request.pairs and job.finished_s is None:
             job.finished_s = self.env.now
             if job.state == "waiting":
-                job.state = "done"
+                job.state, job.ended_s = "done", self.env.now
                 self.waiting.remove(job)
         self._changed()
 
