@@ -9,6 +9,7 @@ attempts; the circuits are the protocols' (swap, purification).
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -90,6 +91,11 @@ class RouteModel:
         certain = "probabilistic_generation" in idealize or not services[0].probabilistic
         self.p_mode = [1.0 if certain else s.link.success_probability_per_mode for s in services]
         self.attempt_time_s = [s.link.attempt_time_s for s in services]
+        # A generation holds a communication qubit at each end through its attempts and the move
+        # into storage; a node's are shared by its links (two links of the route meet at each
+        # intermediate node).
+        self.move_time_s = [max(b.node.storage.move_time_s for b in s.banks) for s in services]
+        self.communication_qubits = [network.banks[node].communication_qubits for node in path]
         self.max_modes = min(s.link.multiplexing for s in services)
         self.swap_probability = 0.5 if network.bsm == "linear_optics" and "bsm" not in idealize else 1.0
         self.extraction = 1.0 if "loss" in idealize else plan.extraction
@@ -194,40 +200,79 @@ class RouteModel:
     def time_per_pair_s(self, modes: int, cutoff_s: float, samples: int = 200) -> float:
         """Expected time to deliver one pair with ``modes`` per link and this cut-off [s].
 
-        Monte Carlo of the links' geometric waiting times (per attempt of ``tau_i`` a link
-        succeeds with ``q_i = 1 - (1 - p_i)^modes``): a link pair older than the cut-off while
-        its partners are still missing is regenerated; a failed Bell measurement or extraction
-        starts the pair again. ``inf`` when the cut-off makes success hopeless.
+        Monte Carlo of the route's link generations (:meth:`links_ready_s`): per attempt of
+        ``tau_i`` link ``i`` succeeds with ``q_i = 1 - (1 - p_i)^modes``; a generation holds a
+        communication qubit at each end through its attempts and its move into storage, so links
+        meeting at a node with fewer communication qubits than links take turns; a link pair
+        older than the cut-off while its partners are still missing is regenerated; a failed
+        Bell measurement or extraction starts the pair again. ``inf`` when the cut-off makes
+        success hopeless.
         """
         key = (modes, cutoff_s)
         if key not in self._times:
-            q = np.array([multiplexed_success_probability(p, modes) for p in self.p_mode])
-            tau = np.array(self.attempt_time_s)
-            keep = self.swap_probability ** (len(q) - 1) * self.extraction
-            total = 0.0
-            for _ in range(samples):
-                t = self._sample_time_s(q, tau, cutoff_s, keep)
-                if math.isinf(t):
-                    total = math.inf
-                    break
-                total += t
-            self._times[key] = total / samples
+            self._times[key] = self._mean_time_s(modes, cutoff_s, samples)
         return self._times[key]
 
-    def _sample_time_s(self, q: np.ndarray, tau: np.ndarray, cutoff_s: float, keep: float) -> float:
+    def _mean_time_s(self, modes: int, cutoff_s: float, samples: int) -> float:
+        q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
+        keep = self.swap_probability ** (len(q) - 1) * self.extraction
+        total = 0.0
+        for _ in range(samples):
+            t = self._sample_time_s(q, cutoff_s, keep)
+            if math.isinf(t):
+                return math.inf
+            total += t
+        return total / samples
+
+    def _sample_time_s(self, q: list[float], cutoff_s: float, keep: float) -> float:
         """One draw of the time to a kept end-to-end pair [s]; ``inf`` if hopeless (a thousand
         failed tries, or link pairs that expire faster than their partners arrive)."""
         t = 0.0
         for _try in range(1000):
-            born = t + tau * self.rng.geometric(q)
-            for _round in range(10_000):
-                expired = born + cutoff_s <= born.max()
-                if not expired.any():
-                    break
-                born[expired] += cutoff_s + tau[expired] * self.rng.geometric(q[expired])
-            else:
+            t = self.links_ready_s(q, cutoff_s, t)
+            if math.isinf(t):
                 return math.inf
-            t = born.max() + self.overhead_s
+            t += self.overhead_s
             if self.rng.random() < keep:
                 return t
+        return math.inf
+
+    def links_ready_s(self, q: list[float], cutoff_s: float, start_s: float = 0.0, max_events: int = 20_000) -> float:
+        """One draw of when every link of the route holds a pair, all generations requested at
+        ``start_s`` [s] (``inf`` if the cut-off keeps expiring them).
+
+        A small event simulation: a link generation starts when a communication qubit is free
+        at each of its ends (waiting links in the order they asked, then along the route),
+        draws its attempts from the geometric law of ``q_i`` and holds both until its herald
+        and its move into storage are done; a stored link pair expires ``cutoff_s`` after it
+        was stored unless every link holds one first, and its link asks again. With one
+        communication qubit at a node between two links of success ``p``, the links take turns:
+        ``2 / p`` attempt rounds on average; with two, the longer of two geometric waits,
+        ``(3 - 2p) / (p (2 - p))``.
+        """
+        k, tau, move, rng = len(q), self.attempt_time_s, self.move_time_s, self.rng
+        free = list(self.communication_qubits)
+        asked = {i: (start_s, i) for i in range(k)}  # waiting links -> (when they asked, position)
+        stored: dict[int, float] = {}  # link -> when its pair was stored
+        events: list[tuple[float, int, int]] = []  # (time, 0 done | 1 expiry, link)
+        now = start_s
+        for _ in range(max_events):
+            for i in sorted(asked, key=asked.get):
+                if free[i] and free[i + 1]:
+                    free[i] -= 1
+                    free[i + 1] -= 1
+                    del asked[i]
+                    heapq.heappush(events, (now + tau[i] * rng.geometric(q[i]) + move[i], 0, i))
+            if len(stored) == k:
+                return now
+            now, kind, i = heapq.heappop(events)
+            if kind == 0:
+                free[i] += 1
+                free[i + 1] += 1
+                stored[i] = now
+                if math.isfinite(cutoff_s):
+                    heapq.heappush(events, (now + cutoff_s, 1, i))
+            elif i in stored and stored[i] + cutoff_s == now:  # this pair's own expiry, not an older one's
+                del stored[i]
+                asked[i] = (now, i)
         return math.inf
