@@ -232,7 +232,7 @@ def family_table(family: str, seeds: list[int], loads: tuple[float, ...], varian
 
 
 def format_table(family: str, table: dict[str, dict]) -> str:
-    best_other = {p: max(t["met"][0] for q, t in table.items() if q != p) for p in table}
+    best_other = {p: max((t["met"][0] for q, t in table.items() if q != p), default=0.0) for p in table}
     lines = [f"{family}  ({next(iter(table.values()))['runs']} runs, {next(iter(table.values()))['jobs']:.0f} jobs each)",
              f"  {'policy':<20}{'met':>14}{'rej':>6}{'aband':>6}{'late':>6}{'<minF':>6}{'F ok':>7}"
              f"{'pairs/s':>16}{'Jain(served)':>15}{'Jain(thr/dem)':>15}{'starved':>8}"]

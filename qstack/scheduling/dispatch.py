@@ -100,6 +100,7 @@ class Dispatcher:
         self.max_in_flight = max_in_flight
         self.allocated: dict[str, int] = {node: 0 for node in network.banks}
         self._link_users: dict[frozenset, int] = {}  # pairs under way per link
+        self._node_ends: dict[str, int] = {node: 0 for node in network.banks}  # link ends of pairs under way per node
         self.users: dict[str, _User] = {}
         self.jobs: list[Job] = []
         self.waiting: list[Job] = []
@@ -190,6 +191,11 @@ class Dispatcher:
         """Whether no pair under way uses any link of ``path``."""
         return not any(self.pairs_under_way(u, v) for u, v in zip(path, path[1:]))
 
+    def communication_claimed(self, node: str) -> bool:
+        """Whether pairs under way claim as many of ``node``'s communication qubits as it has
+        (one per link end of theirs at the node: a new generation there would queue)."""
+        return self._node_ends[node] >= self.network.banks[node].communication_qubits
+
     def free_slots(self, node: str) -> int:
         return self.network.banks[node].capacity - self.allocated[node]
 
@@ -238,6 +244,8 @@ class Dispatcher:
         job.in_flight += 1
         for edge in zip(job.path, job.path[1:]):
             self._link_users[frozenset(edge)] = self._link_users.get(frozenset(edge), 0) + 1
+            for node in edge:
+                self._node_ends[node] += 1
         self.env.process(self._unit(job, modes, need))
 
     def _unit(self, job: Job, modes: int, need: dict[str, int]):
@@ -247,6 +255,8 @@ class Dispatcher:
             self.allocated[node] -= slots
         for edge in zip(job.path, job.path[1:]):
             self._link_users[frozenset(edge)] -= 1
+            for node in edge:
+                self._node_ends[node] -= 1
         job.in_flight -= 1
         user = self.users[job.user]
         record = stats.records[-1]

@@ -76,9 +76,17 @@ class RouteModel:
 
     ``rng`` drives the Monte Carlo estimate of the time per pair (its own generator, so planning
     never changes the network's draws).
+
+    ``confidence``: None to predict the mean pair (each link in its mean heralded state); a
+    probability ``c`` to predict a floor that a pair reaches with probability at least ``c``:
+    each of the ``k`` links in the worst heralding outcome left after the worst outcomes of
+    total probability at most ``(1 - c) / k`` are set aside (a union bound over the links).
     """
 
-    def __init__(self, network: Network, path: list[str], idealize: tuple[str, ...] = (), rng=None):
+    def __init__(self, network: Network, path: list[str], idealize: tuple[str, ...] = (), rng=None,
+                 confidence: float | None = None):
+        if confidence is not None and not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1) or None, got {confidence}")
         unknown = set(idealize) - set(MODEL_IDEALIZATIONS)
         if unknown:
             raise ValueError(f"idealize: unknown item {sorted(unknown)[0]!r}; allowed: {', '.join(MODEL_IDEALIZATIONS)}")
@@ -103,7 +111,9 @@ class RouteModel:
         self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
         self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
-        stored = [PHI_PLUS if ideal_states else s.stored_state(physics.mean_heralded_state(s.link.heralded_states)) for s in services]
+        self.confidence = confidence
+        heralded = [self._heralded(s, confidence, len(services)) for s in services]
+        stored = [PHI_PLUS if ideal_states else rho for rho in heralded]
         self.link_states = [rho if s.banks[0].name == u else permute_qubits(rho, [1, 0]) for rho, s, u in zip(stored, services, path)]
         # Each link's idle channels, oriented along the path.
         self.idle = [
@@ -116,6 +126,23 @@ class RouteModel:
         self._fidelity: dict[float, float] = {}
         self._times: dict[tuple, float] = {}
         self._cutoffs: dict[tuple, float | None] = {}
+
+    @staticmethod
+    def _heralded(service, confidence: float | None, links: int) -> np.ndarray:
+        """A link's stored state: the mean over heralding outcomes, or the worst outcome kept at
+        this confidence (see the class docstring)."""
+        outcomes = service.link.heralded_states
+        if confidence is None:
+            return service.stored_state(physics.mean_heralded_state(outcomes))
+        total = sum(h.probability for h in outcomes)
+        ranked = sorted(((bell_fidelity(rho := service.stored_state(h.rho)), h.probability, rho) for h in outcomes),
+                        key=lambda row: row[0])
+        allowed, dropped = (1 - confidence) / links * total, 0.0
+        for _fidelity, probability, rho in ranked:
+            if dropped + probability > allowed:
+                return rho
+            dropped += probability
+        return ranked[-1][2]
 
     def _attempt_dephasing(self, services) -> list[tuple]:
         """Per link, per end: ``(register, attempt_time_s, bright_state_population)`` of the
