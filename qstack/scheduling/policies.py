@@ -224,12 +224,19 @@ class PhysicsInformed(Scheduler):
         dispatcher, network = self.dispatcher, self.dispatcher.network
         taken = network.slots_needed(job.path, modes)
         for other in dispatcher.waiting:
-            if other is job or other.to_start <= 0 or not taken.keys() & set(other.path):
-                continue
+            if other is job or other.to_start <= 0 or not taken.keys() & set(other.path) or self._blocked(other):
+                continue  # a job that could not start now anyway does not make memory bind
             need = network.slots_needed(other.path, 1)
             if any(dispatcher.free_slots(node) - taken.get(node, 0) < slots for node, slots in need.items()):
                 return True
         return False
+
+    def _blocked(self, job: Job) -> bool:
+        """Whether a multi-link job must wait: a link of its route is busy, or an intermediate
+        node's communication qubits are all claimed by pairs under way (see :meth:`select`)."""
+        dispatcher = self.dispatcher
+        return "decoherence" not in self.idealize and len(job.path) > 2 and (
+            not dispatcher.route_idle(job.path) or any(dispatcher.communication_claimed(n) for n in job.path[1:-1]))
 
     def select(self, waiting: list[Job]) -> tuple[Job, int] | None:
         # A link generates one pair at a time and a node's communication qubits serve one link
@@ -238,16 +245,13 @@ class PhysicsInformed(Scheduler):
         # memories decay waits for the route to be free instead, and reserves it: jobs after it
         # in the order may not start on its links or through its nodes meanwhile, so a long route is served
         # once its links free up rather than starved by short routes that keep taking them.
-        exclusive = "decoherence" not in self.idealize
         reserved: set = set()
         dispatcher = self.dispatcher
         for job in sorted(waiting, key=self.key):
             links = {frozenset(edge) for edge in zip(job.path, job.path[1:])}
             if links & reserved or set(job.path[1:-1]) & reserved:
                 continue
-            if exclusive and len(job.path) > 2 and (
-                not dispatcher.route_idle(job.path) or any(dispatcher.communication_claimed(n) for n in job.path[1:-1])
-            ):
+            if self._blocked(job):
                 reserved |= links | set(job.path[1:-1])
                 continue
             modes = self.modes(job)
