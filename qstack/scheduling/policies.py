@@ -10,9 +10,11 @@ under the names a scenario's ``scheduling.policy`` takes.
   time per pair from the links' success probabilities, attempt times, the Bell measurement's
   success probability, extraction efficiency and that cut-off; rejects or abandons jobs more
   likely to miss their deadline than to make it (Erlang law of the remaining pairs' waiting
-  times); serves the least slack first; starts no pair on a multi-link route whose link is busy
-  (its partners would decay meanwhile); and gives each unit the fewest modes that still meet the
-  deadline (leaving memory to the others).
+  times); serves the least slack (per unit of priority) first; starts no pair on a multi-link
+  route whose link or intermediate node is busy (its partners would decay meanwhile) and reserves
+  that route against later jobs until it is free; gives each unit all its route's modes unless
+  memory binds (then the fewest that still meet the deadline); and keeps every pair above its
+  user's minimum with 99 % confidence over the heralding outcomes.
 * ``idealized_informed``: the same planner fed idealised physics (memories that never decohere,
   certain generation, perfect Bell measurements): what a design that ignores the physics would do.
 
