@@ -194,3 +194,19 @@ def test_planner_time_per_pair_matches_the_simulated_chain_with_its_communicatio
     assert simulated == pytest.approx(predicted, abs=4 * spread * math.sqrt(1 / pairs + 1 / 2000))
     # the two laws differ by ~0.5/p rounds, twice this tolerance: the test tells them apart
     assert 4 * spread * math.sqrt(1 / pairs + 1 / 2000) < 0.3 * tau / p
+
+
+def test_planner_floor_at_a_confidence_sets_aside_only_the_worst_outcomes_that_probability_allows():
+    """Outcomes of probability 0.98 (F = 1) and 0.02 (a Werner state): at 99 % on one link the
+    bad outcome (2 % > 1 %) is the floor; at 95 % it is set aside; on three links at 95 % each
+    link may set aside only 5/3 % (< 2 %), so the floor is the bad outcome again."""
+    from types import SimpleNamespace
+
+    bad = 0.6 * physics.PHI_PLUS + 0.1 * np.eye(4)  # Werner state, F = 0.7
+    outcomes = (SimpleNamespace(probability=0.98 * 1e-3, rho=physics.PHI_PLUS), SimpleNamespace(probability=0.02 * 1e-3, rho=bad))
+    service = SimpleNamespace(link=SimpleNamespace(heralded_states=outcomes), stored_state=lambda rho: rho)
+    assert np.array_equal(RouteModel._heralded(service, 0.99, 1), bad)
+    assert np.array_equal(RouteModel._heralded(service, 0.95, 1), physics.PHI_PLUS)
+    assert np.array_equal(RouteModel._heralded(service, 0.95, 3), bad)
+    mean = RouteModel._heralded(service, None, 1)
+    assert physics.bell_fidelity(bad) < physics.bell_fidelity(mean) < 1.0
