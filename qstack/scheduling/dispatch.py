@@ -48,7 +48,8 @@ class Job:
     delivered: int = 0
     in_flight: int = 0
     state: str = "waiting"  # waiting -> done | missed | rejected | abandoned
-    finished_s: float | None = None
+    finished_s: float | None = None  # when its last pair was delivered
+    ended_s: float | None = None  # when it left the waiting list (done, missed, rejected, abandoned)
     reason: str = ""
     fidelities: list[float] = field(default_factory=list)
 
@@ -99,6 +100,7 @@ class Dispatcher:
         self.max_in_flight = max_in_flight
         self.allocated: dict[str, int] = {node: 0 for node in network.banks}
         self._link_users: dict[frozenset, int] = {}  # pairs under way per link
+        self._node_ends: dict[str, int] = {node: 0 for node in network.banks}  # link ends of pairs under way per node
         self.users: dict[str, _User] = {}
         self.jobs: list[Job] = []
         self.waiting: list[Job] = []
@@ -163,7 +165,7 @@ class Dispatcher:
         user.jobs.append(job)
         reason = self.scheduler.admit(job) if self.scheduler is not None else None
         if reason is not None:
-            job.state, job.reason = "rejected", reason
+            job.state, job.reason, job.ended_s = "rejected", reason, self.env.now
             self.missed_since += 1
         else:
             self.waiting.append(job)
@@ -174,7 +176,7 @@ class Dispatcher:
 
     def _deadline(self, job: Job) -> None:
         if job.state == "waiting":
-            job.state, job.reason = "missed", "deadline passed"
+            job.state, job.reason, job.ended_s = "missed", "deadline passed", self.env.now
             self.waiting.remove(job)
             self.missed_since += 1
             self._changed()
@@ -198,6 +200,11 @@ class Dispatcher:
     def route_idle(self, path: list[str]) -> bool:
         """Whether no pair under way uses any link of ``path``."""
         return not any(self.pairs_under_way(u, v) for u, v in zip(path, path[1:]))
+
+    def communication_claimed(self, node: str) -> bool:
+        """Whether pairs under way claim as many of ``node``'s communication qubits as it has
+        (one per link end of theirs at the node: a new generation there would queue)."""
+        return self._node_ends[node] >= self.network.banks[node].communication_qubits
 
     def free_slots(self, node: str) -> int:
         return self.network.banks[node].capacity - self.allocated[node]
@@ -224,7 +231,7 @@ class Dispatcher:
         """Let the scheduler start pairs until it waits or memory is full."""
         while True:
             for job in [j for j in self.waiting if self.scheduler.abandon(j)]:
-                job.state, job.reason = "abandoned", "predicted to miss its deadline"
+                job.state, job.reason, job.ended_s = "abandoned", "predicted to miss its deadline", self.env.now
                 self.waiting.remove(job)
                 self.missed_since += 1
             eligible = self.eligible()
@@ -247,6 +254,8 @@ class Dispatcher:
         job.in_flight += 1
         for edge in zip(job.path, job.path[1:]):
             self._link_users[frozenset(edge)] = self._link_users.get(frozenset(edge), 0) + 1
+            for node in edge:
+                self._node_ends[node] += 1
         self.env.process(self._unit(job, modes, need))
 
     def _unit(self, job: Job, modes: int, need: dict[str, int]):
@@ -256,6 +265,8 @@ class Dispatcher:
             self.allocated[node] -= slots
         for edge in zip(job.path, job.path[1:]):
             self._link_users[frozenset(edge)] -= 1
+            for node in edge:
+                self._node_ends[node] -= 1
         job.in_flight -= 1
         user = self.users[job.user]
         record = stats.records[-1]
@@ -268,7 +279,7 @@ class Dispatcher:
         if job.delivered >= job.request.pairs and job.finished_s is None:
             job.finished_s = self.env.now
             if job.state == "waiting":
-                job.state = "done"
+                job.state, job.ended_s = "done", self.env.now
                 self.waiting.remove(job)
         self._changed()
 

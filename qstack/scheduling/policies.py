@@ -10,9 +10,11 @@ under the names a scenario's ``scheduling.policy`` takes.
   time per pair from the links' success probabilities, attempt times, the Bell measurement's
   success probability, extraction efficiency and that cut-off; rejects or abandons jobs more
   likely to miss their deadline than to make it (Erlang law of the remaining pairs' waiting
-  times); serves the least slack first; starts no pair on a multi-link route whose link is busy
-  (its partners would decay meanwhile); and gives each unit the fewest modes that still meet the
-  deadline (leaving memory to the others).
+  times); serves the least slack (per unit of priority) first; starts no pair on a multi-link
+  route whose link or intermediate node is busy (its partners would decay meanwhile) and reserves
+  that route against later jobs until it is free; gives each unit all its route's modes unless
+  memory binds (then the fewest that still meet the deadline); and keeps every pair above its
+  user's minimum with 99 % confidence over the heralding outcomes.
 * ``idealized_informed``: the same planner fed idealised physics (memories that never decohere,
   certain generation, perfect Bell measurements): what a design that ignores the physics would do.
 
@@ -135,15 +137,19 @@ class PhysicsInformed(Scheduler):
     ``slack``: the planner asks for this factor of headroom over its predicted time;
     ``give_up_below``: a job whose chance of finishing in time is below this (by default: more
     likely to miss than to make it) is rejected on arrival or abandoned while it waits, so its
-    memory and link time go to jobs that can still be served.
+    memory and link time go to jobs that can still be served;
+    ``confidence``: the storage cut-off keeps a pair above its user's minimum fidelity with at
+    least this probability over the heralding outcomes (None: the mean heralded state).
     """
 
     name = "physics_informed"
 
-    def __init__(self, idealize: tuple[str, ...] = (), slack: float = 1.5, give_up_below: float = 0.5):
+    def __init__(self, idealize: tuple[str, ...] = (), slack: float = 1.5, give_up_below: float = 0.5,
+                 confidence: float | None = 0.99):
         self.idealize = tuple(idealize)
         self.slack = slack
         self.give_up_below = give_up_below
+        self.confidence = confidence
         self._models: dict[tuple, RouteModel] = {}
 
     def model(self, path: list[str]) -> RouteModel:
@@ -151,7 +157,8 @@ class PhysicsInformed(Scheduler):
         generator)."""
         key = tuple(path)
         if key not in self._models:
-            self._models[key] = RouteModel(self.dispatcher.network, path, self.idealize, self.dispatcher.plan_rng)
+            self._models[key] = RouteModel(self.dispatcher.network, path, self.idealize, self.dispatcher.plan_rng,
+                                           confidence=self.confidence)
         return self._models[key]
 
     def _time(self, job: Job, modes: int) -> float:
@@ -193,16 +200,19 @@ class PhysicsInformed(Scheduler):
         return self.chance_in_time(job, job.to_start) < self.give_up_below
 
     def key(self, job: Job):
-        """Least laxity first: time left to the deadline less the predicted time of the pairs
-        still to start (with all modes); then priority, arrival."""
+        """Least laxity first (time left to the deadline less the predicted time of the pairs
+        still to start, with all modes), laxity divided by the user's priority, so a more
+        important user's job goes first at equal urgency; then arrival."""
         laxity = job.deadline_at_s - self.dispatcher.now - job.to_start * self._time(job, self.model(job.path).max_modes)
-        return (laxity, -job.request.priority, job.arrival_s, job.id)
+        return (laxity / job.request.priority if laxity > 0 else laxity * job.request.priority, job.arrival_s, job.id)
 
     def modes(self, job: Job) -> int:
-        """The fewest modes that still finish the job in time with headroom (all if none does
-        or the job has no deadline and memory is free)."""
+        """Modes by the resource that binds: all of the route's while memory is not short (link
+        time is then what binds: more modes, fewer attempt rounds, links free sooner); where
+        all would leave another waiting job no room for a pair, the fewest that still finish
+        this job in time with headroom."""
         most = self.model(job.path).max_modes
-        if math.isinf(job.deadline_at_s):
+        if math.isinf(job.deadline_at_s) or not self._memory_binds(job, most):
             return most
         left = job.deadline_at_s - self.dispatcher.now
         for modes in range(1, most + 1):
@@ -210,16 +220,44 @@ class PhysicsInformed(Scheduler):
                 return modes
         return most
 
+    def _memory_binds(self, job: Job, modes: int) -> bool:
+        """Whether ``modes`` for ``job`` would leave some other waiting job sharing a node with it
+        without the slots of one single-mode pair."""
+        dispatcher, network = self.dispatcher, self.dispatcher.network
+        taken = network.slots_needed(job.path, modes)
+        for other in dispatcher.waiting:
+            if other is job or other.to_start <= 0 or not taken.keys() & set(other.path) or self._blocked(other):
+                continue  # a job that could not start now anyway does not make memory bind
+            need = network.slots_needed(other.path, 1)
+            if any(dispatcher.free_slots(node) - taken.get(node, 0) < slots for node, slots in need.items()):
+                return True
+        return False
+
+    def _blocked(self, job: Job) -> bool:
+        """Whether a multi-link job must wait: a link of its route is busy, or an intermediate
+        node's communication qubits are all claimed by pairs under way (see :meth:`select`)."""
+        dispatcher = self.dispatcher
+        return "decoherence" not in self.idealize and len(job.path) > 2 and (
+            not dispatcher.route_idle(job.path) or any(dispatcher.communication_claimed(n) for n in job.path[1:-1]))
+
     def select(self, waiting: list[Job]) -> tuple[Job, int] | None:
-        # A link generates one pair at a time: a pair started on a route whose link is busy
-        # would leave its other link pairs decaying in memory while it queues. A planner that
-        # knows memories decay waits for the route to be free instead.
-        exclusive = "decoherence" not in self.idealize
+        # A link generates one pair at a time and a node's communication qubits serve one link
+        # generation each: a pair started on a multi-link route whose link or intermediate node is
+        # busy would leave its other link pairs decaying in memory while it queues. A planner that knows
+        # memories decay waits for the route to be free instead, and reserves it: jobs after it
+        # in the order may not start on its links or through its nodes meanwhile, so a long route is served
+        # once its links free up rather than starved by short routes that keep taking them.
+        reserved: set = set()
+        dispatcher = self.dispatcher
         for job in sorted(waiting, key=self.key):
-            if exclusive and not self.dispatcher.route_idle(job.path):
+            links = {frozenset(edge) for edge in zip(job.path, job.path[1:])}
+            if links & reserved or set(job.path[1:-1]) & reserved:
+                continue
+            if self._blocked(job):
+                reserved |= links | set(job.path[1:-1])
                 continue
             modes = self.modes(job)
-            while modes >= 1 and not self.dispatcher.fits(job.path, modes):
+            while modes >= 1 and not dispatcher.fits(job.path, modes):
                 modes -= 1  # fewer modes rather than waiting, when memory is short
             if modes >= 1:
                 return job, modes
@@ -233,8 +271,9 @@ class IdealizedInformed(PhysicsInformed):
 
     name = "idealized_informed"
 
-    def __init__(self, idealize: tuple[str, ...] = MODEL_IDEALIZATIONS, slack: float = 1.5, give_up_below: float = 0.5):
-        super().__init__(idealize, slack, give_up_below)
+    def __init__(self, idealize: tuple[str, ...] = MODEL_IDEALIZATIONS, slack: float = 1.5, give_up_below: float = 0.5,
+                 confidence: float | None = None):
+        super().__init__(idealize, slack, give_up_below, confidence)
 
 
 def make_scheduler(name: str, **parameters) -> Scheduler:

@@ -9,6 +9,7 @@ attempts; the circuits are the protocols' (swap, purification).
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -75,9 +76,17 @@ class RouteModel:
 
     ``rng`` drives the Monte Carlo estimate of the time per pair (its own generator, so planning
     never changes the network's draws).
+
+    ``confidence``: None to predict the mean pair (each link in its mean heralded state); a
+    probability ``c`` to predict a floor that a pair reaches with probability at least ``c``:
+    each of the ``k`` links in the worst heralding outcome left after the worst outcomes of
+    total probability at most ``(1 - c) / k`` are set aside (a union bound over the links).
     """
 
-    def __init__(self, network: Network, path: list[str], idealize: tuple[str, ...] = (), rng=None):
+    def __init__(self, network: Network, path: list[str], idealize: tuple[str, ...] = (), rng=None,
+                 confidence: float | None = None):
+        if confidence is not None and not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1) or None, got {confidence}")
         unknown = set(idealize) - set(MODEL_IDEALIZATIONS)
         if unknown:
             raise ValueError(f"idealize: unknown item {sorted(unknown)[0]!r}; allowed: {', '.join(MODEL_IDEALIZATIONS)}")
@@ -90,6 +99,11 @@ class RouteModel:
         certain = "probabilistic_generation" in idealize or not services[0].probabilistic
         self.p_mode = [1.0 if certain else s.link.success_probability_per_mode for s in services]
         self.attempt_time_s = [s.link.attempt_time_s for s in services]
+        # A generation holds a communication qubit at each end through its attempts and the move
+        # into storage; a node's are shared by its links (two links of the route meet at each
+        # intermediate node).
+        self.move_time_s = [max(b.node.storage.move_time_s for b in s.banks) for s in services]
+        self.communication_qubits = [network.banks[node].communication_qubits for node in path]
         self.max_modes = min(s.link.multiplexing for s in services)
         self.swap_probability = 0.5 if network.bsm == "linear_optics" and "bsm" not in idealize else 1.0
         self.extraction = 1.0 if "loss" in idealize else plan.extraction
@@ -97,7 +111,9 @@ class RouteModel:
         self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
         self.last_pair_age_s = max(s.link.heralding_time_s for s in services) + self.overhead_s
         ideal_states = "gate_noise" in idealize
-        stored = [PHI_PLUS if ideal_states else s.stored_state(physics.mean_heralded_state(s.link.heralded_states)) for s in services]
+        self.confidence = confidence
+        heralded = [self._heralded(s, confidence, len(services)) for s in services]
+        stored = [PHI_PLUS if ideal_states else rho for rho in heralded]
         self.link_states = [rho if s.banks[0].name == u else permute_qubits(rho, [1, 0]) for rho, s, u in zip(stored, services, path)]
         # Each link's idle channels, oriented along the path.
         self.idle = [
@@ -110,6 +126,23 @@ class RouteModel:
         self._fidelity: dict[float, float] = {}
         self._times: dict[tuple, float] = {}
         self._cutoffs: dict[tuple, float | None] = {}
+
+    @staticmethod
+    def _heralded(service, confidence: float | None, links: int) -> np.ndarray:
+        """A link's stored state: the mean over heralding outcomes, or the worst outcome kept at
+        this confidence (see the class docstring)."""
+        outcomes = service.link.heralded_states
+        if confidence is None:
+            return service.stored_state(physics.mean_heralded_state(outcomes))
+        total = sum(h.probability for h in outcomes)
+        ranked = sorted(((bell_fidelity(rho := service.stored_state(h.rho)), h.probability, rho) for h in outcomes),
+                        key=lambda row: row[0])
+        allowed, dropped = (1 - confidence) / links * total, 0.0
+        for _fidelity, probability, rho in ranked:
+            if dropped + probability > allowed:
+                return rho
+            dropped += probability
+        return ranked[-1][2]
 
     def _attempt_dephasing(self, services) -> list[tuple]:
         """Per link, per end: ``(register, attempt_time_s, bright_state_population)`` of the
@@ -194,40 +227,79 @@ class RouteModel:
     def time_per_pair_s(self, modes: int, cutoff_s: float, samples: int = 200) -> float:
         """Expected time to deliver one pair with ``modes`` per link and this cut-off [s].
 
-        Monte Carlo of the links' geometric waiting times (per attempt of ``tau_i`` a link
-        succeeds with ``q_i = 1 - (1 - p_i)^modes``): a link pair older than the cut-off while
-        its partners are still missing is regenerated; a failed Bell measurement or extraction
-        starts the pair again. ``inf`` when the cut-off makes success hopeless.
+        Monte Carlo of the route's link generations (:meth:`links_ready_s`): per attempt of
+        ``tau_i`` link ``i`` succeeds with ``q_i = 1 - (1 - p_i)^modes``; a generation holds a
+        communication qubit at each end through its attempts and its move into storage, so links
+        meeting at a node with fewer communication qubits than links take turns; a link pair
+        older than the cut-off while its partners are still missing is regenerated; a failed
+        Bell measurement or extraction starts the pair again. ``inf`` when the cut-off makes
+        success hopeless.
         """
         key = (modes, cutoff_s)
         if key not in self._times:
-            q = np.array([multiplexed_success_probability(p, modes) for p in self.p_mode])
-            tau = np.array(self.attempt_time_s)
-            keep = self.swap_probability ** (len(q) - 1) * self.extraction
-            total = 0.0
-            for _ in range(samples):
-                t = self._sample_time_s(q, tau, cutoff_s, keep)
-                if math.isinf(t):
-                    total = math.inf
-                    break
-                total += t
-            self._times[key] = total / samples
+            self._times[key] = self._mean_time_s(modes, cutoff_s, samples)
         return self._times[key]
 
-    def _sample_time_s(self, q: np.ndarray, tau: np.ndarray, cutoff_s: float, keep: float) -> float:
+    def _mean_time_s(self, modes: int, cutoff_s: float, samples: int) -> float:
+        q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
+        keep = self.swap_probability ** (len(q) - 1) * self.extraction
+        total = 0.0
+        for _ in range(samples):
+            t = self._sample_time_s(q, cutoff_s, keep)
+            if math.isinf(t):
+                return math.inf
+            total += t
+        return total / samples
+
+    def _sample_time_s(self, q: list[float], cutoff_s: float, keep: float) -> float:
         """One draw of the time to a kept end-to-end pair [s]; ``inf`` if hopeless (a thousand
         failed tries, or link pairs that expire faster than their partners arrive)."""
         t = 0.0
         for _try in range(1000):
-            born = t + tau * self.rng.geometric(q)
-            for _round in range(10_000):
-                expired = born + cutoff_s <= born.max()
-                if not expired.any():
-                    break
-                born[expired] += cutoff_s + tau[expired] * self.rng.geometric(q[expired])
-            else:
+            t = self.links_ready_s(q, cutoff_s, t)
+            if math.isinf(t):
                 return math.inf
-            t = born.max() + self.overhead_s
+            t += self.overhead_s
             if self.rng.random() < keep:
                 return t
+        return math.inf
+
+    def links_ready_s(self, q: list[float], cutoff_s: float, start_s: float = 0.0, max_events: int = 20_000) -> float:
+        """One draw of when every link of the route holds a pair, all generations requested at
+        ``start_s`` [s] (``inf`` if the cut-off keeps expiring them).
+
+        A small event simulation: a link generation starts when a communication qubit is free
+        at each of its ends (waiting links in the order they asked, then along the route),
+        draws its attempts from the geometric law of ``q_i`` and holds both until its herald
+        and its move into storage are done; a stored link pair expires ``cutoff_s`` after it
+        was stored unless every link holds one first, and its link asks again. With one
+        communication qubit at a node between two links of success ``p``, the links take turns:
+        ``2 / p`` attempt rounds on average; with two, the longer of two geometric waits,
+        ``(3 - 2p) / (p (2 - p))``.
+        """
+        k, tau, move, rng = len(q), self.attempt_time_s, self.move_time_s, self.rng
+        free = list(self.communication_qubits)
+        asked = {i: (start_s, i) for i in range(k)}  # waiting links -> (when they asked, position)
+        stored: dict[int, float] = {}  # link -> when its pair was stored
+        events: list[tuple[float, int, int]] = []  # (time, 0 done | 1 expiry, link)
+        now = start_s
+        for _ in range(max_events):
+            for i in sorted(asked, key=asked.get):
+                if free[i] and free[i + 1]:
+                    free[i] -= 1
+                    free[i + 1] -= 1
+                    del asked[i]
+                    heapq.heappush(events, (now + tau[i] * rng.geometric(q[i]) + move[i], 0, i))
+            if len(stored) == k:
+                return now
+            now, kind, i = heapq.heappop(events)
+            if kind == 0:
+                free[i] += 1
+                free[i + 1] += 1
+                stored[i] = now
+                if math.isfinite(cutoff_s):
+                    heapq.heappush(events, (now + cutoff_s, 1, i))
+            elif i in stored and stored[i] + cutoff_s == now:  # this pair's own expiry, not an older one's
+                del stored[i]
+                asked[i] = (now, i)
         return math.inf

@@ -143,3 +143,70 @@ def test_route_state_predicts_with_a_registered_schemes_own_prediction():
         np.testing.assert_array_equal(rho, physics.PHI_PLUS)
     finally:
         registry._entries["purification"].pop("test_to_phi_plus")
+
+
+# --------------------------------------------------------------------------- communication qubits
+def _ion_chain(communication_qubits: int, pairs: int = 1):
+    """Three trapped-ion nodes, two 2 km links; ``communication_qubits`` ions emit at each node."""
+    from qstack.scenario import load_scenario
+
+    return load_scenario({
+        "seed": 5,
+        "max_time_s": 600.0,
+        "network": {"topology": "chain", "nodes": 3, "link_lengths_km": [2.0]},
+        "hardware": {"node": "trapped_ion", "channel": "telecom_fiber",
+                     "overrides": {"node.memory.communication_qubits": communication_qubits}},
+        "link": {"scheme": "single_click", "bright_state_population": 0.05},
+        "scheduling": {"policy": "fifo", "max_pairs_in_flight": 1},
+        "requests": [{"src": "n0", "dst": "n2", "pairs": pairs, "min_fidelity": 0.0}],
+    })
+
+
+@pytest.mark.parametrize("communication_qubits", [1, 2])
+def test_planner_links_take_turns_on_a_middle_nodes_communication_qubits_as_the_closed_forms_say(communication_qubits):
+    """A middle node with one communication qubit serves its two links in turn: 2/p attempt
+    rounds per pair; with two, the longer of two geometric waits: (3 - 2p) / (p (2 - p))."""
+    network = build_network(_ion_chain(communication_qubits), Simulation(1))
+    model = RouteModel(network, ["n0", "n1", "n2"], rng=np.random.default_rng(7))
+    p, tau = model.p_mode[0], model.attempt_time_s[0]
+    rounds = 2 / p if communication_qubits == 1 else (3 - 2 * p) / (p * (2 - p))
+    samples = 4000
+    draws = np.array([model.links_ready_s(model.p_mode, math.inf) for _ in range(samples)]) / tau
+    # the rounds' standard deviation is below 2/p for both: 4 sigma of the Monte Carlo mean
+    assert draws.mean() == pytest.approx(rounds, abs=4 * (2 / p) / math.sqrt(samples))
+    assert model.time_per_pair_s(1, math.inf) == pytest.approx(rounds * tau + model.overhead_s, rel=0.25)
+
+
+@pytest.mark.parametrize("communication_qubits", [1, 2])
+def test_planner_time_per_pair_matches_the_simulated_chain_with_its_communication_qubits(communication_qubits):
+    """The simulated network, one pair at a time on the two-link chain: the mean time per pair
+    agrees with the planner's prediction within the sampling error of both."""
+    pairs = 600
+    scenario = _ion_chain(communication_qubits, pairs)
+    report = run_scenario(scenario)
+    assert report.scheduling.delivered == pairs
+    simulated = report.sim_time_s / pairs
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1", "n2"], rng=np.random.default_rng(8))
+    predicted = model.time_per_pair_s(1, math.inf, samples=2000)
+    p, tau = model.p_mode[0], model.attempt_time_s[0]
+    spread = math.sqrt(2) / p * tau  # above either law's standard deviation per pair (sqrt(2(1-p))/p)
+    assert simulated == pytest.approx(predicted, abs=4 * spread * math.sqrt(1 / pairs + 1 / 2000))
+    # the two laws differ by ~0.5/p rounds, twice this tolerance: the test tells them apart
+    assert 4 * spread * math.sqrt(1 / pairs + 1 / 2000) < 0.3 * tau / p
+
+
+def test_planner_floor_at_a_confidence_sets_aside_only_the_worst_outcomes_that_probability_allows():
+    """Outcomes of probability 0.98 (F = 1) and 0.02 (a Werner state): at 99 % on one link the
+    bad outcome (2 % > 1 %) is the floor; at 95 % it is set aside; on three links at 95 % each
+    link may set aside only 5/3 % (< 2 %), so the floor is the bad outcome again."""
+    from types import SimpleNamespace
+
+    bad = 0.6 * physics.PHI_PLUS + 0.1 * np.eye(4)  # Werner state, F = 0.7
+    outcomes = (SimpleNamespace(probability=0.98 * 1e-3, rho=physics.PHI_PLUS), SimpleNamespace(probability=0.02 * 1e-3, rho=bad))
+    service = SimpleNamespace(link=SimpleNamespace(heralded_states=outcomes), stored_state=lambda rho: rho)
+    assert np.array_equal(RouteModel._heralded(service, 0.99, 1), bad)
+    assert np.array_equal(RouteModel._heralded(service, 0.95, 1), physics.PHI_PLUS)
+    assert np.array_equal(RouteModel._heralded(service, 0.95, 3), bad)
+    mean = RouteModel._heralded(service, None, 1)
+    assert physics.bell_fidelity(bad) < physics.bell_fidelity(mean) < 1.0
