@@ -21,16 +21,13 @@ model that keeps the two apart, when one is known.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from qstack import data
+from qstack.data import tomllib
 
 
 class ExperimentError(ValueError):
@@ -38,11 +35,12 @@ class ExperimentError(ValueError):
 
 
 def experiments_dir() -> Path:
-    """The folder of experiment files: ``validation/`` at the top of the repository checkout.
+    """The folder of experiment files: the top-level ``validation/`` of the checkout, or its copy
+    bundled in an installed wheel (:func:`qstack.data.path`).
 
-    The one place that says where the files live (an installed wheel may carry them elsewhere).
+    The one place that says where the files live.
     """
-    return Path(__file__).resolve().parents[2] / "validation"
+    return data.path("validation")
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@ either load (and build) or raise a one-line ScenarioError: never another excepti
 runaway allocation. Bounded: a few seconds in the default run (QSTACK_FUZZ_EXAMPLES for more)."""
 
 import os
-import tomllib
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qstack.data import tomllib
 from qstack.build import build_network
 from qstack.engine import Simulation
 from qstack.scenario import SCHEMA, ScenarioError, load_scenario
