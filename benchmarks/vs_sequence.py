@@ -435,16 +435,23 @@ def ensure_sequence(venv: Path, python: str | None, install: bool) -> tuple[Path
     return _venv_python(venv), version
 
 
+
+def run_driver(python: Path, driver: Path, params: dict, timeout_s: float) -> subprocess.CompletedProcess:
+    """Run a peer simulator's driver script with ``params`` (JSON) in its own interpreter: one
+    BLAS thread (as qstack here), no user site packages, no inherited PYTHONPATH. Raises
+    ``subprocess.TimeoutExpired`` past ``timeout_s``; vs_simqn.py uses it too."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONNOUSERSITE": "1"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([str(python), str(driver), json.dumps(params)], capture_output=True, text=True,
+                          timeout=timeout_s, env=env)
+
 def run_sequence(python: Path, nodes: int, sim_time_s: float, scenario: Scenario, seed: int, formalism: str,
                  timeout_s: float) -> RunSample:
     """One chain in SeQUeNCe through the driver, in its virtual environment."""
     params = {**asdict(scenario), "nodes": nodes, "sim_time_s": sim_time_s, "seed": seed, "formalism": formalism,
               "target_fidelity": 1e-9}
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONNOUSERSITE": "1"}
-    env.pop("PYTHONPATH", None)
     try:
-        out = subprocess.run([str(python), str(DRIVER), json.dumps(params)], capture_output=True, text=True,
-                             timeout=timeout_s, env=env)
+        out = run_driver(python, DRIVER, params, timeout_s)
     except subprocess.TimeoutExpired:
         raise SequenceUnavailable(f"SeQUeNCe run of {nodes} nodes exceeded --sequence-timeout {timeout_s:g} s") from None
     if out.returncode != 0:

@@ -56,7 +56,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as vs_sequence.py: small m
 
 import numpy as np  # noqa: E402
 
-from vs_sequence import (Scenario, build_qstack_chain, emitter_fidelity_for, qstack_prediction,  # noqa: E402
+from vs_sequence import (run_driver, Scenario, build_qstack_chain, emitter_fidelity_for, qstack_prediction,  # noqa: E402
                          warm_up_qstack, werner_chain_fidelity)
 from qstack.network import Request  # noqa: E402
 
@@ -126,11 +126,8 @@ def ensure_simqn(venv: Path, install: bool) -> Path:
 
 
 def run_simqn(python: Path, params: dict, timeout_s: float) -> dict:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONNOUSERSITE": "1"}
-    env.pop("PYTHONPATH", None)
     try:
-        out = subprocess.run([str(python), str(DRIVER), json.dumps(params)], capture_output=True, text=True,
-                             timeout=timeout_s, env=env)
+        out = run_driver(python, DRIVER, params, timeout_s)
     except subprocess.TimeoutExpired:
         raise SimqnUnavailable(f"SimQN run {params['mode']} of {params['nodes']} nodes exceeded {timeout_s:g} s") from None
     if out.returncode != 0:
