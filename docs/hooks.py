@@ -79,7 +79,7 @@ def on_files(files, config):
         text = re.sub(r"^# .*$", f"# {title}", text, count=1, flags=re.MULTILINE)
         for target, page in links.items():
             text = text.replace(f"]({target})", f"]({page})")
-        return text
+        return text.replace("](docs/", "](")  # files in docs/ (figures) sit beside the generated pages
 
     _page(files, config, "guide.md", repo_page("README.md", "User guide"))
     _page(files, config, "architecture.md", repo_page("ARCHITECTURE.md", "Architecture"))
