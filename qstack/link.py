@@ -68,11 +68,6 @@ class SlotPool:
         self._busy_s = 0.0  # integral of (capacity - level) dt up to ``_changed_s``
         self._changed_s = env.now
 
-    def _account(self) -> None:
-        now = self.env.now
-        self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
-        self._changed_s = now
-
     def busy_s(self) -> float:
         """Resource-seconds held from the start of the run until now."""
         return self._busy_s + (self.capacity - self.level) * (self.env.now - self._changed_s)
@@ -81,7 +76,7 @@ class SlotPool:
         if n > self.capacity:
             raise ValueError(f"cannot take {n} of {self.capacity} slots")
         if not self._waiting and self.level >= n:
-            now = self.env.now  # _account, inlined: every generation takes and gives several pools
+            now = self.env.now  # add the busy time so far (inline: every generation takes and gives several pools)
             self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
             self._changed_s = now
             self.level -= n
@@ -95,7 +90,7 @@ class SlotPool:
         return not self._waiting and self.level >= n
 
     def give(self, n: int) -> None:
-        now = self.env.now  # _account, inlined
+        now = self.env.now  # add the busy time so far
         self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
         self._changed_s = now
         self.level += n
@@ -195,11 +190,17 @@ def take_communication(banks):
     node-name order, as link generations take them), for a gate or readout on stored qubits:
     every such operation runs through a communication qubit (an NV centre reads its nuclear
     spins through the electron), so it cannot run during that qubit's attempts or moves.
-    Give them back with :func:`operate` (or ``bank.communication.give(1)``)."""
+    Give them back with :func:`operate` or, unused, :func:`give_communication`."""
     for bank in sorted(banks, key=lambda b: b.name):
         turn = bank.communication.take(1)
         if turn is not None:
             yield turn
+
+
+def give_communication(banks) -> None:
+    """Give back, unused, the communication qubits :func:`take_communication` took at ``banks``."""
+    for bank in banks:
+        bank.communication.give(1)
 
 
 def operate(env: simpy.Environment, durations_s: dict):
@@ -214,9 +215,7 @@ def operate(env: simpy.Environment, durations_s: dict):
             env.timeout(duration_s).callbacks.append(lambda _event, pool=bank.communication: pool.give(1))
     if longest_s > 0:
         yield env.timeout(longest_s)
-    for bank, duration_s in durations_s.items():
-        if duration_s >= longest_s:
-            bank.communication.give(1)
+    give_communication([bank for bank, duration_s in durations_s.items() if duration_s >= longest_s])
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from qstack.link import LinkPair, operate, take_communication
+from qstack.link import LinkPair, give_communication, operate, take_communication
 from qstack.metrics import DelayBreakdown
 from qstack.protocols import swap_succeeded
 
@@ -267,8 +267,7 @@ class PathAttempt:
             now, expiry = self.env.now, self.cutoff_s
             involved = [segments[m] for m in batch] + [self.ends_at(m) for m in batch]
             if any(now >= segment.oldest_s + expiry for segment in involved):
-                for bank in banks:
-                    bank.communication.give(1)
+                give_communication(banks)
                 return
         yield from operate(self.env, banks)
         apply, bsm = network.sim.registry.apply, network.bsm

@@ -25,7 +25,7 @@ from typing import Callable, Mapping
 
 from qiskit.quantum_info import DensityMatrix
 
-from qstack.link import operate, take_communication
+from qstack.link import give_communication, operate, take_communication
 from qstack.protocols import GateNoise, purification_succeeded
 from qstack.protocols.purification import METHODS, pump, purify_rounds
 from qstack.registry import lookup, register
@@ -175,8 +175,7 @@ def purified(network, source: Callable, release: Callable, oldest: Callable, nod
                 yield from take_communication(gates)  # a link may be attempting through one
                 expired = env.now >= oldest(kept) + stats.cutoff_s
                 if expired:
-                    for bank in gates:
-                        bank.communication.give(1)
+                    give_communication(gates)
             if expired:
                 release(kept)
                 stats.cutoff_discards += 1

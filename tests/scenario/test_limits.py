@@ -66,7 +66,9 @@ def test_scan_passes_every_bundled_toml_and_ignores_dots_in_values_and_strings()
     from pathlib import Path
 
     root = Path(__file__).parents[2]
-    for path in [*root.glob("scenarios/*.toml"), *root.glob("qstack/scenarios/*.toml"), *root.glob("hardware/presets/*.toml")]:
+    paths = [*root.glob("scenarios/*.toml"), *root.glob("qstack/hardware/presets/*.toml"), *root.glob("validation/*.toml")]
+    assert len(paths) >= 20  # the bundled scenarios, presets and experiments are all scanned
+    for path in paths:
         scan_toml(path.read_text(), str(path))
     scan_toml("a = [" + ", ".join(["1.5"] * 1000) + "]\nb = \"" + "x." * 1000 + "\"\nc = {d.e = 1}\n", "values")
 
