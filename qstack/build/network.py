@@ -50,6 +50,10 @@ def build_graph(scenario: Scenario, devices: Devices) -> nx.Graph:
     """A ``networkx`` graph: nodes carry ``hardware`` (:class:`NodeHardware`), edges ``link`` and
     ``length_km``."""
     graph = nx.Graph()
+    storage = scenario.link.storage
+    if storage != "register" and not any(devices.node_presets[devices.node_preset[n]].nuclear_spin for n in scenario.node_names):
+        raise ScenarioError(f"link.storage: {storage!r} keeps pairs out of a nuclear-spin register, but no node preset "
+                            "in use has one (their communication qubits store the pairs anyway)")
     for name in scenario.node_names:
         preset = devices.node_presets[devices.node_preset[name]]
         graph.add_node(name, hardware=NodeHardware(
@@ -58,6 +62,7 @@ def build_graph(scenario: Scenario, devices: Devices) -> nx.Graph:
             nuclear_spin=preset.nuclear_spin,
             name=name,
             interface=devices.interfaces[name],
+            pair_storage=storage if preset.nuclear_spin is not None else "register",
         ))
     for a, b, length_km in scenario.edges():
         channel = devices.edge_channels.get((a, b), devices.channel)

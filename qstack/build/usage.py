@@ -39,6 +39,8 @@ class Usage:
     roles: frozenset[str]
     dead_time_binds: bool
     shared_nodes: bool
+    # node presets with a register whose pairs ``link.storage`` keeps in the communication qubits
+    communication_presets: frozenset[str] = frozenset()
 
 
 def usage_of(scenario: Scenario, devices, network) -> Usage:
@@ -48,6 +50,8 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         for node in network.route(request.src, request.dst)[1:-1]:
             swapping.add(devices.node_preset[node])
     registers = {name for name, preset in devices.node_presets.items() if preset.nuclear_spin is not None}
+    kept = frozenset(registers) if scenario.link.storage == "communication_qubit" else frozenset()
+    registers -= kept
     register_nodes = [n for n in scenario.node_names if devices.node_preset[n] in registers]
     several = scenario.scheduling.policy != "none" or len(scenario.requests) > 1
     links = [service.link for service in network.services]
@@ -76,6 +80,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         roles=frozenset(roles),
         dead_time_binds=dead_time_binds,
         shared_nodes=any(network.graph.degree(n) > 1 for n in scenario.node_names),
+        communication_presets=kept,
     )
 
 
@@ -108,6 +113,15 @@ def _absorption(usage: Usage, presets: frozenset) -> str | None:
 def _memory_capacity(usage: Usage, presets: frozenset) -> str | None:
     if presets <= usage.register_presets:
         return "pairs are stored in the nuclear-spin register: override node.nuclear_spin.capacity"
+    if presets <= usage.communication_presets:
+        return ("link.storage 'communication_qubit' keeps the pairs in the communication qubits: "
+                "override node.memory.communication_qubits")
+    return None
+
+
+def _nuclear_spin(usage: Usage, presets: frozenset) -> str | None:
+    if presets and presets <= usage.communication_presets:
+        return "link.storage 'communication_qubit' keeps every pair in the communication qubit; no nuclear spin is used"
     return None
 
 
@@ -116,8 +130,8 @@ def _emitter(usage: Usage, presets: frozenset) -> str | None:
 
 
 def _reset_time(usage: Usage, presets: frozenset) -> str | None:
-    return None if usage.register_sees_attempts else (
-        "no stored nuclear spin sees another attempt in this scenario (one link per node, one pair at a time)")
+    return _nuclear_spin(usage, presets) or (None if usage.register_sees_attempts else (
+        "no stored nuclear spin sees another attempt in this scenario (one link per node, one pair at a time)"))
 
 
 def _detector(usage: Usage, presets: frozenset) -> str | None:
@@ -131,7 +145,7 @@ def _dead_time(usage: Usage, presets: frozenset) -> str | None:
 
 
 def _communication(usage: Usage, presets: frozenset) -> str | None:
-    return None if usage.shared_nodes else (
+    return None if usage.shared_nodes or presets & usage.communication_presets else (
         "a node with one link runs one generation at a time, so a second communication qubit is never used "
         "(no node here has two links)")
 
@@ -159,7 +173,7 @@ RULES: dict[str, Rule] = {
     "detector.dead_time_s": _dead_time,
     "memory.communication_qubits": _communication,
 }
-_SECTION_RULES: dict[str, Rule] = {"emitter": _emitter, "detector": _detector}
+_SECTION_RULES: dict[str, Rule] = {"emitter": _emitter, "detector": _detector, "nuclear_spin": _nuclear_spin}
 
 # The stations of an all-photonic chain (role ``station``): what the chain's model reads.
 _STATION = "the all-photonic chain's stations are modelled by their tree photons' loss and detection"

@@ -14,12 +14,13 @@ Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_pho
 
 from .heralded import HeraldedLink, heralded_schemes, scheme_class
 from .model import HeraldedState, LinkModel, LinkSetting
-from .node import NodeHardware, Storage
+from .node import PAIR_STORAGES, NodeHardware, Storage
 from .optics import detection_kraus
 from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
 
 __all__ = [
     "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware",
+    "PAIR_STORAGES",
     "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
 ]
 

@@ -14,6 +14,11 @@ carbon apart in the same way):
    register's T1/T2 afterwards, dephasing further with every optical attempt of the electron.
    Without a register the memory is also the storage stage and nothing moves.
 
+A node with a register may keep its pairs in the communication qubit instead
+(``pair_storage = "communication_qubit"``): nothing moves, the electron's T1/T2 apply until the
+pair is used, the register's spins hold nothing (no dephasing per attempt) and the node stores
+as many pairs as it has communication qubits.
+
 :class:`Storage` says all of this for one node; the link layer reads nothing else.
 """
 
@@ -34,6 +39,11 @@ from qstack.protocols.aer_noise import gate_noise_from_model, noise_model
 
 #: The move into a nuclear spin: three electron-nuclear CNOTs (a SWAP).
 MOVE_GATES = 3
+
+#: Where a node with a nuclear-spin register keeps a heralded pair (``link.storage``):
+#: ``register`` moves it into a nuclear spin, ``communication_qubit`` keeps it in the emitter's
+#: spin (an experiment that reads the electrons out at once, e.g. Hensen et al. 2015).
+PAIR_STORAGES = ("register", "communication_qubit")
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,10 @@ class NodeHardware:
     network's swaps and purification rounds at this node, the applications' gates here and the
     move into the nuclear spin (its two-qubit error) then carry it. :meth:`noise_model` gives
     the node's noise back as a ``NoiseModel``.
+
+    ``pair_storage`` (one of :data:`PAIR_STORAGES`) says where a node with a register keeps its
+    heralded pairs: ``"register"`` (moved into a nuclear spin) or ``"communication_qubit"`` (kept
+    in the emitter's spin); a node without a register refuses the second (it changes nothing).
     """
 
     memory: Memory
@@ -139,8 +153,14 @@ class NodeHardware:
     name: str = ""
     interface: Transducer | None = None
     noise: GateNoise | NoiseModel | None = None
+    pair_storage: str = "register"
 
     def __post_init__(self) -> None:
+        if self.pair_storage not in PAIR_STORAGES:
+            raise ValueError(f"NodeHardware.pair_storage must be one of {', '.join(PAIR_STORAGES)}, got {self.pair_storage!r}")
+        if self.pair_storage == "communication_qubit" and self.nuclear_spin is None:
+            raise ValueError("NodeHardware.pair_storage 'communication_qubit' needs a nuclear-spin register to keep the "
+                             "pair out of: without one the communication qubit stores the pair anyway")
         if isinstance(self.noise, NoiseModel):
             object.__setattr__(self, "noise", gate_noise_from_model(self.noise))
         elif self.noise is not None and not isinstance(self.noise, GateNoise):
@@ -174,10 +194,13 @@ class NodeHardware:
 
     @cached_property
     def storage(self) -> Storage:
-        """The node's storage stages: the memory, then the nuclear-spin register if any."""
+        """The node's storage stages: the memory, then the nuclear-spin register if any (and
+        if ``pair_storage`` moves pairs there; otherwise the communication qubits hold them)."""
         memory, register = self.memory, self.nuclear_spin
         if register is None:
             return Storage(memory.relaxation, memory.relaxation, memory.capacity)
+        if self.pair_storage == "communication_qubit":
+            return Storage(memory.relaxation, memory.relaxation, memory.communication_qubits)
         return Storage(
             communication=memory.relaxation,
             storage=register.relaxation,

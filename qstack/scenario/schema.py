@@ -15,6 +15,7 @@ from typing import Any, Callable
 from qstack import registry
 from qstack.engine import ENGINES
 from qstack.network import PURIFICATION_METHODS, PURIFICATION_SCOPES, SWAPPING_POLICIES
+from qstack.physical import PAIR_STORAGES
 from qstack.protocols.swapping import BELL_MEASUREMENTS
 
 from .limits import MAX_INTEGER, Limits, short, show
@@ -225,6 +226,8 @@ SCHEMA: dict[str, Any] = {
         "cutoff_s": _Field(_number(0.0, low_open=True), math.inf),
         "tree_branching": _Field(_branching, None),
         "stations": _Field(_integer(0), 0),
+        # where a node with a nuclear-spin register keeps a heralded pair (qstack.physical.node)
+        "storage": _Field(_choice(PAIR_STORAGES), "register"),
     },
     "application": {
         "kind": _Field(_registered("application", ("none",)), "none"),

@@ -75,6 +75,7 @@ class LinkSpec:
     cutoff_s: float
     tree_branching: tuple[int, ...] | None
     stations: int
+    storage: str = "register"
 
 
 @dataclass(frozen=True)

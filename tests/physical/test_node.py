@@ -73,3 +73,22 @@ def test_a_users_noise_model_is_the_nodes_gate_noise_and_the_moves_two_qubit_err
     assert NodeHardware(memory=MEMORY).gate_noise == GateNoise.from_memory(MEMORY)
     with pytest.raises(ValueError, match="NodeHardware.noise"):
         NodeHardware(memory=MEMORY, noise=0.99)
+
+
+def test_a_pair_kept_in_the_communication_qubit_never_moves_and_relaxes_with_the_electron():
+    node = NodeHardware(memory=MEMORY, emitter=Emitter(emission_time_s=5e-6), nuclear_spin=REGISTER,
+                        pair_storage="communication_qubit")
+    storage = node.storage
+    assert storage.communication == storage.storage == Relaxation(3600.0, 1.58)  # the electron's T1/T2
+    assert not storage.moves and storage.move_operation() is None and storage.move_time_s == 0.0
+    assert storage.register is None and storage.attempt_dephasing(100, 0.5) is None  # no stored nuclear spin
+    assert (storage.capacity, storage.device) == (MEMORY.communication_qubits, "memory")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"pair_storage": "communication_qubit"}, "needs a nuclear-spin register"),
+    ({"pair_storage": "carbon", "nuclear_spin": REGISTER}, "pair_storage must be one of register, communication_qubit"),
+])
+def test_a_pair_storage_that_cannot_apply_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NodeHardware(memory=MEMORY, **kwargs)
