@@ -83,4 +83,5 @@ def _link(scenario: Scenario, devices: Devices, end_a, end_b, channel, length_km
         name=f"{end_a.name}-{end_b.name}", multiplexing=spec.multiplexing,
         bright_state_population=spec.bright_state_population, pair_source=devices.pair_source,
         tree_branching=spec.tree_branching, stations=spec.stations, station_emitter=devices.station_emitter,
+        optical_phase_std_rad=spec.optical_phase_std_rad,
     ))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from qstack.scenario import Scenario, ScenarioError
+from qstack.scenario import SCHEMA, Scenario, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,24 @@ STATION_RULES: dict[str, Rule] = {
 }
 
 
+def check_link_keys_act(scenario: Scenario, network) -> None:
+    """Raise ScenarioError for a ``link`` key the scheme does not read: a bright-state population
+    other than the default where the scheme fixes its own (``double_click``: 1/2), an optical
+    phase noise where the heralded state does not carry the arms' phase."""
+    spec, links = scenario.link, [service.link for service in network.services]
+    default_alpha = SCHEMA["link"]["bright_state_population"].default
+    fixed = {getattr(link, "BRIGHT_STATE_POPULATION", None) for link in links} - {None}
+    if fixed and spec.bright_state_population != default_alpha:
+        raise ScenarioError(f"link.bright_state_population: cannot act here: scheme {spec.scheme!r} prepares its spins at "
+                            f"alpha = {', '.join(f'{a:g}' for a in sorted(fixed))} whatever the setting")
+    if spec.optical_phase_std_rad and not all(getattr(link, "PHASE_SENSITIVE", False) for link in links):
+        raise ScenarioError(f"link.optical_phase_std_rad: cannot act here: scheme {spec.scheme!r} does not carry the arms' "
+                            "optical phase into its heralded state (only 'single_click' does)")
+
+
 def check_overrides_act(scenario: Scenario, devices, network) -> None:
     """Raise ScenarioError (one line naming the key and why) for an override that cannot act."""
+    check_link_keys_act(scenario, network)
     overrides = scenario.hardware.overrides
     if not overrides and scenario.hardware.source is None:
         return

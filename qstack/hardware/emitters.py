@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qiskit_aer.noise import QuantumError, depolarizing_error
+from qiskit_aer.noise import QuantumError, depolarizing_error, phase_damping_error
 
 from ._noise import check_fidelity, depolarizing_error_for_fidelity, depolarizing_parameter
 from ._validation import as_real, positive, probability
@@ -40,6 +40,12 @@ class Emitter:
             maximally entangled state, in [1/4, 1].
         photon_indistinguishability: two-photon interference visibility of photons from two
             such emitters (Hong-Ou-Mandel), in [0, 1].
+        double_excitation_probability: probability ``p_de`` that the optical pulse excites a
+            spin in the bright state twice, in [0, 1]: the emitter decays during the pulse and
+            is re-excited, so a first photon (outside the detection window, lost) reveals that
+            the spin was bright (Humphreys et al., Nature 558, 268 (2018), Supplementary
+            Information sec. IV; Hermans et al., arXiv:2208.07449). See
+            :meth:`double_excitation_error`.
     """
 
     emission_time_s: float
@@ -49,6 +55,7 @@ class Emitter:
     wavelength_nm: float = 1550.0
     emitted_state_fidelity: float = 1.0
     photon_indistinguishability: float = 1.0
+    double_excitation_probability: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -58,6 +65,7 @@ class Emitter:
             "conversion_efficiency": probability,
             "wavelength_nm": positive,
             "photon_indistinguishability": probability,
+            "double_excitation_probability": probability,
         }
         _validate(self, checks)
 
@@ -83,6 +91,18 @@ class Emitter:
         # On one half of a maximally entangled pair a one-qubit depolarizing of p acts as the
         # two-qubit one of the same p: the kernel's two-qubit conversion gives it.
         return depolarizing_error(depolarizing_parameter(self.emitted_state_fidelity, 2), 1)
+
+    def double_excitation_error(self) -> QuantumError:
+        """Phase damping of the *spin* by the lost first photon of a double excitation.
+
+        With the spin in ``a|0> + b|1>`` (``|1>`` bright) the emission leaves
+        ``a|0>|0_L> + b|1>(sqrt(1 - p_de)|0_L> + sqrt(p_de)|1_L>)``, ``L`` the lost early mode;
+        tracing it out keeps the populations and multiplies the spin's coherence by
+        ``sqrt(1 - p_de)``: Kraus operators ``diag(1, sqrt(1 - p_de))`` and
+        ``diag(0, sqrt(p_de))`` (Aer's ``phase_damping_error(p_de)``). A dark spin is never
+        excited, so it feels nothing. ``p_de = double_excitation_probability``.
+        """
+        return phase_damping_error(self.double_excitation_probability)
 
 
 def _validate(source, checks: dict) -> None:

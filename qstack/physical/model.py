@@ -61,6 +61,7 @@ class LinkSetting:
     tree_branching: tuple[int, ...] | None = None
     stations: int = 0
     station_emitter: object = None
+    optical_phase_std_rad: float = 0.0
 
 
 @runtime_checkable

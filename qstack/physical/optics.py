@@ -57,6 +57,20 @@ def distinguishability_kraus(visibility: float) -> Kraus:
     return Kraus([math.sqrt((1 + overlap) / 2) * np.eye(4), math.sqrt((1 - overlap) / 2) * z_a])
 
 
+def optical_phase_kraus(std_rad: float) -> Kraus:
+    """A Gaussian optical phase ``phi ~ N(0, std_rad^2)`` between the two arms, on photon A.
+
+    ``exp(-i phi n_A)`` averaged over ``phi`` multiplies the coherence between "photon in arm A"
+    and "not" by ``E[exp(-i phi)] = exp(-std_rad^2 / 2)``: a dephasing with Kraus operators
+    ``sqrt((1 + c)/2) I`` and ``sqrt((1 - c)/2) Z``, ``c = exp(-std_rad^2 / 2)`` [rad].
+    """
+    if not (math.isfinite(std_rad) and std_rad >= 0):
+        raise ValueError(f"link.optical_phase_std_rad must be a finite number >= 0, got {std_rad}")
+    coherence = math.exp(-(std_rad**2) / 2)
+    z_a = np.diag([1.0, -1.0, 1.0, -1.0])  # qubit 0 (photon A) in Qiskit order
+    return Kraus([math.sqrt((1 + coherence) / 2) * np.eye(4), math.sqrt((1 - coherence) / 2) * z_a])
+
+
 def dark_count_kraus(probability: float) -> Kraus:
     """A threshold detector's record flips 0 -> 1 with the dark-count probability."""
     keep = np.array([[math.sqrt(1 - probability), 0.0], [0.0, 1.0]])
@@ -74,12 +88,15 @@ def pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:
 @functools.lru_cache(maxsize=64)
 def emission_op(emitter_a: Emitter, emitter_b: Emitter) -> Operation:
     """Spins (0, 1) emit into photon-number qubits (2, 3) when in the bright state ``|1>``;
-    imperfect spin-photon entanglement is each emitter's error on its spin."""
+    imperfect spin-photon entanglement is each emitter's error on its spin, and a double
+    excitation's lost photon dephases a bright spin (:meth:`Emitter.double_excitation_error`)."""
     qc = QuantumCircuit(4, name="emission")
     for spin, photon, emitter in ((0, 2, emitter_a), (1, 3, emitter_b)):
         qc.cx(spin, photon)
         if emitter.emitted_state_fidelity < 1:
             qc.append(noisy(emitter.emission_error()), [spin])
+        if emitter.double_excitation_probability > 0:
+            qc.append(noisy(emitter.double_excitation_error()), [spin])
     return Operation(qc, name="emission")
 
 
@@ -127,9 +144,13 @@ def false_photon_kraus(probability: float) -> Kraus:
 
 
 @functools.lru_cache(maxsize=64)
-def detection_op(visibility: float, dark_count_probability: float) -> Operation:
-    """Beam splitter and threshold detectors on photons (0, 1); outcome (click c, click d)."""
+def detection_op(visibility: float, dark_count_probability: float, optical_phase_std_rad: float = 0.0) -> Operation:
+    """Beam splitter and threshold detectors on photons (0, 1); outcome (click c, click d).
+    ``optical_phase_std_rad``: the arms' Gaussian phase noise before the beam splitter
+    (:func:`optical_phase_kraus`)."""
     qc = QuantumCircuit(2, 2, name="detection")
+    if optical_phase_std_rad > 0:
+        qc.append(optical_phase_kraus(optical_phase_std_rad), [0, 1])
     if visibility < 1:
         qc.append(distinguishability_kraus(visibility), [0, 1])
     qc.append(detection_kraus(visibility), [0, 1])

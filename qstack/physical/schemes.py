@@ -5,10 +5,12 @@
     bright-state population) and emits a photon conditioned on ``|1>``. The photons meet on a
     50:50 beam splitter at the heralding station; exactly one click heralds
     ``(|01> +- |10>)/sqrt2``. Success ~ ``2 alpha eta``, fidelity ~ ``1 - alpha``
-    (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268 (2018)).
+    (Cabrillo et al., PRA 59, 1025 (1999); Humphreys et al., Nature 558, 268 (2018)). The
+    heralded state's phase is the optical phase between the arms: a Gaussian phase noise of
+    ``optical_phase_std_rad`` multiplies its coherence by ``exp(-std^2/2)``.
 ``double_click``
     Barrett-Kok: two single-click rounds with ``alpha = 1/2`` and a spin flip between them; one
-    click in each round heralds a Bell state. Success ``eta^2 / 2`` (Barrett and Kok, PRA 71,
+    click in each round heralds a Bell state; the optical phase of the two rounds cancels. Success ``eta^2 / 2`` (Barrett and Kok, PRA 71,
     060310 (2005); Hensen et al., Nature 526, 682 (2015)). The link's ``bright_state_population``
     is the scheme's 1/2 (what the nuclear-spin dephasing per attempt reads), not the setting.
 ``midpoint_source``
@@ -24,6 +26,8 @@ least ``1/bandwidth``; a free-space arm's background light adds to the station's
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -57,12 +61,21 @@ class EmitterLink(HeraldedLink):
     rounds per attempt, each through the station's beam splitter and detectors."""
 
     ROUNDS = 1
+    #: Whether the heralded state carries the arms' optical phase (``optical_phase_std_rad`` acts).
+    PHASE_SENSITIVE = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         for side in ("a", "b"):
             if self.end(side).emitter is None:
                 raise ValueError(f"link.end_{side} needs an emitter for scheme {self.scheme!r}")
+        std = self.optical_phase_std_rad
+        if isinstance(std, bool) or not isinstance(std, (int, float)) or not math.isfinite(std) or std < 0:
+            raise ValueError(f"link.optical_phase_std_rad must be a finite number >= 0, got {std!r}")
+        if std and not self.PHASE_SENSITIVE:
+            raise ValueError(f"link.optical_phase_std_rad: scheme {self.scheme!r} is insensitive to the arms' optical "
+                             "phase (it cancels between its rounds); only 'single_click' reads it")
+        object.__setattr__(self, "optical_phase_std_rad", float(std))
 
     @cached_property
     def emission_time_s(self) -> float:
@@ -84,6 +97,9 @@ class EmitterLink(HeraldedLink):
         """The channel's transmissivity times the detector's efficiency."""
         return self.channel(side).transmissivity * self.detector.efficiency
 
+    #: Optical phase noise between the arms [rad] (only phase-sensitive schemes set it).
+    optical_phase_std_rad: float = 0.0
+
     def _emission_round(self) -> tuple[Operation, Operation, Operation]:
         """One round as three circuits: emission (spins 0, 1 -> photons 2, 3), loss on the way
         to the station (photons), interference and detection (photons, measured and dropped).
@@ -99,7 +115,8 @@ class EmitterLink(HeraldedLink):
             )
         else:
             loss = loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b"))
-        return emission_op(self.end_a.emitter, self.end_b.emitter), loss, detection_op(visibility, self.dark_count_probability)
+        detection = detection_op(visibility, self.dark_count_probability, self.optical_phase_std_rad)
+        return emission_op(self.end_a.emitter, self.end_b.emitter), loss, detection
 
     def _clicks(self, spins: np.ndarray, round_ops: tuple[Operation, Operation, Operation]):
         """The rounds' single clicks on spins in state ``spins``: ``(detector, p, spins after)``
@@ -127,6 +144,13 @@ class SingleClick(EmitterLink):
 
     scheme: str = "single_click"
     SCHEME = "single_click"
+    #: The heralded state's phase is the arms' optical phase (``link.optical_phase_std_rad`` acts).
+    PHASE_SENSITIVE = True
+
+    @classmethod
+    def from_setting(cls, setting) -> "SingleClick":
+        link = super().from_setting(setting)
+        return dataclasses.replace(link, optical_phase_std_rad=setting.optical_phase_std_rad)
 
     @cached_property
     def operations(self) -> tuple[Operation, ...]:

@@ -228,6 +228,8 @@ SCHEMA: dict[str, Any] = {
         "stations": _Field(_integer(0), 0),
         # where a node with a nuclear-spin register keeps a heralded pair (qstack.physical.node)
         "storage": _Field(_choice(PAIR_STORAGES), "register"),
+        # std of the optical phase between a single-click link's arms (qstack.physical.optics)
+        "optical_phase_std_rad": _Field(_number(0.0), 0.0),
     },
     "application": {
         "kind": _Field(_registered("application", ("none",)), "none"),

@@ -76,6 +76,7 @@ class LinkSpec:
     tree_branching: tuple[int, ...] | None
     stations: int
     storage: str = "register"
+    optical_phase_std_rad: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def _worse(field: str, value):
         return min(value * 100, 0.5) if field == "dark_count_probability" and value > 0 else (value * 100 or 0.1)
     if field == "length_km":
         return value * 2
+    if field == "double_excitation_probability":
+        return 0.5  # presets leave it at 0 (inside their emitted-state fidelity)
     return value * 0.1  # efficiencies and probabilities
 
 

@@ -98,3 +98,12 @@ def test_detector_efficiency_message():
 def test_detector_rejects_bad_values(kwargs, field):
     with pytest.raises(ValueError, match=rf"Detector\.{field}"):
         Detector(**kwargs)
+
+
+def test_double_excitation_dephases_a_bright_spin_by_sqrt_one_minus_p_and_spares_a_dark_one():
+    error = Emitter(emission_time_s=1e-6, double_excitation_probability=0.19).double_excitation_error()
+    plus = DensityMatrix(np.full((2, 2), 0.5)).evolve(error.to_quantumchannel()).data
+    assert plus[0, 1] == pytest.approx(0.5 * np.sqrt(1 - 0.19), abs=1e-12)
+    assert plus[1, 1] == pytest.approx(0.5, abs=1e-12)  # populations kept
+    dark = DensityMatrix(np.diag([1.0, 0.0])).evolve(error.to_quantumchannel()).data
+    np.testing.assert_allclose(dark, np.diag([1.0, 0.0]), atol=1e-12)

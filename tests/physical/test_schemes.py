@@ -90,11 +90,18 @@ def test_bad_link_parameters_are_refused():
         _link("midpoint_source")
 
 
-@pytest.mark.parametrize("scheme", ["single_click", "double_click", "midpoint_source"])
-def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme):
+@pytest.mark.parametrize(("scheme", "single_click_noise"), [
+    ("single_click", {}), ("double_click", {}), ("midpoint_source", {}),
+    ("single_click", {"double_excitation_probability": 0.3, "optical_phase_std_rad": 0.7}),
+    ("double_click", {"double_excitation_probability": 0.3}),
+])
+def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme, single_click_noise):
     source = PairSource(pair_probability=0.2, repetition_rate_hz=1e6, collection_efficiency=0.8, emitted_state_fidelity=0.9)
-    node = _node(emission_probability=0.5, emitted_state_fidelity=0.95, photon_indistinguishability=0.9)
-    link = _link(scheme, detector=Detector(efficiency=0.8, dark_count_probability=0.05), node=node, pair_source=source)
+    noise = dict(single_click_noise)
+    extra = {"optical_phase_std_rad": noise.pop("optical_phase_std_rad")} if "optical_phase_std_rad" in noise else {}
+    node = _node(emission_probability=0.5, emitted_state_fidelity=0.95, photon_indistinguishability=0.9, **noise)
+    link = _link(scheme, detector=Detector(efficiency=0.8, dark_count_probability=0.05), node=node, pair_source=source,
+                 **extra)
     for k, operation in enumerate(link.operations):
         n = operation.num_qubits
         # Two spectator qubits entangled with the operated ones: the conditional state of the
@@ -229,3 +236,59 @@ def test_double_click_dephases_stored_nuclear_spins_at_the_schemes_alpha_of_one_
     flip = min(error.probabilities)  # the phase flip's (< 1/2); the identity's is 1 - flip
     assert flip == pytest.approx((1 - (1 - 2 * p) ** 1000) / 2, rel=1e-9)
 
+
+
+# --------------------------------------------------------------------------- single-click optical imperfections
+def _coherence(rho):
+    """``<01|rho|10>`` of a two-qubit state (the heralded Psi coherence before correction)."""
+    return rho[1, 2]
+
+
+@pytest.mark.parametrize("std_rad", [0.1, 0.262, 0.8])
+def test_optical_phase_noise_multiplies_the_heralded_coherence_by_exp_minus_sigma_squared_over_two(std_rad):
+    clean, noisy = _link(alpha=0.1), _link(alpha=0.1, optical_phase_std_rad=std_rad)
+    assert noisy.success_probability == pytest.approx(clean.success_probability, rel=1e-12)  # no click changes
+    for a, b in zip(clean.heralded_states, noisy.heralded_states):
+        # corrected to Phi+: the coherence is <00|rho|11>
+        assert b.rho[0, 3] == pytest.approx(np.exp(-std_rad**2 / 2) * a.rho[0, 3], abs=1e-12)
+        np.testing.assert_allclose(np.diag(b.rho), np.diag(a.rho), atol=1e-12)  # populations kept
+
+
+@pytest.mark.parametrize("p_de", [0.04, 0.3, 1.0])
+def test_double_excitation_leaves_the_single_click_state_with_coherence_one_minus_p_de(p_de):
+    # Each bright spin's coherence shrinks by sqrt(1 - p_de) (the lost early photon's which-path
+    # information); the heralded |01>,|10> coherence involves both spins: (1 - p_de).
+    clean = _link(alpha=0.1)
+    excited = _link(alpha=0.1, node=_node(emission_probability=0.46, double_excitation_probability=p_de))
+    assert excited.success_probability == pytest.approx(clean.success_probability, rel=1e-12)
+    for a, b in zip(clean.heralded_states, excited.heralded_states):
+        assert b.rho[0, 3] == pytest.approx((1 - p_de) * a.rho[0, 3], abs=1e-12)
+        np.testing.assert_allclose(np.diag(b.rho), np.diag(a.rho), atol=1e-12)
+
+
+def test_single_click_phase_noise_and_double_excitation_are_validated():
+    with pytest.raises(ValueError, match="optical_phase_std_rad must be a finite number >= 0"):
+        _link(optical_phase_std_rad=-0.1)
+    with pytest.raises(ValueError, match="optical_phase_std_rad must be a finite number >= 0"):
+        _link(optical_phase_std_rad=float("inf"))
+    with pytest.raises(ValueError, match="insensitive to the arms' optical phase"):
+        _link("double_click", optical_phase_std_rad=0.1)
+    with pytest.raises(ValueError, match="Emitter.double_excitation_probability"):
+        _node(double_excitation_probability=1.2)
+
+
+def test_a_phase_noise_or_alpha_that_cannot_act_is_refused_by_the_scenario():
+    from qstack.runner import run_scenario
+    from qstack.scenario import ScenarioError, load_scenario
+
+    for settings, message in (
+        ({"link.scheme": "double_click", "link.bright_state_population": 0.1}, "link.bright_state_population: cannot act"),
+        ({"link.scheme": "double_click", "link.optical_phase_std_rad": 0.2}, "link.optical_phase_std_rad: cannot act"),
+    ):
+        with pytest.raises(ScenarioError, match=message):
+            run_scenario(load_scenario(None, {**settings, "requests.0.pairs": 1}))
+    with pytest.raises(ScenarioError, match="link.optical_phase_std_rad"):
+        load_scenario(None, {"link.optical_phase_std_rad": -1})
+    clean = run_scenario(load_scenario(None, {"requests.0.pairs": 3}))
+    noisy = run_scenario(load_scenario(None, {"requests.0.pairs": 3, "link.optical_phase_std_rad": 0.5}))
+    assert noisy.fidelity.mean < clean.fidelity.mean - 0.02  # the key acts through the heralded state
