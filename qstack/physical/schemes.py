@@ -107,7 +107,10 @@ class EmitterLink(HeraldedLink):
         Split so that links differing only in length share the compiled emission and detection
         circuits and compile just their small loss circuit.
         """
-        visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
+        # Each emitter's figure is the visibility of two photons from two such emitters, so two
+        # identical emitters interfere at that figure (not its square); unlike ones at the
+        # geometric mean of theirs.
+        visibility = math.sqrt(self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability)
         if self.end_a.interface_noise_probability or self.end_b.interface_noise_probability:
             loss = noisy_loss_op(
                 (1 - self._node_side_efficiency("a"), self.end_a.interface, 1 - self._station_side_efficiency("a")),

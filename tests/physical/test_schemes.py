@@ -292,3 +292,15 @@ def test_a_phase_noise_or_alpha_that_cannot_act_is_refused_by_the_scenario():
     clean = run_scenario(load_scenario(None, {"requests.0.pairs": 3}))
     noisy = run_scenario(load_scenario(None, {"requests.0.pairs": 3, "link.optical_phase_std_rad": 0.5}))
     assert noisy.fidelity.mean < clean.fidelity.mean - 0.02  # the key acts through the heralded state
+
+
+@pytest.mark.parametrize("visibility", [0.6, 0.9])
+def test_barrett_kok_with_identical_partly_distinguishable_emitters_has_fidelity_one_plus_v_over_two(visibility):
+    # Each round's which-path coherence shrinks by the mode overlap sqrt(V); two rounds: V.
+    link = _link("double_click", node=_node(emission_probability=0.46, photon_indistinguishability=visibility))
+    for herald in link.heralded_states:
+        assert bell_fidelity(herald.rho) == pytest.approx((1 + visibility) / 2, abs=1e-12)
+    # unlike emitters interfere at the geometric mean of their figures
+    a, b = _node(photon_indistinguishability=0.64), _node(photon_indistinguishability=1.0)
+    mixed = HeraldedLink(a, b, Fiber(1.0), Fiber(1.0), Detector(efficiency=0.9), scheme="double_click")
+    assert bell_fidelity(mixed.heralded_states[0].rho) == pytest.approx((1 + 0.8) / 2, abs=1e-12)
