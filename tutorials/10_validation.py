@@ -190,11 +190,12 @@ print(f"\nfigure written to {FIGURE_PATH}; tutorial ran in {time.perf_counter() 
 # * **Pompili 2021 and Hermans 2022** (GHZ and teleportation fidelities): the single-click
 #   heralded state now carries the optical phase noise and double excitation that Hermans et al.
 #   (arXiv:2208.07449) name (panel c shows what each costs), with values from the Delft link of
-#   Humphreys et al. 2018. The model is still too good: the nodes are the NV preset's, whose
-#   carbon register (an isotopically engineered sample with an 80 Hz coupling) barely dephases
-#   per optical attempt, whereas these experiments' memories did; their readout and gates are
-#   the preset's estimates, and the bright-state populations are assumptions. The node, not the
-#   link, is now the named gap.
+#   Humphreys et al. 2018. The model is still too good: the nodes are the NV preset's (its
+#   carbon register, an isotopically engineered sample, barely dephases per optical attempt;
+#   readout and gates are estimates from other Delft experiments) and the bright-state
+#   populations are assumptions. The nodes of these experiments, not the link, are now the
+#   named gap; which of their figures closes it is the next question, to be answered from the
+#   papers' supplements, not by tuning.
 # * **Krutyanskiy 2023** (ion link, 0.93 against 0.882 -0.060/+0.023): the model borrows its
 #   ion-photon state from another ion network; with no device figure for these cavity nodes, the
 #   simulated fidelity is an upper estimate, just beyond two sigma.
