@@ -304,3 +304,27 @@ def test_barrett_kok_with_identical_partly_distinguishable_emitters_has_fidelity
     a, b = _node(photon_indistinguishability=0.64), _node(photon_indistinguishability=1.0)
     mixed = HeraldedLink(a, b, Fiber(1.0), Fiber(1.0), Detector(efficiency=0.9), scheme="double_click")
     assert bell_fidelity(mixed.heralded_states[0].rho) == pytest.approx((1 + 0.8) / 2, abs=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.03, 0.1, 0.3])
+@pytest.mark.parametrize(("visibility", "std_rad", "p_de"), [(0.9, 0.2618, 0.04), (0.6, 0.8, 0.3)])
+def test_single_click_fidelity_against_alpha_with_every_optical_effect_on_follows_the_closed_form(
+        alpha, visibility, std_rad, p_de):
+    # The single-click heralded state at bright-state population alpha with visibility V, optical
+    # phase noise sigma and double excitation p_de together (no dark counts), per detector:
+    #   |01>, |10>: alpha (1 - alpha) eta each; their coherence is that times the mode overlap
+    #   sqrt(V), exp(-sigma^2 / 2) and (1 - p_de);
+    #   |11> (both bright) heralds one click when one photon arrives, 2 eta (1 - eta), or both
+    #   arrive and bunch, eta^2 (1 + V) / 2 (the anti-bunched half of the rest clicks twice).
+    # F = (p_single / 2 + coherence) / P(success): the effects multiply, none is counted twice.
+    node = _node(emission_probability=0.46, photon_indistinguishability=visibility, double_excitation_probability=p_de)
+    link = _link(length_km=2.0, alpha=alpha, node=node, optical_phase_std_rad=std_rad)
+    eta = 0.46 * 10 ** (-0.02 * 1.0) * 0.9
+    single = 2 * alpha * (1 - alpha) * eta
+    both = alpha**2 * (2 * eta * (1 - eta) + eta**2 * (1 + visibility) / 2)
+    coherence = alpha * (1 - alpha) * eta * np.sqrt(visibility) * np.exp(-std_rad**2 / 2) * (1 - p_de)
+    assert link.success_probability == pytest.approx(single + both, rel=1e-12)
+    assert len(link.heralded_states) == 2
+    for herald in link.heralded_states:
+        assert herald.probability == pytest.approx((single + both) / 2, rel=1e-12)
+        assert bell_fidelity(herald.rho) == pytest.approx((single / 2 + coherence) / (single + both), abs=1e-12)
