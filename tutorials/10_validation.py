@@ -196,6 +196,15 @@ print(f"\nfigure written to {FIGURE_PATH}; tutorial ran in {time.perf_counter() 
 #   populations are assumptions. The nodes of these experiments, not the link, are now the
 #   named gap; which of their figures closes it is the next question, to be answered from the
 #   papers' supplements, not by tuning.
+# * **The single-click link on its own** (fidelity and rate against the bright-state population,
+#   Humphreys et al. 2018, Fig. 2; Hermans et al., arXiv:2208.07449) would test the link model
+#   directly, without the nodes. It is not an experiment here yet: the stored copies of those
+#   texts that this project can read give the abstracts only (the abstract's "fidelity exceeding
+#   0.5" and "up to 39 Hz" carry no error bars), so neither the measured points nor the link's
+#   own parameters can be sourced to a page. Until they can, the link model is held to its closed
+#   form instead: with visibility, phase noise and double excitation on together, the heralded
+#   fidelity at every alpha is the product the derivation gives, to 1e-12
+#   (`tests/physical/test_schemes.py`).
 # * **Krutyanskiy 2023** (ion link, 0.93 against 0.882 -0.060/+0.023): the model borrows its
 #   ion-photon state from another ion network; with no device figure for these cavity nodes, the
 #   simulated fidelity is an upper estimate, just beyond two sigma.
