@@ -6,7 +6,8 @@
   a heralded pair while it waits for the herald and after the move into long-lived storage;
 - :mod:`.heralded`: :class:`HeraldedLink`, what the heralding schemes share;
 - :mod:`.schemes`: the registered heralding schemes (``single_click``, ``double_click``,
-  ``midpoint_source``), each its own class;
+  ``midpoint_source``), each its own class; :mod:`.source_swap`: ``node_sources`` (a pair
+  source at each node, a photonic Bell-state measurement, multi-pair emission);
 - :mod:`.optics`: the station's measurement instrument and the schemes' circuits.
 
 Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_photonic`.
@@ -17,9 +18,10 @@ from .model import HeraldedState, LinkModel, LinkSetting
 from .node import NodeHardware, Storage
 from .optics import detection_kraus
 from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
+from .source_swap import NodeSources
 
 __all__ = [
-    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware",
+    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware", "NodeSources",
     "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
 ]
 

@@ -186,6 +186,9 @@ class MidpointSource(HeraldedLink):
     """
 
     DETECTS = False  # the memories' absorption heralds the pairs (no station detector)
+    ABSORBS = True
+    EMITS = False
+    PAIR_SOURCE = True
 
     scheme: str = "midpoint_source"
     SCHEME = "midpoint_source"
