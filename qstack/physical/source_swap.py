@@ -106,6 +106,9 @@ class NodeSources(HeraldedLink):
             raise ValueError(
                 f"pair_source.pair_probability (the mean pair number per pulse for scheme 'node_sources') must be in "
                 f"(0, {MAX_MEAN_PAIR_NUMBER}], got {mu!r}")
+        if self.pair_source.max_pulses_in_flight != 1:
+            raise ValueError("pair_source.max_pulses_in_flight: a free-running source is modelled for scheme "
+                             "'midpoint_source' only; scheme 'node_sources' attempts once per herald round trip (1)")
         for side in ("a", "b"):
             if self.end(side).interface_noise_probability:
                 raise ValueError(f"link.end_{side}: an interface with noise photons is not modelled for scheme 'node_sources'")
