@@ -8,6 +8,8 @@
 - :mod:`.schemes`: the registered heralding schemes (``single_click``, ``double_click``,
   ``midpoint_source``), each its own class; :mod:`.source_swap`: ``node_sources`` (a pair
   source at each node, a photonic Bell-state measurement, multi-pair emission);
+  :mod:`.photon_qubits`: ``polarisation_photons`` (one spin-entangled photon per node, a
+  photonic Bell-state measurement);
 - :mod:`.optics`: the station's measurement instrument and the schemes' circuits.
 
 Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_photonic`.
@@ -19,9 +21,10 @@ from .node import NodeHardware, Storage
 from .optics import detection_kraus
 from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
 from .source_swap import NodeSources
+from .photon_qubits import PolarisationPhotons
 
 __all__ = [
-    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware", "NodeSources",
+    "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware", "NodeSources", "PolarisationPhotons",
     "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
 ]
 

@@ -15,7 +15,7 @@ FULL_RUN = {
     ("hensen2015", "CHSH S (first run, 245 trials)"): (1.9841, 0.01),
     ("hensen2015", "CHSH S (second run, 300 trials)"): (1.9841, 0.01),
     ("hermans2022", "average teleported-state fidelity"): (0.7305, 0.03),
-    ("krutyanskiy2023", "ion-ion Bell-state fidelity"): (0.8282, 0.005),
+    ("krutyanskiy2023", "ion-ion Bell-state fidelity"): (0.8480, 0.005),
     ("liu2021", "memory-memory Bell-state fidelity"): (0.9663, 0.005),
     ("pompili2021", "three-party GHZ state fidelity"): (0.635, 0.02),
     ("yin2017", "CHSH S between the two ground stations"): (2.4777, 0.01),
