@@ -103,8 +103,9 @@ class PairSource:
     """Entangled photon-pair source by spontaneous parametric down-conversion (SPDC).
 
     Each pump pulse (attempt) creates a pair with probability ``pair_probability``; higher
-    values raise the rate but also the multi-pair emission that this model does not include,
-    which is why real sources run at a few percent per pulse.
+    values raise the rate but also the multi-pair emission, which is why real sources run at a
+    few percent per pulse. The scheme ``node_sources`` models that emission (thermal statistics,
+    ``pair_probability`` read as the mean pair number per pulse); ``midpoint_source`` does not.
 
     Args:
         pair_probability: probability of one pair per pulse, in (0, 1].
