@@ -418,8 +418,11 @@ class LinkService:
         for bank in self.banks:
             bank.note_use()
         attempts = int(self.sim.rng.geometric(self.success_probability_with(modes)))
-        if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, attempts * self.link.attempt_time_s, modes)
-        return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s, modes)
+        # A herald comes an emission and a round trip after its attempt began, even where attempts
+        # follow faster than that (a free-running source): no-op where the period is the cycle.
+        duration_s = max(attempts * self.link.attempt_time_s, self.link.emission_time_s + self.link.heralding_time_s)
+        if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, duration_s, modes)
+        return _Attempt(requested_s, self.sim.env.now, attempts, duration_s, modes)
 
     def _herald(self, attempt: "_Attempt") -> list[Qubit]:
         """At the herald: free the unused modes, place the heralded state (from its emission)."""

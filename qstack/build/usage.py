@@ -25,7 +25,10 @@ class Usage:
     ``swapping_presets``: node presets of nodes that swap (inner nodes of a request's route);
     ``purifies``: purification rounds run (their gates take the nodes' durations); ``gates``:
     purification or an application runs gates and readouts at the end nodes;
-    ``absorbing``: memories absorb photons (midpoint-source links); ``register_presets``: node
+    ``absorbing``: memories absorb photons (midpoint-source links; ``node_sources`` links store
+    their sources' photons but their state is post-selected on recall, so not); ``detecting``:
+    a station's detectors herald; ``emitting``: the nodes' emitters make the photons;
+    ``register_presets``: node
     presets storing in a nuclear-spin register; ``register_sees_attempts``: some node with a
     register stores a spin while another attempt runs there (two links, or several pairs at once).
     """
@@ -41,6 +44,8 @@ class Usage:
     shared_nodes: bool
     # node presets with a register whose pairs ``link.storage`` keeps in the communication qubits
     communication_presets: frozenset[str] = frozenset()
+    detecting: bool = True
+    emitting: bool = True
 
 
 def usage_of(scenario: Scenario, devices, network) -> Usage:
@@ -56,7 +61,10 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
     several = scenario.scheduling.policy != "none" or len(scenario.requests) > 1
     links = [service.link for service in network.services]
     # A link model whose station detects nothing (DETECTS false) is heralded by its memories' absorption.
-    absorbing = any(not getattr(link, "DETECTS", True) for link in links)
+    absorbing = any(getattr(link, "ABSORBS", not getattr(link, "DETECTS", True)) for link in links)
+    detecting = any(getattr(link, "DETECTS", True) for link in links)
+    emitting = any(getattr(link, "EMITS", True) for link in links)
+    sourced = any(getattr(link, "PAIR_SOURCE", not getattr(link, "DETECTS", True)) for link in links)
     dead_time_binds = any(
         getattr(link, "DETECTS", True) and link.detector.dead_time_s >= link.emission_time_s + link.heralding_time_s
         for link in links
@@ -66,7 +74,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         roles.add("interface")
     if scenario.hardware.detector is not None:
         roles.add("detector")
-    if devices.pair_source is not None and absorbing:
+    if devices.pair_source is not None and sourced:
         roles.add("source")
     if devices.station_preset is not None and any(link.stations > 0 for link in links):
         roles.add("station")
@@ -75,6 +83,8 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         purifies=scenario.purification.scope != "none",
         gates=scenario.purification.scope != "none" or scenario.application.kind != "none",
         absorbing=absorbing,
+        detecting=detecting,
+        emitting=emitting,
         register_presets=frozenset(registers),
         register_sees_attempts=any(network.graph.degree(n) > 1 for n in register_nodes) or several,
         roles=frozenset(roles),
@@ -126,7 +136,7 @@ def _nuclear_spin(usage: Usage, presets: frozenset) -> str | None:
 
 
 def _emitter(usage: Usage, presets: frozenset) -> str | None:
-    return "the memories absorb photons from the midpoint source; the node's emitter is unused" if usage.absorbing else None
+    return None if usage.emitting else "the link's photons come from a pair source; the node's emitter is unused"
 
 
 def _reset_time(usage: Usage, presets: frozenset) -> str | None:
@@ -135,7 +145,7 @@ def _reset_time(usage: Usage, presets: frozenset) -> str | None:
 
 
 def _detector(usage: Usage, presets: frozenset) -> str | None:
-    return "the memories' absorption heralds midpoint-source pairs; no detector is read" if usage.absorbing else None
+    return None if usage.detecting else "the memories' absorption heralds midpoint-source pairs; no detector is read"
 
 
 def _dead_time(usage: Usage, presets: frozenset) -> str | None:
@@ -208,7 +218,7 @@ def check_overrides_act(scenario: Scenario, devices, network) -> None:
         return
     usage = usage_of(scenario, devices, network)
     if scenario.hardware.source is not None and "source" not in usage.roles:
-        raise ScenarioError("hardware.source: only link.scheme 'midpoint_source' uses a pair source")
+        raise ScenarioError("hardware.source: only link.schemes 'midpoint_source' and 'node_sources' use a pair source")
     for key in overrides:
         role, section, field = key.split(".")
         where = f"hardware.overrides.{key}"

@@ -10,6 +10,7 @@ depolarizing noise whose fidelity to the ideal pure state is ``emitted_state_fid
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from qiskit_aer.noise import QuantumError, depolarizing_error, phase_damping_error
@@ -122,8 +123,9 @@ class PairSource:
     """Entangled photon-pair source by spontaneous parametric down-conversion (SPDC).
 
     Each pump pulse (attempt) creates a pair with probability ``pair_probability``; higher
-    values raise the rate but also the multi-pair emission that this model does not include,
-    which is why real sources run at a few percent per pulse.
+    values raise the rate but also the multi-pair emission, which is why real sources run at a
+    few percent per pulse. The scheme ``node_sources`` models that emission (thermal statistics,
+    ``pair_probability`` read as the mean pair number per pulse); ``midpoint_source`` does not.
 
     Args:
         pair_probability: probability of one pair per pulse, in (0, 1].
@@ -132,6 +134,11 @@ class PairSource:
             outgoing fibre, in [0, 1].
         emitted_state_fidelity: fidelity of the pair to the ideal Bell state, in [1/4, 1].
         wavelength_nm: photon wavelength [nm], > 0.
+        max_pulses_in_flight: how many pulses the source fires before the first one's herald
+            is back, an integer >= 1 or ``inf``: 1 (the default) waits for each herald (one
+            attempt per herald round trip); more runs the source free at
+            ``repetition_rate_hz`` with up to that many attempts awaiting their heralds (the
+            memories' modes bound it further); ``inf``, a free-running source.
     """
 
     pair_probability: float
@@ -139,6 +146,7 @@ class PairSource:
     collection_efficiency: float = 1.0
     emitted_state_fidelity: float = 1.0
     wavelength_nm: float = 1550.0
+    max_pulses_in_flight: float = 1
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -152,6 +160,11 @@ class PairSource:
             "wavelength_nm": positive,
         }
         _validate(self, checks)
+        in_flight = self.max_pulses_in_flight
+        if isinstance(in_flight, bool) or not isinstance(in_flight, (int, float)) or not (
+            in_flight == math.inf or (in_flight >= 1 and float(in_flight).is_integer())
+        ):
+            raise ValueError(f"{owner}.max_pulses_in_flight must be an integer >= 1 or inf, got {in_flight!r}")
 
     @property
     def attempt_time_s(self) -> float:

@@ -6,7 +6,10 @@
   a heralded pair while it waits for the herald and after the move into long-lived storage;
 - :mod:`.heralded`: :class:`HeraldedLink`, what the heralding schemes share;
 - :mod:`.schemes`: the registered heralding schemes (``single_click``, ``double_click``,
-  ``midpoint_source``), each its own class;
+  ``midpoint_source``), each its own class; :mod:`.source_swap`: ``node_sources`` (a pair
+  source at each node, a photonic Bell-state measurement, multi-pair emission);
+  :mod:`.photon_qubits`: ``polarisation_photons`` (one spin-entangled photon per node, a
+  photonic Bell-state measurement);
 - :mod:`.optics`: the station's measurement instrument and the schemes' circuits.
 
 Tree-encoded photons and memory-less repeater chains are in :mod:`qstack.all_photonic`.
@@ -17,10 +20,12 @@ from .model import HeraldedState, LinkModel, LinkSetting
 from .node import PAIR_STORAGES, NodeHardware, Storage
 from .optics import detection_kraus
 from .schemes import DoubleClick, EmitterLink, MidpointSource, SingleClick
+from .source_swap import NodeSources
+from .photon_qubits import PolarisationPhotons
 
 __all__ = [
     "DoubleClick", "EmitterLink", "HeraldedLink", "HeraldedState", "LinkModel", "LinkSetting", "MidpointSource", "NodeHardware",
-    "PAIR_STORAGES",
+    "NodeSources", "PAIR_STORAGES", "PolarisationPhotons",
     "SCHEMES", "SingleClick", "Storage", "detection_kraus", "heralded_schemes", "scheme_class",
 ]
 

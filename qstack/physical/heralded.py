@@ -69,6 +69,15 @@ class HeraldedLink:
     DETECTS: ClassVar[bool] = True
     """Whether the station's detectors herald the attempts (their dead time bounds the period)."""
 
+    ABSORBS: ClassVar[bool] = False
+    """Whether the nodes' memories absorb photons (their write efficiency acts)."""
+
+    EMITS: ClassVar[bool] = True
+    """Whether the nodes' emitters make the photons (their emitter settings act)."""
+
+    PAIR_SOURCE: ClassVar[bool] = False
+    """Whether the scheme uses the scenario's pair source (``hardware.source``)."""
+
     SCHEME: ClassVar[str] = ""
     """The name a scheme class is registered under (its ``scheme`` field must say the same)."""
 

@@ -15,7 +15,10 @@
     is the scheme's 1/2 (what the nuclear-spin dephasing per attempt reads), not the setting.
 ``midpoint_source``
     An entangled photon-pair source at the station sends one photon to each node, where a
-    memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)).
+    memory absorbs it; the absorption is heralded (Jones et al., NJP 18, 083015 (2016)). No
+    emitter is excited: what a stored spin feels per attempt (``bright_state_population``, read
+    by the nuclear-spin dephasing) is the absorption of a photon, ``p_pair eta_arm``, not the
+    setting.
 
 The success probability and the heralded states are computed exactly by the engine
 (:func:`qstack.engine.outcomes`) from the hardware, not given. Heterogeneous links: each node may
@@ -213,6 +216,9 @@ class MidpointSource(HeraldedLink):
     """
 
     DETECTS = False  # the memories' absorption heralds the pairs (no station detector)
+    ABSORBS = True
+    EMITS = False
+    PAIR_SOURCE = True
 
     scheme: str = "midpoint_source"
     SCHEME = "midpoint_source"
@@ -227,6 +233,12 @@ class MidpointSource(HeraldedLink):
         super().__post_init__()
         if self.pair_source is None:
             raise ValueError("link.pair_source is required for scheme 'midpoint_source'")
+        # No emitter is excited here: a stored spin's neighbour (the absorbing communication qubit)
+        # changes only when a photon of the source is absorbed, with probability p_pair eta_arm
+        # per attempt (the more exposed end's); the nuclear-spin dephasing per attempt reads it.
+        absorbed = max(self.pair_source.pair_probability * self.arm_efficiency(side) for side in ("a", "b"))
+        # Kept inside (0, 1): dataclasses.replace (the outcome table's key) validates the field again.
+        object.__setattr__(self, "bright_state_population", min(max(absorbed, 1e-300), 1.0 - 1e-16))
 
     @cached_property
     def emission_time_s(self) -> float:
@@ -236,6 +248,23 @@ class MidpointSource(HeraldedLink):
     def heralding_time_s(self) -> float:
         """Flight out to the memories and the absorption messages, ``t + t_a + t_b`` [s]."""
         return self.station_delay_s + self.channel_a.delay_s + self.channel_b.delay_s
+
+    @cached_property
+    def attempts_in_flight(self) -> int | float:
+        """Attempts awaiting their heralds at once: the source's ``max_pulses_in_flight``, bounded
+        by the memory modes (each attempt in flight holds ``multiplexing`` modes at each end)."""
+        modes = min(self.end_a.memory.capacity, self.end_b.memory.capacity) // self.multiplexing
+        return min(self.pair_source.max_pulses_in_flight, max(modes, 1))
+
+    @cached_property
+    def attempt_time_s(self) -> float:
+        """The attempt period [s]: one emission and its herald round trip, ``t_e + t_h``, when
+        the source waits for each herald; with ``n`` attempts in flight ``max(t_e, (t_e + t_h)/n)``,
+        so a free-running source with enough memory modes attempts at its repetition rate
+        (``1/t_e``) and produces ``R p`` pairs per second. A herald still comes ``t_e + t_h``
+        after its emission (the link layer's first herald after a start waits that long)."""
+        cycle = self.emission_time_s + self.heralding_time_s
+        return max(self.emission_time_s, cycle / self.attempts_in_flight)
 
     @property
     def qubit_times_before_herald_s(self) -> tuple[float, float]:

@@ -36,13 +36,13 @@ def test_every_registered_scheme_is_a_link_model_under_its_name():
 
 
 def test_heralded_link_builds_the_class_registered_for_its_scheme():
-    assert SCHEMES == ("single_click", "double_click", "midpoint_source")
+    assert SCHEMES == ("single_click", "double_click", "midpoint_source", "node_sources", "polarisation_photons")
     link = HeraldedLink(NODE, NODE, HALF, HALF, Detector(), "double_click")
     assert type(link) is DoubleClick and link.scheme == "double_click"
     assert type(dataclasses.replace(link, multiplexing=2)) is DoubleClick
     assert DoubleClick(NODE, NODE, HALF, HALF, Detector()) == link
     assert type(HeraldedLink(NODE, NODE, HALF, HALF, Detector())) is SingleClick  # the default scheme
-    with pytest.raises(ValueError, match="link.scheme must be one of single_click, double_click, midpoint_source"):
+    with pytest.raises(ValueError, match="link.scheme must be one of single_click, double_click, midpoint_source, node_sources, polarisation_photons"):
         HeraldedLink(NODE, NODE, HALF, HALF, Detector(), scheme="teleport")
     with pytest.raises(ValueError, match="link.scheme must be 'double_click'"):
         DoubleClick(NODE, NODE, HALF, HALF, Detector(), scheme="single_click")
