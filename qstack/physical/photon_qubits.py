@@ -14,8 +14,9 @@ emits twice with a spin flip between.
 
 How it is computed (exact, per photon-number case)
     Both photons arrive (``eta_a eta_b``), one (``eta_a (1 - eta_b)``, the lost photon's spin
-    traced out) or none. Indistinguishable photons (weight ``V = V_a V_b``, the product of the
-    emitters' ``photon_indistinguishability``) go through the beam splitter coherently: a
+    traced out) or none. Indistinguishable photons (weight ``V``, the link's
+    :attr:`~qstack.physical.schemes.EmitterLink.visibility` from the emitters'
+    ``photon_indistinguishability``) go through the beam splitter coherently: a
     detector event's amplitude on the polarisation pair is read off ``a^+ -> (c^+ + d^+)/sqrt2``,
     ``b^+ -> (c^+ - d^+)/sqrt2``, so ``(cH, dV)`` is ``<Psi-|/sqrt2`` and two ``H`` photons bunch
     into one detector; distinguishable photons (``1 - V``) take each output independently, their
@@ -80,8 +81,7 @@ class PolarisationPhotons(EmitterLink):
     def _outcome_table(self) -> tuple[HeraldedState, ...]:
         emit_a, emit_b, plus, minus = self.operations
         pair_a, pair_b = _deterministic(emit_a, _GROUND_2), _deterministic(emit_b, _GROUND_2)
-        visibility = self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability
-        raw = swapped_spins(pair_a, pair_b, self.arm_efficiency("a"), self.arm_efficiency("b"), visibility,
+        raw = swapped_spins(pair_a, pair_b, self.arm_efficiency("a"), self.arm_efficiency("b"), self.visibility,
                             self.dark_count_probability)
         states = []
         for pattern, rho in raw.items():

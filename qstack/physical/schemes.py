@@ -103,6 +103,14 @@ class EmitterLink(HeraldedLink):
     #: Optical phase noise between the arms [rad] (only phase-sensitive schemes set it).
     optical_phase_std_rad: float = 0.0
 
+    @cached_property
+    def visibility(self) -> float:
+        """The two-photon interference visibility at the station. Each emitter's
+        ``photon_indistinguishability`` is the visibility of two photons from two such emitters,
+        so identical emitters interfere at that figure (not its square), unlike ones at the
+        geometric mean of theirs."""
+        return math.sqrt(self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability)
+
     def _emission_round(self) -> tuple[Operation, Operation, Operation]:
         """One round as three circuits: emission (spins 0, 1 -> photons 2, 3), loss on the way
         to the station (photons), interference and detection (photons, measured and dropped).
@@ -110,10 +118,7 @@ class EmitterLink(HeraldedLink):
         Split so that links differing only in length share the compiled emission and detection
         circuits and compile just their small loss circuit.
         """
-        # Each emitter's figure is the visibility of two photons from two such emitters, so two
-        # identical emitters interfere at that figure (not its square); unlike ones at the
-        # geometric mean of theirs.
-        visibility = math.sqrt(self.end_a.emitter.photon_indistinguishability * self.end_b.emitter.photon_indistinguishability)
+        visibility = self.visibility
         if self.end_a.interface_noise_probability or self.end_b.interface_noise_probability:
             loss = noisy_loss_op(
                 (1 - self._node_side_efficiency("a"), self.end_a.interface, 1 - self._station_side_efficiency("a")),

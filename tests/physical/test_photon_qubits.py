@@ -40,9 +40,9 @@ def test_two_werner_spin_photon_states_swap_into_the_product_of_their_werner_par
 
 
 def test_distinguishable_photons_herald_classically_correlated_spins():
-    """With visibility V = V_a V_b the photons interfere; otherwise the spins are projected onto
-    |01> or |10> (F = 1/2): F = V + (1 - V)/2."""
-    v = 0.8 * 0.8
+    """With visibility V (two identical emitters of indistinguishability 0.8: V = 0.8) the photons
+    interfere; otherwise the spins are projected onto |01> or |10> (F = 1/2): F = V + (1 - V)/2."""
+    v = 0.8
     for herald in _link(visibility=0.8).heralded_states:
         assert bell_fidelity(herald.rho) == pytest.approx(v + (1 - v) / 2, abs=1e-12)
 
