@@ -419,13 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="run the published experiments in validation/ and compare simulated with measured values",
         description="Run each experiment of validation/ (all, or those named) and print, per quantity, the measured "
-        "value with its error, the simulated value with its statistical error, and whether they agree within two "
+        "value with its error, the simulated value with its uncertainty (statistical, and each sourced parameter "
+        "uncertainty carried through), and whether they agree within two "
         "combined standard uncertainties; model gaps are named. Exit 0 always.",
     )
     validate.add_argument("names", nargs="*", metavar="NAME", help="experiment names (default: all)")
     validate.add_argument("--json", action="store_true",
                           help="print a list of {experiment, source, quantity, unit, measured, measured_error, "
-                          "simulated, simulated_error, agrees, gap}")
+                          "simulated, simulated_error, simulated_error_parts, agrees, gap}")
     validate.add_argument("--plot", default=None, metavar="DIR",
                           help="draw one figure per experiment and a summary into DIR")
     validate.set_defaults(func=_validate)

@@ -45,12 +45,17 @@ def experiments_dir() -> Path:
 
 @dataclass(frozen=True)
 class Parameter:
-    """One device or set-up number: the scenario path it sets, its value and its source."""
+    """One device or set-up number: the scenario path it sets, its value and its source.
+
+    ``uncertainty``: the value's standard uncertainty where its source gives one (same unit; 0
+    where none is given). The comparison carries it into the simulated value's uncertainty.
+    """
 
     key: str
     value: Any
     source: str
     assumption: bool = False
+    uncertainty: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ class Experiment:
 
 
 _TOP = {"name", "title", "reference", "summary", "scenario", "parameters", "quantities", "statistics"}
-_PARAMETER = {"value", "source", "assumption"}
+_PARAMETER = {"value", "source", "assumption", "uncertainty"}
 _QUANTITY = {"name", "unit", "measured", "error", "source", "metric", "settings", "gap"}
 _STATISTICS = {"seeds", "reduced_seeds", "reduced_pairs_fraction"}
 
@@ -148,7 +153,13 @@ def _parameter(where: str, key: str, table: Any) -> Parameter:
     assumption = table.get("assumption", False)
     if not isinstance(assumption, bool):
         raise _fail(f"{where}.assumption", f"must be true or false, got {assumption!r}")
-    return Parameter(key, table["value"], _text(f"{where}.source", table.get("source")), assumption)
+    uncertainty = 0.0
+    if "uncertainty" in table:
+        value = table["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(f"{where}.uncertainty", f"only a number can carry an uncertainty; the value is {value!r}")
+        uncertainty = _number(f"{where}.uncertainty", table["uncertainty"], 0.0)
+    return Parameter(key, table["value"], _text(f"{where}.source", table.get("source")), assumption, uncertainty)
 
 
 def _error(where: str, value: Any) -> tuple[float, float]:

@@ -33,6 +33,14 @@ def test_nothing_simulated_never_agrees():
 def test_json_object_has_exactly_the_named_keys():
     d = _c(0.882, (0.060, 0.023), 0.9, 0.01).to_dict()
     assert list(d) == ["experiment", "source", "quantity", "unit", "measured", "measured_error", "simulated",
-                       "simulated_error", "agrees", "gap"]
+                       "simulated_error", "simulated_error_parts", "agrees", "gap"]
+    assert d["simulated_error_parts"] == {"statistical": 0.01, "parameters": 0.0}
     assert d["measured_error"] == [0.060, 0.023]
     assert _c(1.0, (0.1, 0.1), 1.0, 0.0).to_dict()["measured_error"] == 0.1
+
+
+def test_the_simulated_error_adds_the_parameters_part_in_quadrature():
+    c = Comparison("e", "src", "q", "", 1.0, (0.1, 0.1), 1.2, 0.03, None, parameter_error=0.04)
+    assert c.simulated_error == pytest.approx(0.05)
+    assert c.deviation == pytest.approx(0.2 / math.hypot(0.1, 0.05))
+    assert c.to_dict()["simulated_error_parts"] == {"statistical": 0.03, "parameters": 0.04}

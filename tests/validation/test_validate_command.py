@@ -5,7 +5,7 @@ import json
 from qstack.cli import main
 
 KEYS = ["experiment", "source", "quantity", "unit", "measured", "measured_error", "simulated", "simulated_error",
-        "agrees", "gap"]
+        "simulated_error_parts", "agrees", "gap"]
 
 
 def test_validate_json_prints_one_object_per_quantity_with_the_named_keys(capsys):

@@ -28,7 +28,7 @@ AGREES = {("yin2017", "CHSH S between the two ground stations")}
 AGREES |= {("hensen2015", "CHSH S (first run, 245 trials)"), ("hensen2015", "CHSH S (second run, 300 trials)")}
 AGREES |= {("krutyanskiy2023", "ion-ion Bell-state fidelity")}
 AGREES |= {("vanleent2022", "atom-atom Bell-state fidelity over 33 km")}
-AGREES |= {("zhang2022", "quantum bit error rate of the key bases")}
+AGREES |= {("zhang2022", "quantum bit error rate of the key bases"), ("zhang2022", "CHSH S")}
 
 EXPERIMENTS = load_experiments()
 
