@@ -355,19 +355,7 @@ class LinkService:
         modes = self._modes(modes)
         held = []  # the interface and communication qubits taken (or queued for: granted before we resume)
         try:
-            # Each pool is noted in ``held`` as soon as it is asked for (granted before we resume).
-            turn = self.interface.take(1)
-            held.append(self.interface)
-            if turn is not None:
-                yield turn
-            waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
-            if waits:
-                yield env.all_of(waits)
-            for pool in self._communication:
-                turn = pool.take(1)
-                held.append(pool)
-                if turn is not None:
-                    yield turn
+            yield from self._acquire(modes, held)
             attempt = self._begin(requested, modes)
             yield env.timeout(attempt.duration_s)
             electrons = self._herald(attempt)
@@ -377,6 +365,30 @@ class LinkService:
         finally:
             for pool in held:
                 pool.give(1)
+
+    def _acquire(self, modes: int, held: list):
+        """Generator of the events a generation waits for, in order: the link's interface, the
+        slots at both ends, then the communication qubits (by node name). Each pool is noted in
+        ``held`` as soon as it is asked for (it is granted before the generation goes on)."""
+        turn = self.interface.take(1)
+        held.append(self.interface)
+        if turn is not None:
+            yield turn
+        waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
+        if waits:
+            yield self.sim.env.all_of(waits)
+        for pool in self._communication:
+            turn = pool.take(1)
+            held.append(pool)
+            if turn is not None:
+                yield turn
+
+    def start(self, done, modes: int | None = None) -> None:
+        """:meth:`generate` without a SimPy process: ``done(pair)`` is called with the
+        :class:`LinkPair` when it is stored. The generation begins at an urgent event now (where
+        a process would begin), waits for the same events and draws the same numbers in the same
+        order; only the process's own start and end bookkeeping is not there."""
+        _Generation(self, self._modes(modes), done)
 
     def try_start(self, modes: int | None = None) -> "_Attempt | None":
         """Start generating now, without a process, if nothing has to be waited for.
@@ -418,8 +430,19 @@ class LinkService:
         for bank in self.banks:
             bank.note_use()
         attempts = int(self.sim.rng.geometric(self.success_probability_with(modes)))
-        if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, attempts * self.link.attempt_time_s, modes)
-        return _Attempt(requested_s, self.sim.env.now, attempts, attempts * self.link.attempt_time_s, modes)
+        duration_s = attempts * self._attempt_time_s
+        if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, duration_s, modes)
+        return _Attempt(requested_s, self.sim.env.now, attempts, duration_s, modes)
+
+    @cached_property
+    def _attempt_time_s(self) -> float:
+        """The link's attempt time [s] (a property of a link that does not change: read once)."""
+        return self.link.attempt_time_s
+
+    @cached_property
+    def _emission_heralding_s(self) -> tuple[float, float]:
+        """The link's emission and heralding times [s], read once."""
+        return self.link.emission_time_s, self.link.heralding_time_s
 
     def _herald(self, attempt: "_Attempt") -> list[Qubit]:
         """At the herald: free the unused modes, place the heralded state (from its emission)."""
@@ -462,15 +485,16 @@ class LinkService:
         self.banks[1].stored[qubits[1]] = now
         if (rec := self.sim.recorder) is not None: rec.stored(self.name, (self.banks[0].name, self.banks[1].name), qubits, self._move_time_s)
         # Waiting for the interface, communication qubits and free slots is queueing, kept apart.
-        emission_wait = (attempt.attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
+        emission_s, heralding_s = self._emission_heralding_s
+        emission_wait = (attempt.attempts - 1) * self._attempt_time_s + emission_s
         return LinkPair(
             qubits=tuple(qubits),
             link=self.name,
             started_s=attempt.started_s,
-            heralded_s=self.sim.env.now,
+            heralded_s=now,
             attempts=attempt.attempts,
             emission_wait_s=emission_wait,
-            heralding_s=self.link.heralding_time_s + self._move_time_s,
+            heralding_s=heralding_s + self._move_time_s,
             stored_at=self.banks,
             queued_s=attempt.started_s - attempt.requested_s,
             move_s=self._move_time_s,
@@ -545,6 +569,62 @@ class LinkService:
     def measured_success_probability(self) -> float:
         """Successes per attempt counted in this run."""
         return self.successes / self.attempts if self.attempts else float("nan")
+
+
+class _Begin(simpy.events.Event):
+    """An event processed now, before every normal-priority event of this instant: when a
+    SimPy process started now would take its first step (as its ``Initialize``)."""
+
+    def __init__(self, env: simpy.Environment, callback):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, simpy.core.URGENT)
+
+
+class _Generation:
+    """One :meth:`LinkService.start`: the steps of :meth:`LinkService.generate`, each run by
+    the event it waits for (its resources, the attempts, the move into storage)."""
+
+    __slots__ = ("service", "modes", "done", "requested_s", "held", "waits")
+
+    def __init__(self, service: LinkService, modes: int, done):
+        self.service, self.modes, self.done = service, modes, done
+        _Begin(service.sim.env, self._begin)
+
+    def _begin(self, _event) -> None:
+        self.requested_s = self.service.sim.env.now
+        self.held = []
+        self.waits = self.service._acquire(self.modes, self.held)
+        self._acquired(None)
+
+    def _acquired(self, _event) -> None:
+        """The event waited for is granted: ask for the next resource or begin the attempts."""
+        service = self.service
+        try:
+            wait = next(self.waits)
+        except StopIteration:
+            attempt = service._begin(self.requested_s, self.modes)
+            service.sim.env.timeout(attempt.duration_s).callbacks.append(lambda _e: self._heralded(attempt))
+            return
+        wait.callbacks.append(self._acquired)
+
+    def _heralded(self, attempt: _Attempt) -> None:
+        service = self.service
+        electrons = service._herald(attempt)
+        if service._move_time_s > 0:
+            service.sim.env.timeout(service._move_time_s).callbacks.append(lambda _e: self._stored(attempt, electrons))
+        else:
+            self._stored(attempt, electrons)
+
+    def _stored(self, attempt: _Attempt, electrons: list) -> None:
+        try:
+            pair = self.service._store(attempt, electrons)
+        finally:
+            for pool in self.held:
+                pool.give(1)
+        self.done(pair)
 
 
 def attempts_while_stored(started_s: float, attempts: int, attempt_time_s: float, stored_s: float) -> int:

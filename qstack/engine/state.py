@@ -30,7 +30,9 @@ stream of its own, so a run draws the same numbers, and reports the same, with e
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -310,23 +312,25 @@ class StateRegistry:
         now = self._clock()
         for q in qubits:
             elapsed = now - q.last_time_s
-            if q.idle is not None and elapsed > 0:
+            if elapsed <= 0:
+                continue
+            idle = q.idle
+            if idle is not None:
                 group = q.group
                 if group.bell is not None:
-                    if math.isinf(q.idle.t1_s):
-                        group.bell = q.idle.dephase_bell_weights(group.bell, elapsed)
+                    if math.isinf(idle.t1_s):
+                        group.bell = idle.dephase_bell_weights(group.bell, elapsed)
                         self.bell_diagonal_steps += 1
                         q.last_time_s = now
                         continue
                     self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
                 index = group.qubits.index(q)
                 if self.engine == "fast":
-                    group.rho = q.idle.apply(self._dense(group), len(group.qubits), index, elapsed)
+                    group.rho = idle.apply(self._dense(group), len(group.qubits), index, elapsed)
                 else:
-                    idle = Operation(q.idle.circuit(elapsed), name="idle")
+                    idle = Operation(idle.circuit(elapsed), name="idle")
                     _, group.rho = self._apply_aer(idle, group, [index])
-            if now > q.last_time_s:
-                q.last_time_s = now
+            q.last_time_s = now
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
         merged = qubits[0].group
@@ -390,16 +394,10 @@ class StateRegistry:
                         break
                     return i
             raise ValueError(f"outcome {outcome} has zero probability in {operation.name or 'operation'}")
-        cumulative = []
-        total = 0.0
-        for p in probabilities:
-            total += p if p > 0.0 else 0.0
-            cumulative.append(total)
-        draw = self.rng.random() * total
-        for i, c in enumerate(cumulative):
-            if draw < c:
-                return i
-        return len(cumulative) - 1
+        # Running sums of the probabilities (negative rounding counts as 0), left to right.
+        cumulative = list(accumulate([p if p > 0.0 else 0.0 for p in probabilities]))
+        # The first branch whose running sum exceeds the draw (the last one if none does).
+        return min(bisect_right(cumulative, self.rng.random() * cumulative[-1]), len(cumulative) - 1)
 
     def _apply_to_two_pairs(self, operation, qubits, outcome):
         """A swap or a purification round: circuit qubits (0, 1) and (2, 3) are two whole
@@ -415,14 +413,21 @@ class StateRegistry:
         first_members, second_members = first.qubits, second.qubits
         if len(first_members) != 2 or len(second_members) != 2:
             return None
-        low = self._dense(first) if first_members[0] is a else _swap_pair(self._dense(first))
-        high = self._dense(second) if second_members[0] is c else _swap_pair(self._dense(second))
+        low = first.rho if first.bell is None else self._dense(first)
+        high = second.rho if second.bell is None else self._dense(second)
+        if first_members[0] is not a:
+            low = _swap_pair(low)
+        if second_members[0] is not c:
+            high = _swap_pair(high)
         vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)  # _kron(high, low), ravelled
-        result = self._apply_flat(operation, flat, first, qubits, vec, outcome)
-        for q in first.qubits:
+        choice, rho = self._flat_branch(operation, flat, vec, outcome)
+        d = 2 ** len(operation.kept)
+        first.rho = rho.reshape(d, d)
+        kept = first.qubits = [qubits[i] for i in operation.kept]
+        for q in kept:
             q.group = first
         second.qubits = []
-        return result
+        return flat.outcomes[choice]
 
     def _apply_flat(self, operation, flat, group, qubits, vec, outcome):
         """One branch of the flattened instrument on ``vec``, the ravelled state of exactly

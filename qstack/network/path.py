@@ -331,7 +331,9 @@ class PathAttempt:
             if attempt is not None:
                 timer = env.timeout(attempt.duration_s)
                 timer.callbacks.append(lambda _event: self.post((i, token, service.finish(attempt), env.now)))
-                return token
+            else:  # it waits for a resource: driven by the events it waits for, no process
+                service.start(lambda pair: self.post((i, token, pair, env.now)), self.stats.modes)
+            return token
         env.process(self._link_job(i, token))
         return token
 
