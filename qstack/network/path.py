@@ -319,9 +319,10 @@ class PathAttempt:
     def start_link(self, i: int) -> object:
         """Start generating link ``i``'s pair; it is posted to the inbox when ready.
 
-        Returns a token identifying this generation. Without link purification, a link whose
-        interface and slots are free starts at once and posts its pair from a timer callback
-        (no process: the common case costs two simulation events fewer).
+        Returns a token identifying this generation. Without link purification no process is
+        made: a link whose interface, communication qubits and slots are free starts at once
+        and posts its pair from a timer callback; one that has to wait for them runs from the
+        events it waits for (:meth:`~qstack.link.LinkService.start`).
         """
         env, policy = self.env, self.network.purification
         token = object()
