@@ -314,23 +314,23 @@ class StateRegistry:
             elapsed = now - q.last_time_s
             if elapsed <= 0:
                 continue
-            idle = q.idle
-            if idle is not None:
-                group = q.group
-                if group.bell is not None:
-                    if math.isinf(idle.t1_s):
-                        group.bell = idle.dephase_bell_weights(group.bell, elapsed)
-                        self.bell_diagonal_steps += 1
-                        q.last_time_s = now
-                        continue
-                    self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
-                index = group.qubits.index(q)
-                if self.engine == "fast":
-                    group.rho = idle.apply(self._dense(group), len(group.qubits), index, elapsed)
-                else:
-                    idle = Operation(idle.circuit(elapsed), name="idle")
-                    _, group.rho = self._apply_aer(idle, group, [index])
             q.last_time_s = now
+            idle = q.idle
+            if idle is None:
+                continue
+            group = q.group
+            if group.bell is not None:
+                if math.isinf(idle.t1_s):
+                    group.bell = idle.dephase_bell_weights(group.bell, elapsed)
+                    self.bell_diagonal_steps += 1
+                    continue
+                self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
+                self._dense(group)
+            members = group.qubits
+            if self.engine == "fast":
+                group.rho = idle.apply(group.rho, len(members), members.index(q), elapsed)
+            else:
+                _, group.rho = self._apply_aer(Operation(idle.circuit(elapsed), name="idle"), group, [members.index(q)])
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
         merged = qubits[0].group
