@@ -90,11 +90,11 @@ class SlotPool:
         return not self._waiting and self.level >= n
 
     def give(self, n: int) -> None:
-        now = self.env.now  # add the busy time so far
-        self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
+        now, level, capacity = self.env.now, self.level, self.capacity  # add the busy time so far
+        self._busy_s += (capacity - level) * (now - self._changed_s)
         self._changed_s = now
-        self.level += n
-        if self.level > self.capacity:
+        self.level = level = level + n
+        if level > capacity:
             raise RuntimeError("more slots given back than taken")
         while self._waiting and self._waiting[0][0] <= self.level:
             wanted, event = self._waiting.popleft()
@@ -555,7 +555,7 @@ class LinkService:
     def release(self, pair: LinkPair, qubit_index: int | None = None) -> None:
         """Free the memory slot(s) of a pair (all, or one end) and drop its qubits."""
         now = self.sim.env.now
-        for i in (0, 1) if qubit_index is None else (qubit_index,):
+        for i in _BOTH_ENDS if qubit_index is None else (qubit_index,):
             qubit, bank = pair.qubits[i], pair.stored_at[i]
             stored = bank.stored
             if qubit in stored:
@@ -651,4 +651,5 @@ def _attempt_dephasing(register: NuclearSpinRegister, attempts: int, bright_stat
     return Operation(qc, name="attempt_dephasing")
 
 
+_BOTH_ENDS = (0, 1)
 _GROUND_1 = np.diag([1.0, 0.0]).astype(complex)  # a fresh qubit, |0><0|

@@ -270,14 +270,14 @@ class PathAttempt:
                 give_communication(banks)
                 return
         yield from operate(self.env, banks)
-        apply, bsm = network.sim.registry.apply, network.bsm
+        apply, bsm, ending, services = network.sim.registry.apply, network.bsm, self.ending, plan.services
         failed = []
         for m in batch:
-            first, second = self.ends_at(m), segments[m]
-            outcome = apply(plan.swaps[m], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]])
+            first, second = ending[m], segments[m]
+            outcome = apply(plan.swaps[m], [*first.qubits, *second.qubits])
             network.swaps += 1
-            plan.services[m - 1].release(first.right_pair, first.right_index)
-            plan.services[m].release(second.left_pair, second.left_index)
+            services[m - 1].release(first.right_pair, first.right_index)
+            services[m].release(second.left_pair, second.left_index)
             self.remove(first)
             self.remove(second)
             merged = first.joined(second)
