@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -45,61 +44,10 @@ import numpy as np
 import simpy
 from qiskit import QuantumCircuit
 
-from qstack.engine import IdleModel, Operation, Qubit, Simulation, evolve, noisy, permute_qubits
+from qstack.engine import IdleModel, Operation, Qubit, Simulation, SlotPool, call_now, evolve, noisy, permute_qubits
 from qstack.hardware import NuclearSpinRegister
 from qstack.physical import LinkModel, NodeHardware
 from qstack.physics import Relaxation, multiplexed_success_probability
-
-
-class SlotPool:
-    """Counted resources (memory slots, communication qubits) handed out first come, first served.
-
-    ``take(n)`` returns None when ``n`` are free and nobody queues before it (no event at all:
-    most takes in a run are of this kind), else an event that fires when they are granted.
-    ``busy_s(now)`` is the time integral of the resources held, ``int_0^now (capacity - level) dt``
-    [resource-seconds]: divided by ``capacity * now`` it is their utilisation.
-    """
-
-    def __init__(self, env: simpy.Environment, capacity: int):
-        self.env = env
-        self.capacity = capacity
-        self.level = capacity
-        self._waiting: deque = deque()
-        self._busy_s = 0.0  # integral of (capacity - level) dt up to ``_changed_s``
-        self._changed_s = env.now
-
-    def busy_s(self) -> float:
-        """Resource-seconds held from the start of the run until now."""
-        return self._busy_s + (self.capacity - self.level) * (self.env.now - self._changed_s)
-
-    def take(self, n: int):
-        if n > self.capacity:
-            raise ValueError(f"cannot take {n} of {self.capacity} slots")
-        if not self._waiting and self.level >= n:
-            now = self.env.now  # add the busy time so far (inline: every generation takes and gives several pools)
-            self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
-            self._changed_s = now
-            self.level -= n
-            return None
-        event = self.env.event()
-        self._waiting.append((n, event))
-        return event
-
-    def available(self, n: int) -> bool:
-        """Whether ``take(n)`` would be granted at once."""
-        return not self._waiting and self.level >= n
-
-    def give(self, n: int) -> None:
-        now, level, capacity = self.env.now, self.level, self.capacity  # add the busy time so far
-        self._busy_s += (capacity - level) * (now - self._changed_s)
-        self._changed_s = now
-        self.level = level = level + n
-        if level > capacity:
-            raise RuntimeError("more slots given back than taken")
-        while self._waiting and self._waiting[0][0] <= self.level:
-            wanted, event = self._waiting.popleft()
-            self.level -= wanted
-            event.succeed()
 
 
 @dataclass(eq=False)  # a node's resource: equal only to itself (and hashable)
@@ -571,18 +519,6 @@ class LinkService:
         return self.successes / self.attempts if self.attempts else float("nan")
 
 
-class _Begin(simpy.events.Event):
-    """An event processed now, before every normal-priority event of this instant: when a
-    SimPy process started now would take its first step (as its ``Initialize``)."""
-
-    def __init__(self, env: simpy.Environment, callback):
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
-        env.schedule(self, simpy.core.URGENT)
-
-
 class _Generation:
     """One :meth:`LinkService.start`: the steps of :meth:`LinkService.generate`, each run by
     the event it waits for (its resources, the attempts, the move into storage)."""
@@ -591,7 +527,7 @@ class _Generation:
 
     def __init__(self, service: LinkService, modes: int, done):
         self.service, self.modes, self.done = service, modes, done
-        _Begin(service.sim.env, self._begin)
+        call_now(service.sim.env, self._begin)
 
     def _begin(self, _event) -> None:
         self.requested_s = self.service.sim.env.now

@@ -413,21 +413,14 @@ class StateRegistry:
         first_members, second_members = first.qubits, second.qubits
         if len(first_members) != 2 or len(second_members) != 2:
             return None
-        low = first.rho if first.bell is None else self._dense(first)
-        high = second.rho if second.bell is None else self._dense(second)
-        if first_members[0] is not a:
-            low = _swap_pair(low)
-        if second_members[0] is not c:
-            high = _swap_pair(high)
+        low = self._dense(first) if first_members[0] is a else _swap_pair(self._dense(first))
+        high = self._dense(second) if second_members[0] is c else _swap_pair(self._dense(second))
         vec = (high[:, None, :, None] * low[None, :, None, :]).reshape(-1)  # _kron(high, low), ravelled
-        choice, rho = self._flat_branch(operation, flat, vec, outcome)
-        d = 2 ** len(operation.kept)
-        first.rho = rho.reshape(d, d)
-        kept = first.qubits = [qubits[i] for i in operation.kept]
-        for q in kept:
+        result = self._apply_flat(operation, flat, first, qubits, vec, outcome)
+        for q in first.qubits:
             q.group = first
         second.qubits = []
-        return flat.outcomes[choice]
+        return result
 
     def _apply_flat(self, operation, flat, group, qubits, vec, outcome):
         """One branch of the flattened instrument on ``vec``, the ravelled state of exactly
