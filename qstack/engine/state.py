@@ -264,7 +264,7 @@ class StateRegistry:
         self._catch_up(qubits)
         if self.engine == "fast":
             result = None
-            if self.bell_diagonal:
+            if self.bell_diagonal and qubits and qubits[0].group.bell is not None:  # dense first group: no table
                 result = self._apply_bell(operation, qubits, outcome)
             if result is None:
                 result = self._apply_to_two_pairs(operation, qubits, outcome)
