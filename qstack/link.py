@@ -258,7 +258,6 @@ class LinkService:
         # by default, so that a long run keeps no list.
         self.attempt_intervals: list[tuple[float, float]] | None = None
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
-        self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
         # Ends whose stored qubits each attempt dephases (none without gate noise).
         self._nuclear_banks = tuple(b for b in self.banks if b.node.storage.register is not None) if gate_noise else ()
 
@@ -406,12 +405,11 @@ class LinkService:
         heralded = self.link.sample_heralded_state(self.sim.rng)
         self._dephase_stored(attempt)
         names, idle = self._electron_setup
-        prepared = self._prepared.get(id(heralded))
-        if prepared is None:  # each heralding outcome's state is checked once, not per herald
-            prepared = self._prepared[id(heralded)] = (heralded, self.sim.registry.prepare(heralded.rho))
+        # Each heralding outcome's state is checked once per run (links sharing a model share it).
+        prepared = self.sim.registry.prepared(heralded, heralded.rho)
         now = self.sim.env.now
         before_a, before_b = self._qubit_times_before_herald_s
-        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared[1], time_s=(now - before_a, now - before_b))
+        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared, time_s=(now - before_a, now - before_b))
 
     @cached_property
     def _qubit_times_before_herald_s(self) -> tuple[float, float]:

@@ -42,8 +42,7 @@ from qiskit.quantum_info import DensityMatrix
 
 from qstack.physics import BELL_PROJECTORS, Relaxation
 
-from .exact import apply_map as _apply_op_first
-from .exact import operation_first, outcomes
+from .exact import apply_map as _apply_op_first, operation_first, outcomes
 from .operation import _PROJECTORS, BELL_TOLERANCE, Operation, _condition_holds, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
@@ -134,8 +133,8 @@ class StateRegistry:
         self._simulator = None
         self.live_qubits = 0
         self.bell_diagonal = bool(bell_diagonal) and engine == "fast"
-        self.bell_diagonal_steps = 0
-        self.bell_diagonal_fallbacks = 0
+        self.bell_diagonal_steps = self.bell_diagonal_fallbacks = 0
+        self._prepared: dict[int, tuple] = {}  # id(owner) -> (owner, its PreparedState)
 
     # ----------------------------------------------------------------- creation and removal
     @staticmethod
@@ -146,6 +145,12 @@ class StateRegistry:
             raise ValueError(f"prepare: a square matrix is needed, got shape {rho.shape}")
         rho.flags.writeable = False
         return PreparedState(rho, _bell_weights(rho) if rho.shape == (4, 4) else None)
+
+    def prepared(self, owner: object, rho: np.ndarray) -> PreparedState:
+        """:meth:`prepare` of ``owner``'s state ``rho`` once per run (a heralded outcome shared by links)."""
+        if (entry := self._prepared.get(id(owner))) is None:  # the owner is kept: its id stays its own
+            entry = self._prepared[id(owner)] = (owner, self.prepare(rho))
+        return entry[1]
 
     def new_qubits(
         self,
@@ -315,8 +320,7 @@ class StateRegistry:
             if elapsed <= 0:
                 continue
             q.last_time_s = now
-            idle = q.idle
-            if idle is None:
+            if (idle := q.idle) is None:
                 continue
             group = q.group
             if group.bell is not None:
@@ -394,9 +398,8 @@ class StateRegistry:
                         break
                     return i
             raise ValueError(f"outcome {outcome} has zero probability in {operation.name or 'operation'}")
-        # Running sums of the probabilities (negative rounding counts as 0), left to right.
+        # Running sums (negative rounding counts as 0); the first branch whose sum exceeds the draw.
         cumulative = list(accumulate([p if p > 0.0 else 0.0 for p in probabilities]))
-        # The first branch whose running sum exceeds the draw (the last one if none does).
         return min(bisect_right(cumulative, self.rng.random() * cumulative[-1]), len(cumulative) - 1)
 
     def _apply_to_two_pairs(self, operation, qubits, outcome):
