@@ -88,7 +88,7 @@ class _Group:
 
     qubits: list[Qubit]
     rho: np.ndarray | None
-    bell: np.ndarray | None = None
+    bell: np.ndarray | tuple | None = None  # a tuple of four floats after idle steps
 
 
 class StateRegistry:
@@ -370,7 +370,7 @@ class StateRegistry:
         if table is None:
             self.bell_diagonal_fallbacks += len(groups)
             return None
-        weights = groups[0].bell
+        weights = np.asarray(groups[0].bell)  # a tuple after idle steps (Relaxation.dephase_bell_weights)
         for group in groups[1:]:
             weights = (weights[:, None] * group.bell).ravel()
         choice, bell = self._flat_branch(operation, table, weights, outcome)
