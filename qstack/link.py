@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -45,61 +44,10 @@ import numpy as np
 import simpy
 from qiskit import QuantumCircuit
 
-from qstack.engine import IdleModel, Operation, Qubit, Simulation, evolve, noisy, permute_qubits
+from qstack.engine import IdleModel, Operation, Qubit, Simulation, SlotPool, call_now, evolve, noisy, permute_qubits
 from qstack.hardware import NuclearSpinRegister
 from qstack.physical import LinkModel, NodeHardware
 from qstack.physics import Relaxation, multiplexed_success_probability
-
-
-class SlotPool:
-    """Counted resources (memory slots, communication qubits) handed out first come, first served.
-
-    ``take(n)`` returns None when ``n`` are free and nobody queues before it (no event at all:
-    most takes in a run are of this kind), else an event that fires when they are granted.
-    ``busy_s(now)`` is the time integral of the resources held, ``int_0^now (capacity - level) dt``
-    [resource-seconds]: divided by ``capacity * now`` it is their utilisation.
-    """
-
-    def __init__(self, env: simpy.Environment, capacity: int):
-        self.env = env
-        self.capacity = capacity
-        self.level = capacity
-        self._waiting: deque = deque()
-        self._busy_s = 0.0  # integral of (capacity - level) dt up to ``_changed_s``
-        self._changed_s = env.now
-
-    def busy_s(self) -> float:
-        """Resource-seconds held from the start of the run until now."""
-        return self._busy_s + (self.capacity - self.level) * (self.env.now - self._changed_s)
-
-    def take(self, n: int):
-        if n > self.capacity:
-            raise ValueError(f"cannot take {n} of {self.capacity} slots")
-        if not self._waiting and self.level >= n:
-            now = self.env.now  # add the busy time so far (inline: every generation takes and gives several pools)
-            self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
-            self._changed_s = now
-            self.level -= n
-            return None
-        event = self.env.event()
-        self._waiting.append((n, event))
-        return event
-
-    def available(self, n: int) -> bool:
-        """Whether ``take(n)`` would be granted at once."""
-        return not self._waiting and self.level >= n
-
-    def give(self, n: int) -> None:
-        now = self.env.now  # add the busy time so far
-        self._busy_s += (self.capacity - self.level) * (now - self._changed_s)
-        self._changed_s = now
-        self.level += n
-        if self.level > self.capacity:
-            raise RuntimeError("more slots given back than taken")
-        while self._waiting and self._waiting[0][0] <= self.level:
-            wanted, event = self._waiting.popleft()
-            self.level -= wanted
-            event.succeed()
 
 
 @dataclass(eq=False)  # a node's resource: equal only to itself (and hashable)
@@ -310,7 +258,6 @@ class LinkService:
         # by default, so that a long run keeps no list.
         self.attempt_intervals: list[tuple[float, float]] | None = None
         self._moves = tuple(self._move_for(bank) for bank in self.banks)
-        self._prepared: dict[int, tuple] = {}  # id(heralded state) -> (it, its PreparedState)
         # Ends whose stored qubits each attempt dephases (none without gate noise).
         self._nuclear_banks = tuple(b for b in self.banks if b.node.storage.register is not None) if gate_noise else ()
 
@@ -355,19 +302,7 @@ class LinkService:
         modes = self._modes(modes)
         held = []  # the interface and communication qubits taken (or queued for: granted before we resume)
         try:
-            # Each pool is noted in ``held`` as soon as it is asked for (granted before we resume).
-            turn = self.interface.take(1)
-            held.append(self.interface)
-            if turn is not None:
-                yield turn
-            waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
-            if waits:
-                yield env.all_of(waits)
-            for pool in self._communication:
-                turn = pool.take(1)
-                held.append(pool)
-                if turn is not None:
-                    yield turn
+            yield from self._acquire(modes, held)
             attempt = self._begin(requested, modes)
             yield env.timeout(attempt.duration_s)
             electrons = self._herald(attempt)
@@ -377,6 +312,30 @@ class LinkService:
         finally:
             for pool in held:
                 pool.give(1)
+
+    def _acquire(self, modes: int, held: list):
+        """Generator of the events a generation waits for, in order: the link's interface, the
+        slots at both ends, then the communication qubits (by node name). Each pool is noted in
+        ``held`` as soon as it is asked for (it is granted before the generation goes on)."""
+        turn = self.interface.take(1)
+        held.append(self.interface)
+        if turn is not None:
+            yield turn
+        waits = [w for w in (self.banks[0].slots.take(modes), self.banks[1].slots.take(modes)) if w is not None]
+        if waits:
+            yield self.sim.env.all_of(waits)
+        for pool in self._communication:
+            turn = pool.take(1)
+            held.append(pool)
+            if turn is not None:
+                yield turn
+
+    def start(self, done, modes: int | None = None) -> None:
+        """:meth:`generate` without a SimPy process: ``done(pair)`` is called with the
+        :class:`LinkPair` when it is stored. The generation begins at an urgent event now (where
+        a process would begin), waits for the same events and draws the same numbers in the same
+        order; only the process's own start and end bookkeeping is not there."""
+        _Generation(self, self._modes(modes), done)
 
     def try_start(self, modes: int | None = None) -> "_Attempt | None":
         """Start generating now, without a process, if nothing has to be waited for.
@@ -418,11 +377,24 @@ class LinkService:
         for bank in self.banks:
             bank.note_use()
         attempts = int(self.sim.rng.geometric(self.success_probability_with(modes)))
-        # A herald comes an emission and a round trip after its attempt began, even where attempts
-        # follow faster than that (a free-running source): no-op where the period is the cycle.
-        duration_s = max(attempts * self.link.attempt_time_s, self.link.emission_time_s + self.link.heralding_time_s)
+        # The successful attempt began (k - 1) periods in and its herald comes an emission and a
+        # round trip later; where attempts follow slower than that (every scheme that waits for its
+        # heralds) the k-th period's end is the later of the two.
+        period_s = self._attempt_time_s
+        emission_s, heralding_s = self._emission_heralding_s
+        duration_s = max(attempts * period_s, (attempts - 1) * period_s + emission_s + heralding_s)
         if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, duration_s, modes)
         return _Attempt(requested_s, self.sim.env.now, attempts, duration_s, modes)
+
+    @cached_property
+    def _attempt_time_s(self) -> float:
+        """The link's attempt time [s] (a property of a link that does not change: read once)."""
+        return self.link.attempt_time_s
+
+    @cached_property
+    def _emission_heralding_s(self) -> tuple[float, float]:
+        """The link's emission and heralding times [s], read once."""
+        return self.link.emission_time_s, self.link.heralding_time_s
 
     def _herald(self, attempt: "_Attempt") -> list[Qubit]:
         """At the herald: free the unused modes, place the heralded state (from its emission)."""
@@ -438,12 +410,11 @@ class LinkService:
         heralded = self.link.sample_heralded_state(self.sim.rng)
         self._dephase_stored(attempt)
         names, idle = self._electron_setup
-        prepared = self._prepared.get(id(heralded))
-        if prepared is None:  # each heralding outcome's state is checked once, not per herald
-            prepared = self._prepared[id(heralded)] = (heralded, self.sim.registry.prepare(heralded.rho))
+        # Each heralding outcome's state is checked once per run (links sharing a model share it).
+        prepared = self.sim.registry.prepared(heralded, heralded.rho)
         now = self.sim.env.now
         before_a, before_b = self._qubit_times_before_herald_s
-        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared[1], time_s=(now - before_a, now - before_b))
+        return self.sim.registry.new_qubits(names, idle=idle, rho=prepared, time_s=(now - before_a, now - before_b))
 
     @cached_property
     def _qubit_times_before_herald_s(self) -> tuple[float, float]:
@@ -465,15 +436,16 @@ class LinkService:
         self.banks[1].stored[qubits[1]] = now
         if (rec := self.sim.recorder) is not None: rec.stored(self.name, (self.banks[0].name, self.banks[1].name), qubits, self._move_time_s)
         # Waiting for the interface, communication qubits and free slots is queueing, kept apart.
-        emission_wait = (attempt.attempts - 1) * self.link.attempt_time_s + self.link.emission_time_s
+        emission_s, heralding_s = self._emission_heralding_s
+        emission_wait = (attempt.attempts - 1) * self._attempt_time_s + emission_s
         return LinkPair(
             qubits=tuple(qubits),
             link=self.name,
             started_s=attempt.started_s,
-            heralded_s=self.sim.env.now,
+            heralded_s=now,
             attempts=attempt.attempts,
             emission_wait_s=emission_wait,
-            heralding_s=self.link.heralding_time_s + self._move_time_s,
+            heralding_s=heralding_s + self._move_time_s,
             stored_at=self.banks,
             queued_s=attempt.started_s - attempt.requested_s,
             move_s=self._move_time_s,
@@ -534,7 +506,7 @@ class LinkService:
     def release(self, pair: LinkPair, qubit_index: int | None = None) -> None:
         """Free the memory slot(s) of a pair (all, or one end) and drop its qubits."""
         now = self.sim.env.now
-        for i in (0, 1) if qubit_index is None else (qubit_index,):
+        for i in _BOTH_ENDS if qubit_index is None else (qubit_index,):
             qubit, bank = pair.qubits[i], pair.stored_at[i]
             stored = bank.stored
             if qubit in stored:
@@ -548,6 +520,50 @@ class LinkService:
     def measured_success_probability(self) -> float:
         """Successes per attempt counted in this run."""
         return self.successes / self.attempts if self.attempts else float("nan")
+
+
+class _Generation:
+    """One :meth:`LinkService.start`: the steps of :meth:`LinkService.generate`, each run by
+    the event it waits for (its resources, the attempts, the move into storage)."""
+
+    __slots__ = ("service", "modes", "done", "requested_s", "held", "waits")
+
+    def __init__(self, service: LinkService, modes: int, done):
+        self.service, self.modes, self.done = service, modes, done
+        call_now(service.sim.env, self._begin)
+
+    def _begin(self, _event) -> None:
+        self.requested_s = self.service.sim.env.now
+        self.held = []
+        self.waits = self.service._acquire(self.modes, self.held)
+        self._acquired(None)
+
+    def _acquired(self, _event) -> None:
+        """The event waited for is granted: ask for the next resource or begin the attempts."""
+        service = self.service
+        try:
+            wait = next(self.waits)
+        except StopIteration:
+            attempt = service._begin(self.requested_s, self.modes)
+            service.sim.env.timeout(attempt.duration_s).callbacks.append(lambda _e: self._heralded(attempt))
+            return
+        wait.callbacks.append(self._acquired)
+
+    def _heralded(self, attempt: _Attempt) -> None:
+        service = self.service
+        electrons = service._herald(attempt)
+        if service._move_time_s > 0:
+            service.sim.env.timeout(service._move_time_s).callbacks.append(lambda _e: self._stored(attempt, electrons))
+        else:
+            self._stored(attempt, electrons)
+
+    def _stored(self, attempt: _Attempt, electrons: list) -> None:
+        try:
+            pair = self.service._store(attempt, electrons)
+        finally:
+            for pool in self.held:
+                pool.give(1)
+        self.done(pair)
 
 
 def attempts_while_stored(started_s: float, attempts: int, attempt_time_s: float, stored_s: float) -> int:
@@ -574,4 +590,5 @@ def _attempt_dephasing(register: NuclearSpinRegister, attempts: int, bright_stat
     return Operation(qc, name="attempt_dephasing")
 
 
+_BOTH_ENDS = (0, 1)
 _GROUND_1 = np.diag([1.0, 0.0]).astype(complex)  # a fresh qubit, |0><0|

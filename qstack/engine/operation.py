@@ -173,6 +173,9 @@ class _RowBlocks:
 
     blocks: tuple[np.ndarray, ...]
     shape: tuple[int, int]
+    # The blocks stacked as one ``(blocks, rows, cols)`` array when they are all alike: numpy's
+    # stacked ``matmul`` runs the same single-threaded product per block, in one call.
+    stack: np.ndarray | None = None
 
     @classmethod
     def of(cls, matrix: np.ndarray) -> "_RowBlocks":
@@ -181,9 +184,13 @@ class _RowBlocks:
         while 2 * step * cols < _BLAS_ONE_THREAD_ELEMENTS and step < rows:
             step *= 2
         blocks = tuple(np.ascontiguousarray(matrix[start:start + step]) for start in range(0, rows, step))
-        return cls(blocks, (rows, cols))
+        stack = np.stack(blocks) if len(blocks) > 1 and rows % step == 0 else None
+        return cls(blocks, (rows, cols), stack)
 
     def __matmul__(self, vec: np.ndarray) -> np.ndarray:
+        stack = self.stack
+        if stack is not None:
+            return np.matmul(stack, vec).reshape(-1)
         blocks = self.blocks
         if len(blocks) == 1:
             return blocks[0] @ vec

@@ -30,7 +30,9 @@ stream of its own, so a run draws the same numbers, and reports the same, with e
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -40,8 +42,7 @@ from qiskit.quantum_info import DensityMatrix
 
 from qstack.physics import BELL_PROJECTORS, Relaxation
 
-from .exact import apply_map as _apply_op_first
-from .exact import operation_first, outcomes
+from .exact import apply_map as _apply_op_first, operation_first, outcomes
 from .operation import _PROJECTORS, BELL_TOLERANCE, Operation, _condition_holds, noisy, permute_qubits
 
 ENGINES = ("fast", "aer")
@@ -87,7 +88,7 @@ class _Group:
 
     qubits: list[Qubit]
     rho: np.ndarray | None
-    bell: np.ndarray | None = None
+    bell: np.ndarray | tuple | None = None  # a tuple of four floats after idle steps
 
 
 class StateRegistry:
@@ -132,8 +133,8 @@ class StateRegistry:
         self._simulator = None
         self.live_qubits = 0
         self.bell_diagonal = bool(bell_diagonal) and engine == "fast"
-        self.bell_diagonal_steps = 0
-        self.bell_diagonal_fallbacks = 0
+        self.bell_diagonal_steps = self.bell_diagonal_fallbacks = 0
+        self._prepared: dict[int, tuple] = {}  # id(owner) -> (owner, its PreparedState)
 
     # ----------------------------------------------------------------- creation and removal
     @staticmethod
@@ -144,6 +145,12 @@ class StateRegistry:
             raise ValueError(f"prepare: a square matrix is needed, got shape {rho.shape}")
         rho.flags.writeable = False
         return PreparedState(rho, _bell_weights(rho) if rho.shape == (4, 4) else None)
+
+    def prepared(self, owner: object, rho: np.ndarray) -> PreparedState:
+        """:meth:`prepare` of ``owner``'s state ``rho`` once per run (a heralded outcome shared by links)."""
+        if (entry := self._prepared.get(id(owner))) is None:  # the owner is kept: its id stays its own
+            entry = self._prepared[id(owner)] = (owner, self.prepare(rho))
+        return entry[1]
 
     def new_qubits(
         self,
@@ -262,7 +269,7 @@ class StateRegistry:
         self._catch_up(qubits)
         if self.engine == "fast":
             result = None
-            if self.bell_diagonal:
+            if self.bell_diagonal and qubits and qubits[0].group.bell is not None:  # dense first group: no table
                 result = self._apply_bell(operation, qubits, outcome)
             if result is None:
                 result = self._apply_to_two_pairs(operation, qubits, outcome)
@@ -310,23 +317,24 @@ class StateRegistry:
         now = self._clock()
         for q in qubits:
             elapsed = now - q.last_time_s
-            if q.idle is not None and elapsed > 0:
-                group = q.group
-                if group.bell is not None:
-                    if math.isinf(q.idle.t1_s):
-                        group.bell = q.idle.dephase_bell_weights(group.bell, elapsed)
-                        self.bell_diagonal_steps += 1
-                        q.last_time_s = now
-                        continue
-                    self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
-                index = group.qubits.index(q)
-                if self.engine == "fast":
-                    group.rho = q.idle.apply(self._dense(group), len(group.qubits), index, elapsed)
-                else:
-                    idle = Operation(q.idle.circuit(elapsed), name="idle")
-                    _, group.rho = self._apply_aer(idle, group, [index])
-            if now > q.last_time_s:
-                q.last_time_s = now
+            if elapsed <= 0:
+                continue
+            q.last_time_s = now
+            if (idle := q.idle) is None:
+                continue
+            group = q.group
+            if group.bell is not None:
+                if math.isinf(idle.t1_s):
+                    group.bell = idle.dephase_bell_weights(group.bell, elapsed)
+                    self.bell_diagonal_steps += 1
+                    continue
+                self.bell_diagonal_fallbacks += 1  # amplitude damping: not Bell-diagonal
+                self._dense(group)
+            members = group.qubits
+            if self.engine == "fast":
+                group.rho = idle.apply(group.rho, len(members), members.index(q), elapsed)
+            else:
+                _, group.rho = self._apply_aer(Operation(idle.circuit(elapsed), name="idle"), group, [members.index(q)])
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
         merged = qubits[0].group
@@ -362,7 +370,7 @@ class StateRegistry:
         if table is None:
             self.bell_diagonal_fallbacks += len(groups)
             return None
-        weights = groups[0].bell
+        weights = np.asarray(groups[0].bell)  # a tuple after idle steps (Relaxation.dephase_bell_weights)
         for group in groups[1:]:
             weights = (weights[:, None] * group.bell).ravel()
         choice, bell = self._flat_branch(operation, table, weights, outcome)
@@ -390,16 +398,9 @@ class StateRegistry:
                         break
                     return i
             raise ValueError(f"outcome {outcome} has zero probability in {operation.name or 'operation'}")
-        cumulative = []
-        total = 0.0
-        for p in probabilities:
-            total += p if p > 0.0 else 0.0
-            cumulative.append(total)
-        draw = self.rng.random() * total
-        for i, c in enumerate(cumulative):
-            if draw < c:
-                return i
-        return len(cumulative) - 1
+        # Running sums (negative rounding counts as 0); the first branch whose sum exceeds the draw.
+        cumulative = list(accumulate([p if p > 0.0 else 0.0 for p in probabilities]))
+        return min(bisect_right(cumulative, self.rng.random() * cumulative[-1]), len(cumulative) - 1)
 
     def _apply_to_two_pairs(self, operation, qubits, outcome):
         """A swap or a purification round: circuit qubits (0, 1) and (2, 3) are two whole

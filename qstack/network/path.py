@@ -270,14 +270,14 @@ class PathAttempt:
                 give_communication(banks)
                 return
         yield from operate(self.env, banks)
-        apply, bsm = network.sim.registry.apply, network.bsm
+        apply, bsm, ending, services = network.sim.registry.apply, network.bsm, self.ending, plan.services
         failed = []
         for m in batch:
-            first, second = self.ends_at(m), segments[m]
-            outcome = apply(plan.swaps[m], [first.qubits[0], first.qubits[1], second.qubits[0], second.qubits[1]])
+            first, second = ending[m], segments[m]
+            outcome = apply(plan.swaps[m], [*first.qubits, *second.qubits])
             network.swaps += 1
-            plan.services[m - 1].release(first.right_pair, first.right_index)
-            plan.services[m].release(second.left_pair, second.left_index)
+            services[m - 1].release(first.right_pair, first.right_index)
+            services[m].release(second.left_pair, second.left_index)
             self.remove(first)
             self.remove(second)
             merged = first.joined(second)
@@ -319,9 +319,10 @@ class PathAttempt:
     def start_link(self, i: int) -> object:
         """Start generating link ``i``'s pair; it is posted to the inbox when ready.
 
-        Returns a token identifying this generation. Without link purification, a link whose
-        interface and slots are free starts at once and posts its pair from a timer callback
-        (no process: the common case costs two simulation events fewer).
+        Returns a token identifying this generation. Without link purification no process is
+        made: a link whose interface, communication qubits and slots are free starts at once
+        and posts its pair from a timer callback; one that has to wait for them runs from the
+        events it waits for (:meth:`~qstack.link.LinkService.start`).
         """
         env, policy = self.env, self.network.purification
         token = object()
@@ -331,7 +332,9 @@ class PathAttempt:
             if attempt is not None:
                 timer = env.timeout(attempt.duration_s)
                 timer.callbacks.append(lambda _event: self.post((i, token, service.finish(attempt), env.now)))
-                return token
+            else:  # it waits for a resource: driven by the events it waits for, no process
+                service.start(lambda pair: self.post((i, token, pair, env.now)), self.stats.modes)
+            return token
         env.process(self._link_job(i, token))
         return token
 

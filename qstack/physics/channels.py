@@ -87,19 +87,21 @@ class Relaxation:
             t[:, 0, :, :, 0, :] += gamma * rho.reshape(high, 2, low, high, 2, low)[:, 1, :, :, 1, :]
         return out
 
-    def dephase_bell_weights(self, bell: np.ndarray, duration_s: float) -> np.ndarray:
+    def dephase_bell_weights(self, bell, duration_s: float) -> tuple[float, float, float, float]:
         """Pure dephasing of one qubit of a Bell-diagonal pair, on its weights (Phi+, Phi-, Psi+, Psi-).
 
         Coherences shrink by ``c = exp(-t/T2)``: the qubit gets a Z with probability
         ``(1 - c)/2``, which exchanges Phi+ with Phi- and Psi+ with Psi-. Only for T1 = inf.
+        ``bell``: the four weights (an array or a tuple); returns them as a tuple of floats
+        (the state engine's idle steps chain without building an array each time).
         """
         if not self.pure_dephasing:
             raise ValueError("dephase_bell_weights needs t1_s = inf (amplitude damping leaves the Bell-diagonal form)")
         flip = (1.0 - self.coherence(duration_s)) / 2
         keep = 1.0 - flip
-        phi_plus, phi_minus, psi_plus, psi_minus = bell.tolist()
-        return np.array((keep * phi_plus + flip * phi_minus, flip * phi_plus + keep * phi_minus,
-                         keep * psi_plus + flip * psi_minus, flip * psi_plus + keep * psi_minus))
+        phi_plus, phi_minus, psi_plus, psi_minus = bell.tolist() if isinstance(bell, np.ndarray) else bell
+        return (keep * phi_plus + flip * phi_minus, flip * phi_plus + keep * phi_minus,
+                keep * psi_plus + flip * psi_minus, flip * psi_plus + keep * psi_minus)
 
 
 def _duration(duration_s: float) -> float:

@@ -302,3 +302,19 @@ def test_prepared_state_gives_the_same_pairs_as_the_matrix_and_is_never_changed(
         results.append(registry.density_matrix([q[0], q[3]]))
     np.testing.assert_allclose(results[0], results[1], atol=1e-12)
     np.testing.assert_array_equal(prepared.rho, rho)
+
+
+def test_dephasing_bell_weights_as_a_tuple_gives_the_closed_form_and_the_arrays_numbers():
+    """An idle step on Bell weights returns a tuple: from an array or from the tuple of an
+    earlier step it gives the same floats, and Phi+ of a stored Phi+ pair whose two qubits
+    each dephase for t is ``(1 + exp(-2t/T2))/2``."""
+    from qstack.physics import Relaxation
+
+    idle = Relaxation(math.inf, 0.5)
+    weights = np.array([1.0, 0.0, 0.0, 0.0])
+    once = idle.dephase_bell_weights(weights, 0.1)
+    assert isinstance(once, tuple) and once == idle.dephase_bell_weights(tuple(weights.tolist()), 0.1)
+    twice = idle.dephase_bell_weights(once, 0.1)
+    assert twice == idle.dephase_bell_weights(np.array(once), 0.1)
+    assert math.isclose(twice[0], (1 + math.exp(-2 * 0.1 / 0.5)) / 2, rel_tol=1e-15)
+    assert math.isclose(sum(twice), 1.0, rel_tol=1e-15)

@@ -21,3 +21,16 @@ def test_flattened_swap_map_runs_as_single_threaded_blocks_with_the_whole_maps_r
         assert np.array_equal(blocked.toarray(), matrix)
         np.testing.assert_allclose(blocked @ vec, matrix @ vec, rtol=0, atol=1e-14)
     assert len(flat.maps[0].blocks) > 1
+
+
+def test_stacked_row_blocks_give_each_blocks_product_bit_for_bit():
+    """The map's blocks stacked into one matmul call give exactly the per-block products (the
+    same single-threaded dot products), so reports do not change with the stacking."""
+    op = swap_operation(GateNoise(two_qubit_depolarizing=0.01, measurement_flip=0.01))
+    rng = np.random.default_rng(7)
+    for blocked in op.flat.maps:
+        assert blocked.stack is not None and blocked.stack.shape[0] == len(blocked.blocks)
+        for _ in range(50):
+            vec = rng.normal(size=256) + 1j * rng.normal(size=256)
+            per_block = np.concatenate([block @ vec for block in blocked.blocks])
+            assert np.array_equal(blocked @ vec, per_block)

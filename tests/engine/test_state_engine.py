@@ -220,3 +220,18 @@ def test_operation_on_two_pairs_in_either_qubit_order_matches_aer(reverse_first,
         results.append(registry.density_matrix([a, d]))
         assert registry.live_qubits == 2 and a.group is d.group and len(a.group.qubits) == 2
     np.testing.assert_allclose(results[1], results[0], atol=1e-9)
+
+
+def test_a_state_prepared_for_one_owner_is_checked_once_per_run_and_shared():
+    """``prepared(owner, rho)`` is :meth:`prepare` of ``rho`` the first time and the same object
+    for that owner after (links sharing a heralded outcome share its check); another owner or
+    another registry (another run) gets its own."""
+    from qstack.physics import PHI_PLUS
+
+    registry, other_run = StateRegistry(np.random.default_rng(0)), StateRegistry(np.random.default_rng(0))
+    owner, another = object(), object()
+    first = registry.prepared(owner, PHI_PLUS)
+    assert registry.prepared(owner, PHI_PLUS) is first
+    assert np.array_equal(first.rho, StateRegistry.prepare(PHI_PLUS).rho) and first.bell is not None
+    assert registry.prepared(another, PHI_PLUS) is not first
+    assert other_run.prepared(owner, PHI_PLUS) is not first

@@ -372,3 +372,67 @@ def test_a_stored_nuclear_spin_dephases_only_for_the_attempts_made_while_it_is_s
     fidelity = bell_fidelity(sim.registry.density_matrix(list(stored.qubits)))
     assert fidelity == pytest.approx(1 - flip, abs=1e-9)
     assert flip > 0.01  # large enough that a wrong count would show
+
+
+def _contended_generations(seed, driven, moves, rounds=15):
+    """Nodes a - m - b, m with one communication qubit (the two links queue for it), with
+    ``moves`` a nuclear-spin register at every node (each herald is followed by a move). Each round asks
+    link a-m for a pair through a :meth:`LinkService.generate` process or through
+    :meth:`LinkService.start` (``driven``), then, in the same step, link m-b through
+    :meth:`LinkService.try_start` when it can start at once (it then takes m's qubit first, as
+    a process would let it) and like a-m otherwise. Returns every pair's times, attempts and
+    state, and the generator's next number (the draws made)."""
+    from qstack.hardware import PairSource
+    from qstack.link import LinkService, MemoryBank
+
+    memory = Memory(t1_s=math.inf, t2_s=0.05, capacity=2)
+    register = NuclearSpinRegister(coupling_hz=200.0, reset_time_constant_s=5e-5, t1_s=math.inf, t2_s=0.5, capacity=2)
+    node = NodeHardware(memory=memory, nuclear_spin=register if moves else None,
+                        emitter=Emitter(emission_time_s=4e-6, emission_probability=0.05))
+    link = HeraldedLink(node, node, Fiber(1.0), Fiber(1.0), Detector(efficiency=0.8), scheme="single_click",
+                        bright_state_population=0.2)
+    source = PairSource(pair_probability=0.3, repetition_rate_hz=1e6, emitted_state_fidelity=0.95)
+    midpoint = HeraldedLink(node, node, Fiber(2.0), Fiber(2.0), Detector(), scheme="midpoint_source", pair_source=source)
+    sim = Simulation(seed)
+    banks = {name: MemoryBank(sim.env, node, name) for name in "amb"}
+    services = (LinkService(sim, link, banks["a"], banks["m"]), LinkService(sim, midpoint, banks["m"], banks["b"]))
+    assert (services[0]._move_time_s > 0) == moves
+    seen = []
+
+    def run():
+        for _ in range(rounds):
+            waits = []
+            for service in services:
+                attempt = service.try_start() if waits else None
+                if attempt is not None:
+                    done = sim.env.event()
+                    sim.env.timeout(attempt.duration_s).callbacks.append(
+                        lambda _e, service=service, attempt=attempt, done=done: done.succeed(service.finish(attempt)))
+                    waits.append(done)
+                elif driven:
+                    done = sim.env.event()
+                    service.start(done.succeed)
+                    waits.append(done)
+                else:
+                    waits.append(sim.env.process(service.generate()))
+            yield sim.env.all_of(waits)
+            for service, wait in zip(services, waits):
+                pair = wait.value
+                rho = sim.registry.density_matrix(list(pair.qubits))
+                seen.append((pair.link, pair.started_s, pair.heralded_s, pair.attempts, pair.queued_s, rho.tobytes()))
+                service.release(pair)
+
+    sim.env.run(until=sim.env.process(run()))
+    return seen, sim.rng.random()
+
+
+@pytest.mark.parametrize("seed, moves", [(1, True), (2, True), (1, False), (2, False)])
+def test_a_generation_started_without_a_process_gives_the_same_pairs_and_draws_as_generate(seed, moves):
+    """:meth:`LinkService.start` runs the steps of :meth:`LinkService.generate` from the events
+    it waits for: with both links of a middle node queueing for its one communication qubit,
+    every pair (times, attempts, queueing, state bit for bit) and the draws are the same."""
+    by_process, next_process = _contended_generations(seed, False, moves)
+    driven, next_driven = _contended_generations(seed, True, moves)
+    assert any(pair[4] > 0 for pair in by_process)  # some generations queued
+    assert driven == by_process
+    assert next_driven == next_process
