@@ -13,6 +13,13 @@ from qstack.sweep import RESULTS_FILE
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a subprocess")
 
 
+def _as_in_a_terminal():
+    """The child's SIGINT as a terminal's foreground job has it: a job started in the background
+    of a non-interactive shell (as some CI runners and task tools start the tests) inherits SIGINT
+    ignored, and Python then never installs its KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_when(process, ready, timeout_s=90.0):
     """Send SIGINT once ``ready()`` holds (the command is at work), then wait for the exit."""
     deadline = time.monotonic() + timeout_s
@@ -29,7 +36,8 @@ def test_ctrl_c_in_run_prints_a_partial_report_marked_interrupted(tmp_path):
     command = [sys.executable, "-m", "qstack.cli", "run", "--json", "-vv",
                "--set", "requests.0.pairs=1000000", "--set", "max_time_s=1e9"]
     with open(started, "w+") as err:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp_path)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp_path,
+                                   preexec_fn=_as_in_a_terminal)
         # -vv logs "running ..." when the simulation starts; then let it deliver for a moment
         out, _ = _interrupt_when(process, lambda: "running" in started.read_text() and time.sleep(1.0) is None)
         err.seek(0)
@@ -46,7 +54,8 @@ def test_ctrl_c_in_sweep_keeps_the_finished_points_and_their_table(tmp_path):
     out, table = tmp_path / "out", tmp_path / "runs.csv"
     command = [sys.executable, "-m", "qstack.cli", "sweep", "--set", "requests.0.pairs=20", "--seeds", "200",
                "--in-process", "--out", str(out), "--table", str(table)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                               preexec_fn=_as_in_a_terminal)
     results = out / RESULTS_FILE
     _, stderr = _interrupt_when(process, lambda: results.is_file() and results.read_text().count("\n") >= 2)
     assert process.returncode == 130
