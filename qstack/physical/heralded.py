@@ -94,10 +94,14 @@ class HeraldedLink:
             raise ValueError(f"link.bright_state_population must be in (0, 1), got {self.bright_state_population}")
         if isinstance(self.multiplexing, bool) or not isinstance(self.multiplexing, int) or self.multiplexing < 1:
             raise ValueError(f"link.multiplexing must be an integer >= 1, got {self.multiplexing!r}")
+        if self.PAIR_SOURCE and self.pair_source is None:
+            raise ValueError(f"link.pair_source is required for scheme {self.SCHEME!r}")
 
     @classmethod
     def from_setting(cls, setting: "LinkSetting") -> "HeraldedLink":
         """The link a scenario describes: the channel halved on each side of the station."""
+        if cls.PAIR_SOURCE and setting.pair_source is None:
+            raise ValueError(f"hardware.source: scheme {cls.SCHEME!r} needs a pair-source preset (e.g. spdc_source)")
         half = setting.channel.with_length(setting.length_km / 2)
         return cls(
             end_a=setting.end_a, end_b=setting.end_b, channel_a=half, channel_b=half, detector=setting.detector,

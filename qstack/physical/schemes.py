@@ -228,16 +228,8 @@ class MidpointSource(HeraldedLink):
     scheme: str = "midpoint_source"
     SCHEME = "midpoint_source"
 
-    @classmethod
-    def from_setting(cls, setting) -> "MidpointSource":
-        if setting.pair_source is None:
-            raise ValueError("hardware.source: scheme 'midpoint_source' needs a pair-source preset (e.g. spdc_source)")
-        return super().from_setting(setting)
-
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.pair_source is None:
-            raise ValueError("link.pair_source is required for scheme 'midpoint_source'")
         # No emitter is excited here: a stored spin's neighbour (the absorbing communication qubit)
         # changes only when a photon of the source is absorbed, with probability p_pair eta_arm
         # per attempt (the more exposed end's); the nuclear-spin dephasing per attempt reads it.

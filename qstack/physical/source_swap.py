@@ -91,16 +91,8 @@ class NodeSources(HeraldedLink):
     PAIR_SOURCE = True
     EMITS = False
 
-    @classmethod
-    def from_setting(cls, setting) -> "NodeSources":
-        if setting.pair_source is None:
-            raise ValueError("hardware.source: scheme 'node_sources' needs a pair-source preset (e.g. spdc_source)")
-        return super().from_setting(setting)
-
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.pair_source is None:
-            raise ValueError("link.pair_source is required for scheme 'node_sources'")
         mu = self.pair_source.pair_probability
         if not 0.0 < mu <= MAX_MEAN_PAIR_NUMBER:
             raise ValueError(

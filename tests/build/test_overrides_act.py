@@ -15,6 +15,8 @@ from qstack.hardware import list_presets, load_preset
 _BASES = {
     "nv_centre": ("node", {}),
     "trapped_ion": ("node", {"hardware.node": "trapped_ion"}),
+    "neutral_atom": ("node", {"hardware.node": "neutral_atom", "link.scheme": "polarisation_photons",
+                              "link.multiplexing": 1}),  # one atom per node
     # A cut-off keeps the transmons' pairs fresh (T1 0.3 ms): a fully relaxed pair hides its gates' noise.
     "superconducting_qubit": ("node", {"hardware.node": "superconducting_qubit",
                                        "hardware.interface": "sc_optical_transducer", "link.cutoff_s": 1e-3,
@@ -75,13 +77,16 @@ def _cases():
     for name in sorted(_BASES):
         role, base = _BASES[name]
         preset = load_preset(name)
-        chains = _CHAINS if role == "node" else {"link": {}}
+        # a repeater's middle node holds two pairs: a one-qubit node (a single atom) cannot be one
+        chains = _CHAINS if role == "node" and preset.memory.capacity >= 2 else {"link": {}}
         for chain, extra in chains.items():
             for key in preset.sources:
                 section, field = key.split(".")
                 model = getattr(preset, section)
                 value = getattr(model, field)
                 worse = model.t2_s if field == "t1_s" and math.isinf(value) else _worse(field, value)
+                if worse == value:  # already at the extreme (a one-slot memory): nothing to override
+                    continue
                 yield pytest.param(name, {**base, **extra}, f"{role}.{key}", worse,
                                    id=f"{name}-{chain}-{key}")
 

@@ -3,9 +3,8 @@ against closed forms; the engines agree on its circuits."""
 
 import numpy as np
 import pytest
-from qiskit.quantum_info import random_density_matrix
+from engines import assert_engines_agree
 
-from qstack.engine import StateRegistry
 from qstack.hardware import Detector, Emitter, Fiber, Memory
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware, PolarisationPhotons
@@ -77,14 +76,4 @@ def test_a_node_without_emitter_is_refused():
 
 def test_fast_and_aer_engines_agree_on_its_circuits():
     link = _link(fidelity=0.9)
-    for k, operation in enumerate(link.operations):
-        n = operation.num_qubits
-        rho = random_density_matrix(2 ** (n + 2), seed=60 + k)
-        names = [f"q{i}" for i in range(n + 2)]
-        aer = StateRegistry(np.random.default_rng(2), engine="aer")
-        qa = aer.new_qubits(names, rho=rho)
-        outcome = aer.apply(operation, qa[:n])
-        fast = StateRegistry(np.random.default_rng(2), engine="fast")
-        qf = fast.new_qubits(names, rho=rho)
-        fast.apply(operation, qf[:n], outcome=outcome)
-        np.testing.assert_allclose(fast.density_matrix(qf), aer.density_matrix(qa), atol=1e-9)
+    assert_engines_agree(link.operations, rho_seed=60, draw_seeds=[2])

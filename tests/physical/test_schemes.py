@@ -3,9 +3,8 @@
 
 import numpy as np
 import pytest
-from qiskit.quantum_info import random_density_matrix
+from engines import assert_engines_agree
 
-from qstack.engine import StateRegistry
 from qstack.hardware import Detector, Emitter, Fiber, Memory, PairSource
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware
@@ -102,23 +101,7 @@ def test_fast_and_aer_engines_agree_on_every_heralding_circuit(scheme, single_cl
     node = _node(emission_probability=0.5, emitted_state_fidelity=0.95, photon_indistinguishability=0.9, **noise)
     link = _link(scheme, detector=Detector(efficiency=0.8, dark_count_probability=0.05), node=node, pair_source=source,
                  **extra)
-    for k, operation in enumerate(link.operations):
-        n = operation.num_qubits
-        # Two spectator qubits entangled with the operated ones: the conditional state of the
-        # rest of the world is compared too (and something remains when an op discards all).
-        rho = random_density_matrix(2 ** (n + 2), seed=10 + k)
-        names = [f"q{i}" for i in range(n + 2)]
-        for seed in range(3):
-            aer = StateRegistry(np.random.default_rng(seed), engine="aer")
-            qa = aer.new_qubits(names, rho=rho)
-            outcome = aer.apply(operation, qa[:n])
-            fast = StateRegistry(np.random.default_rng(seed), engine="fast")
-            qf = fast.new_qubits(names, rho=rho)
-            fast.apply(operation, qf[:n], outcome=outcome)
-            kept = [i for i in range(n + 2) if i not in operation.discard]
-            np.testing.assert_allclose(
-                fast.density_matrix([qf[i] for i in kept]), aer.density_matrix([qa[i] for i in kept]), atol=1e-9
-            )
+    assert_engines_agree(link.operations, rho_seed=10)
 
 
 # --------------------------------------------------------------------------- heterogeneous links

@@ -3,9 +3,8 @@ included, against closed forms."""
 
 import numpy as np
 import pytest
-from qiskit.quantum_info import random_density_matrix
+from engines import assert_engines_agree
 
-from qstack.engine import StateRegistry
 from qstack.hardware import Detector, Fiber, Memory, PairSource
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware, NodeSources
@@ -111,14 +110,4 @@ def test_bad_settings_are_refused():
 
 def test_fast_and_aer_engines_agree_on_its_circuits():
     link = _link(mu=0.05, collection=0.3, fidelity=0.9)
-    for k, operation in enumerate(link.operations):
-        n = operation.num_qubits
-        rho = random_density_matrix(2 ** (n + 2), seed=40 + k)
-        names = [f"q{i}" for i in range(n + 2)]
-        aer = StateRegistry(np.random.default_rng(1), engine="aer")
-        qa = aer.new_qubits(names, rho=rho)
-        outcome = aer.apply(operation, qa[:n])
-        fast = StateRegistry(np.random.default_rng(1), engine="fast")
-        qf = fast.new_qubits(names, rho=rho)
-        fast.apply(operation, qf[:n], outcome=outcome)
-        np.testing.assert_allclose(fast.density_matrix(qf), aer.density_matrix(qa), atol=1e-9)
+    assert_engines_agree(link.operations, rho_seed=40, draw_seeds=[1])
