@@ -200,11 +200,13 @@ class PhysicsInformed(Scheduler):
         return self.chance_in_time(job, job.to_start) < self.give_up_below
 
     def key(self, job: Job):
-        """Least laxity first (time left to the deadline less the predicted time of the pairs
-        still to start, with all modes), laxity divided by the user's priority, so a more
-        important user's job goes first at equal urgency; then arrival."""
-        laxity = job.deadline_at_s - self.dispatcher.now - job.to_start * self._time(job, self.model(job.path).max_modes)
-        return (laxity / job.request.priority if laxity > 0 else laxity * job.request.priority, job.arrival_s, job.id)
+        """Earliest deadline first, the time left to the deadline divided by the user's priority
+        (a more important user's job goes first at equal urgency); then arrival. Not least
+        laxity: the route-alone time per pair that laxity would subtract leaves out the other
+        routes' contention, and ranking long jobs first where the links or communication
+        qubits are overloaded spends them on the jobs that cost the most."""
+        left = job.deadline_at_s - self.dispatcher.now
+        return (left / job.request.priority if left > 0 else left * job.request.priority, job.arrival_s, job.id)
 
     def modes(self, job: Job) -> int:
         """Modes by the resource that binds: all of the route's while memory is not short (link
@@ -212,13 +214,21 @@ class PhysicsInformed(Scheduler):
         all would leave another waiting job no room for a pair, the fewest that still finish
         this job in time with headroom."""
         most = self.model(job.path).max_modes
-        if math.isinf(job.deadline_at_s) or not self._memory_binds(job, most):
+        if math.isinf(job.deadline_at_s) or self._interfaces_bind(job) or not self._memory_binds(job, most):
             return most
         left = job.deadline_at_s - self.dispatcher.now
         for modes in range(1, most + 1):
             if job.to_start * self._time(job, modes) * self.slack <= left:
                 return modes
         return most
+
+    def _interfaces_bind(self, job: Job) -> bool:
+        """Whether a pair of ``job`` would queue for a communication qubit: a node of its route
+        whose pairs under way claim all of its qubits. There the interface, not memory, binds:
+        a generation holds the qubit ``tau / (1 - (1 - p)^modes)`` on average, so fewer modes
+        would keep every other pair waiting longer."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        return any(dispatcher.link_ends_at(n) + self._ends_at(path, n) > banks[n].communication_qubits for n in path)
 
     def _memory_binds(self, job: Job, modes: int) -> bool:
         """Whether ``modes`` for ``job`` would leave some other waiting job sharing a node with it
@@ -233,30 +243,107 @@ class PhysicsInformed(Scheduler):
                 return True
         return False
 
+    def _holds_s(self, path: list[str]) -> dict:
+        """Per link (a frozenset of its ends) and per node of ``path``: the mean time one of its
+        generations (all the route's modes) holds the link, or a communication qubit at the node
+        (the longest of its links' there), from :meth:`RouteModel.generation_hold_s`."""
+        key = ("holds", tuple(path))
+        if key not in self._models:
+            model = self.model(path)
+            holds: dict = {}
+            for (u, v), hold in zip(zip(path, path[1:]), model.generation_hold_s(model.max_modes)):
+                holds[frozenset((u, v))] = hold
+                for node in (u, v):
+                    holds[node] = max(holds.get(node, 0.0), hold)
+            self._models[key] = holds
+        return self._models[key]
+
+    @staticmethod
+    def _ends_at(path: list[str], node: str) -> int:
+        """Link ends of one pair on ``path`` at ``node`` (2 at an intermediate node)."""
+        return (path[0] == node or path[-1] == node) and 1 or (2 if node in path else 0)
+
+    def _queue_wait_s(self, job: Job) -> float:
+        """Expected wait a stored link pair of a new pair of ``job`` would see for generations
+        of other pairs under way queued ahead of its partner: per link, the pairs under way on
+        it (a link generates one pair at a time); per node, the link ends beyond what its
+        communication qubits serve at once, each holding one for a generation, shared by its
+        qubits. The route's own turns (two links at one qubit) are in :class:`RouteModel`."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        holds = self._holds_s(path)
+        wait = 0.0
+        for u, v in zip(path, path[1:]):
+            wait = max(wait, dispatcher.pairs_under_way(u, v) * holds[frozenset((u, v))])
+        for node in path:
+            qubits = banks[node].communication_qubits
+            ahead = dispatcher.link_ends_at(node) - max(0, qubits - self._ends_at(path, node))
+            if ahead > 0:
+                wait = max(wait, ahead * holds[node] / qubits)
+        return wait
+
     def _blocked(self, job: Job) -> bool:
-        """Whether a multi-link job must wait: a link of its route is busy, or an intermediate
-        node's communication qubits are all claimed by pairs under way (see :meth:`select`)."""
-        dispatcher = self.dispatcher
-        return "decoherence" not in self.idealize and len(job.path) > 2 and (
-            not dispatcher.route_idle(job.path) or any(dispatcher.communication_claimed(n) for n in job.path[1:-1]))
+        """Whether a multi-link job must wait: its stored link pairs would wait, for pairs under
+        way ahead of their partners (:meth:`_queue_wait_s`), a time that with the planner's
+        headroom reaches its storage cut-off (it would mostly regenerate them, or deliver
+        them older than planned). Where storage is harmless (a cut-off far beyond the
+        wait) it starts at once and queues."""
+        if len(job.path) <= 2:
+            return False
+        wait = self._queue_wait_s(job)
+        return wait > 0 and self.slack * wait >= job.cutoff_s
+
+    def _binding(self, job: Job) -> set:
+        """What a blocked ``job`` waits for: the links of its route with pairs under way and
+        the nodes whose communication qubits it would queue for."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        links = {frozenset(e) for e in zip(path, path[1:]) if dispatcher.pairs_under_way(*e)}
+        nodes = {n for n in path if dispatcher.link_ends_at(n) + self._ends_at(path, n) > banks[n].communication_qubits}
+        return links | nodes
+
+    def _disturbs(self, job: Job) -> bool:
+        """Whether a pair of ``job`` started now would queue ahead of a link pair of another
+        multi-link job under way for longer than, with headroom, its cut-off: a shared link,
+        or a shared node whose communication qubits are all claimed."""
+        dispatcher, banks = self.dispatcher, self.dispatcher.network.banks
+        holds = self._holds_s(job.path)
+        links = {frozenset(e) for e in zip(job.path, job.path[1:])}
+        for other in dispatcher.under_way():
+            if other is job or len(other.path) <= 2:
+                continue
+            for link in links & {frozenset(e) for e in zip(other.path, other.path[1:])}:
+                if self.slack * holds[link] >= other.cutoff_s:
+                    return True
+            for node in set(job.path) & set(other.path):
+                if (dispatcher.link_ends_at(node) + self._ends_at(job.path, node) > banks[node].communication_qubits
+                        and self.slack * holds[node] >= other.cutoff_s):
+                    return True
+        return False
 
     def select(self, waiting: list[Job]) -> tuple[Job, int] | None:
-        # A link generates one pair at a time and a node's communication qubits serve one link
-        # generation each: a pair started on a multi-link route whose link or intermediate node is
-        # busy would leave its other link pairs decaying in memory while it queues. A planner that knows
-        # memories decay waits for the route to be free instead, and reserves it: jobs after it
-        # in the order may not start on its links or through its nodes meanwhile, so a long route is served
-        # once its links free up rather than starved by short routes that keep taking them.
+        # The binding resources are the links (one generation at a time) and the nodes'
+        # communication qubits (one generation or Bell measurement each). A multi-link pair
+        # whose stored link pairs would wait for them longer than its cut-off allows is not
+        # started (its link pairs would decay or be regenerated meanwhile); it reserves what it
+        # waits for, so jobs after it in the order may not start there and it is served once
+        # they free up rather than starved by short routes that keep taking them. A pair under
+        # way on such a route is protected the same way: no pair starts that would queue ahead
+        # of its partners for longer than its cut-off.
         reserved: set = set()
         dispatcher = self.dispatcher
         for job in sorted(waiting, key=self.key):
-            links = {frozenset(edge) for edge in zip(job.path, job.path[1:])}
-            if links & reserved or set(job.path[1:-1]) & reserved:
+            uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path[1:-1])
+            if uses & reserved:
                 continue
             if self._blocked(job):
-                reserved |= links | set(job.path[1:-1])
+                reserved |= self._binding(job)
+                continue
+            if self._disturbs(job):
                 continue
             modes = self.modes(job)
+            if self._interfaces_bind(job):
+                if dispatcher.fits(job.path, modes):
+                    return job, modes
+                continue  # wait for memory: fewer modes would hold the contended interface longer
             while modes >= 1 and not dispatcher.fits(job.path, modes):
                 modes -= 1  # fewer modes rather than waiting, when memory is short
             if modes >= 1:

@@ -224,6 +224,18 @@ class RouteModel:
         self._fidelity = {a: f for a, f in self._fidelity.items() if a in (0.0, low)}  # keep the cache small
         return low
 
+    def generation_hold_s(self, modes: int) -> list[float]:
+        """Per link of the route, the mean time one generation with ``modes`` holds a
+        communication qubit at each of its ends [s]: its attempts, ``tau_i / q_i`` with
+        ``q_i = 1 - (1 - p_i)^modes`` (the mean of the geometric law), then the move into
+        storage. What a pair already stored elsewhere on a route waits, on average, for each
+        generation queued ahead of its partner at a shared node or link."""
+        holds = []
+        for tau, p, move in zip(self.attempt_time_s, self.p_mode, self.move_time_s):
+            q = multiplexed_success_probability(p, modes)
+            holds.append(tau / q + move if q > 0 else math.inf)
+        return holds
+
     def time_per_pair_s(self, modes: int, cutoff_s: float, samples: int = 200) -> float:
         """Expected time to deliver one pair with ``modes`` per link and this cut-off [s].
 
