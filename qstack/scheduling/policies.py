@@ -289,8 +289,32 @@ class PhysicsInformed(Scheduler):
         wait) it starts at once and queues."""
         if len(job.path) <= 2:
             return False
+        if self._needs_fresh_last(job) and self._shares_swap_nodes(job, job):
+            return True
         wait = self._queue_wait_s(job)
         return wait > 0 and self.slack * wait >= job.cutoff_s
+
+    def _needs_fresh_last(self, job: Job) -> bool:
+        """Whether ``job``'s fidelity guarantee rests on its last link pair being used at once:
+        a multi-link route whose pairs, all as old as its cut-off, would fall below its user's
+        minimum (:meth:`RouteModel.fidelity` with ``last_pair_waits``). Its Bell measurements
+        must then not queue for a communication qubit behind other pairs' generations."""
+        if len(job.path) <= 2 or math.isinf(job.cutoff_s):
+            return False
+        return self.model(job.path).fidelity(job.cutoff_s, last_pair_waits=True) < job.request.min_fidelity
+
+    def _shares_swap_nodes(self, job: Job, other: Job) -> bool:
+        """Whether a pair of ``job`` and the pairs under way would share a link of ``other``'s
+        route, or claim more communication qubits than an intermediate node of it has (its
+        Bell measurement could then queue behind a generation)."""
+        dispatcher, banks = self.dispatcher, self.dispatcher.network.banks
+        links = {frozenset(e) for e in zip(other.path, other.path[1:])}
+        if any(dispatcher.pairs_under_way(*e) for e in zip(job.path, job.path[1:]) if frozenset(e) in links):
+            return True
+        own = 2 if job is other else 0  # a new pair of ``other`` itself brings its two ends
+        return any(dispatcher.link_ends_at(n) > 0
+                   and dispatcher.link_ends_at(n) + own + (0 if job is other else self._ends_at(job.path, n)) > banks[n].communication_qubits
+                   for n in other.path[1:-1] if n in job.path)
 
     def _binding(self, job: Job) -> set:
         """What a blocked ``job`` waits for: the links of its route with pairs under way and
@@ -309,6 +333,10 @@ class PhysicsInformed(Scheduler):
         links = {frozenset(e) for e in zip(job.path, job.path[1:])}
         for other in dispatcher.under_way():
             if other is job or len(other.path) <= 2:
+                continue
+            if self._needs_fresh_last(other):
+                if self._shares_swap_nodes(job, other):
+                    return True
                 continue
             for link in links & {frozenset(e) for e in zip(other.path, other.path[1:])}:
                 if self.slack * holds[link] >= other.cutoff_s:

@@ -123,7 +123,7 @@ class RouteModel:
         self._dephasing = [(None, None)] * len(services) if ideal_states else self._attempt_dephasing(services)
         self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
         self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
-        self._fidelity: dict[float, float] = {}
+        self._fidelity: dict[tuple[float, bool], float] = {}
         self._times: dict[tuple, float] = {}
         self._cutoffs: dict[tuple, float | None] = {}
 
@@ -165,23 +165,29 @@ class RouteModel:
             dephasing.append(tuple(ends))
         return dephasing
 
-    def fidelity(self, age_s: float) -> float:
+    def fidelity(self, age_s: float, last_pair_waits: bool = False) -> float:
         """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
         the worst case under a cut-off of ``age_s``. Every link pair but the last to arrive may
         have waited that long; the last is used as soon as its herald, the Bell measurements and
-        their messages allow (a direct link's single pair waits ``age_s``)."""
-        if age_s not in self._fidelity:
+        their messages allow (a direct link's single pair waits ``age_s``).
+
+        ``last_pair_waits``: the last link pair may wait too, up to the cut-off (its Bell
+        measurement queued behind other pairs' generations for a communication qubit): every
+        link pair ``age_s`` old, the worst case the network's cut-off alone bounds."""
+        key = (age_s, last_pair_waits)
+        if key not in self._fidelity:
             k = len(self.link_states)
             # The last link pair is not fresh either: it waited from its emission through the
             # herald's flight, the Bell measurements and the messages announcing them.
-            ages = [age_s] * k if k == 1 else [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s)]
+            last = age_s if last_pair_waits or k == 1 else min(age_s, self.last_pair_age_s)
+            ages = [age_s] * (k - 1) + [last]
             states = [
                 _aged(rho, a, b, age, tuple(self._dephasing_error(d, age) for d in deph))
                 for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages)
             ]
             rho = route_state(states, self.swap_noises, self.network.purification, self.purification_noise)
-            self._fidelity[age_s] = bell_fidelity(rho)
-        return self._fidelity[age_s]
+            self._fidelity[key] = bell_fidelity(rho)
+        return self._fidelity[key]
 
     @staticmethod
     def _dephasing_error(dephasing, age_s: float):
@@ -221,7 +227,7 @@ class RouteModel:
                 low = middle
             else:
                 high = middle
-        self._fidelity = {a: f for a, f in self._fidelity.items() if a in (0.0, low)}  # keep the cache small
+        self._fidelity = {key: f for key, f in self._fidelity.items() if key[0] in (0.0, low)}  # keep the cache small
         return low
 
     def generation_hold_s(self, modes: int) -> list[float]:
