@@ -166,7 +166,14 @@ class PhysicsInformed(Scheduler):
 
     def admit(self, job: Job) -> str | None:
         model = self.model(job.path)
-        cutoff = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+        cutoff = self._waiting_cutoff(job)
+        if cutoff is None or cutoff < job.request.deadline_s:
+            # Every link pair of a pair delivered in time is younger than the deadline: a
+            # cut-off beyond it costs nothing, and then any link pair may wait up to it. A
+            # shorter one would expire link pairs needlessly: plan on a fresh last link pair
+            # instead, with the longer cut-off that allows, and keep the swap nodes free for
+            # it (see select).
+            cutoff = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
         if cutoff is None:
             return f"predicted fidelity {model.fidelity(0.0):.4f} of a fresh pair < min_fidelity {job.request.min_fidelity}"
         if cutoff <= job.request.storage_time_s:
@@ -296,12 +303,20 @@ class PhysicsInformed(Scheduler):
 
     def _needs_fresh_last(self, job: Job) -> bool:
         """Whether ``job``'s fidelity guarantee rests on its last link pair being used at once:
-        a multi-link route whose pairs, all as old as its cut-off, would fall below its user's
-        minimum (:meth:`RouteModel.fidelity` with ``last_pair_waits``). Its Bell measurements
-        must then not queue for a communication qubit behind other pairs' generations."""
-        if len(job.path) <= 2 or math.isinf(job.cutoff_s):
+        a multi-link route whose cut-off is longer than the one that holds when every link pair
+        may wait up to it (:meth:`RouteModel.fidelity` with ``last_pair_waits``). Its Bell
+        measurements must then not queue for a communication qubit behind other pairs'
+        generations."""
+        if len(job.path) <= 2:
             return False
-        return self.model(job.path).fidelity(job.cutoff_s, last_pair_waits=True) < job.request.min_fidelity
+        waiting = self._waiting_cutoff(job)
+        return waiting is None or job.cutoff_s > waiting
+
+    def _waiting_cutoff(self, job: Job) -> float | None:
+        """The storage cut-off that keeps ``job``'s pairs above its minimum even when every
+        link pair, the last included, waits up to it (None if fresh pairs miss it)."""
+        return self.model(job.path).cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s,
+                                               last_pair_waits=True)
 
     def _shares_swap_nodes(self, job: Job, other: Job) -> bool:
         """Whether a pair of ``job`` and the pairs under way would share a link of ``other``'s

@@ -198,32 +198,36 @@ class RouteModel:
         storage, attempt_time_s, bright = dephasing
         return storage.attempt_dephasing(int(age_s / attempt_time_s), bright)
 
-    def cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
+    def cutoff_for(self, min_fidelity: float, limit_s: float, last_pair_waits: bool = False) -> float | None:
         """Longest storage (<= ``limit_s``) after which a pair still meets ``min_fidelity``,
-        or None when even fresh pairs do not. ``limit_s`` itself when it is always met."""
-        key = (min_fidelity, limit_s)
+        or None when even fresh pairs do not. ``limit_s`` itself when it is always met.
+        ``last_pair_waits``: as in :meth:`fidelity` (every link pair up to the cut-off old)."""
+        key = (min_fidelity, limit_s, last_pair_waits)
         if key not in self._cutoffs:
-            self._cutoffs[key] = self._cutoff_for(min_fidelity, limit_s)
+            self._cutoffs[key] = self._cutoff_for(min_fidelity, limit_s, last_pair_waits)
         return self._cutoffs[key]
 
-    def _cutoff_for(self, min_fidelity: float, limit_s: float) -> float | None:
-        if self.fidelity(0.0) < min_fidelity:
+    def _cutoff_for(self, min_fidelity: float, limit_s: float, last_pair_waits: bool) -> float | None:
+        def fidelity(age_s: float) -> float:
+            return self.fidelity(age_s, last_pair_waits)
+
+        if fidelity(0.0) < min_fidelity:
             return None
         if math.isinf(limit_s):
             coherence = [t for pair in self.idle for idle in pair if idle is not None for t in (idle.t1_s, idle.t2_s) if math.isfinite(t)]
             if not coherence:
                 return limit_s
             limit_s_probe = 10 * max(coherence)
-            if self.fidelity(limit_s_probe) >= min_fidelity:
+            if fidelity(limit_s_probe) >= min_fidelity:
                 return limit_s
         else:
             limit_s_probe = limit_s
-            if self.fidelity(limit_s) >= min_fidelity:
+            if fidelity(limit_s) >= min_fidelity:
                 return limit_s
         low, high = 0.0, limit_s_probe
         for _ in range(40):  # bisection to ~1e-12 of the range
             middle = 0.5 * (low + high)
-            if self.fidelity(middle) >= min_fidelity:
+            if fidelity(middle) >= min_fidelity:
                 low = middle
             else:
                 high = middle
