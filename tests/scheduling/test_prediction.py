@@ -242,3 +242,26 @@ def test_planner_floor_with_a_waiting_last_pair_ages_every_link_pair_to_the_cuto
         assert model.fidelity(age_s) == pytest.approx((1 + c**2 * c_last**2) / 2, abs=1e-9)
         assert model.fidelity(age_s, last_pair_waits=True) == pytest.approx((1 + c**4) / 2, abs=1e-9)
         assert model.fidelity(age_s, last_pair_waits=True) < model.fidelity(age_s)
+
+
+def test_planner_floor_with_purification_lets_the_pair_wait_after_its_rounds():
+    """Ideal |Phi+> links purified (one DEJMPS round per link) in memories that only dephase.
+    Purified fresh, the pair stays |Phi+>; stored for t afterwards it has F = (1 + c(t)^2)/2,
+    the closed form of two dephased qubits: the floor is that, or lower where a split of the
+    storage around the round is worse. Stored before the round instead, the round undoes
+    part of the dephasing: a prediction that aged the pairs only before purifying (as the
+    planner once did) promised more than a pair stored after its round keeps."""
+    scenario = two_node(**{"hardware.overrides": {"node.memory.t1_s": 1e300, "node.memory.t2_s": 0.05},
+                           "purification.scope": "link", "purification.rounds": 1})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"], idealize=("gate_noise",))
+    relaxation = network.banks["n0"].idle_model
+    for age_s in (0.005, 0.02, 0.05, 0.1):
+        c = relaxation.coherence(age_s)
+        stored_after = (1 + c**2) / 2
+        if age_s <= 0.02:  # the worst split is all storage after the round
+            assert model.fidelity(age_s) == pytest.approx(stored_after, abs=1e-9)
+        else:  # deep decay: a split inside is worse still
+            assert model.fidelity(age_s) < stored_after - 1e-3
+        stored_before = model._split_fidelity([age_s], before=1.0)
+        assert stored_before > stored_after + 1e-3
