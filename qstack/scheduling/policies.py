@@ -235,6 +235,9 @@ class PhysicsInformed(Scheduler):
         a generation holds the qubit ``tau / (1 - (1 - p)^modes)`` on average, so fewer modes
         would keep every other pair waiting longer."""
         dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        model = self.model(path)
+        if model.generation_hold_s(1) == model.generation_hold_s(model.max_modes):
+            return False  # the model sees no cost in fewer modes (certain generation, or one mode)
         return any(dispatcher.link_ends_at(n) + self._ends_at(path, n) > banks[n].communication_qubits for n in path)
 
     def _memory_binds(self, job: Job, modes: int) -> bool:
