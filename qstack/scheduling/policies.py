@@ -6,15 +6,21 @@ under the names a scenario's ``scheduling.policy`` takes.
 * ``fair_share``: weighted fair share; the user with the least service per unit of priority first.
 * ``physics_informed``: plans with a model of the hardware (:class:`~.prediction.RouteModel`):
   per job the storage cut-off that keeps every delivered pair above the user's minimum fidelity
-  (a pair that will be too old by the time its partners exist is not worth storing), the expected
-  time per pair from the links' success probabilities, attempt times, the Bell measurement's
-  success probability, extraction efficiency and that cut-off; rejects or abandons jobs more
-  likely to miss their deadline than to make it (Erlang law of the remaining pairs' waiting
-  times); serves the least slack (per unit of priority) first; starts no pair on a multi-link
-  route whose link or intermediate node is busy (its partners would decay meanwhile) and reserves
-  that route against later jobs until it is free; gives each unit all its route's modes unless
-  memory binds (then the fewest that still meet the deadline); and keeps every pair above its
-  user's minimum with 99 % confidence over the heralding outcomes.
+  with 99 % confidence over the heralding outcomes (a pair that will be too old by the time its
+  partners exist is not worth storing): one that holds even when every link pair waits up to it,
+  where that cut-off outlasts the deadline, else a longer one that counts on the last link pair
+  being used at once; the expected time per pair from the links' success probabilities, attempt
+  times, the nodes' communication qubits, the Bell measurement's success probability, extraction
+  efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
+  to make it (Erlang law of the remaining pairs' waiting times); serves the earliest deadline
+  (per unit of priority) first. It models the resources that bind: links (one generation at a
+  time) and communication qubits (one generation or Bell measurement each, held ``tau / q(modes)``
+  per generation). A multi-link pair whose stored link pairs would queue for them longer than
+  its cut-off allows, or whose guarantee needs its last link pair used at once while another
+  pair shares its swap nodes, is not started and reserves its route against later jobs; while
+  such a pair is under way no pair starts that would queue ahead of it. Each unit takes all its
+  route's modes where a communication qubit is contended (fewer would hold it longer) or memory
+  is plentiful, else the fewest that still meet the deadline.
 * ``idealized_informed``: the same planner fed idealised physics (memories that never decohere,
   certain generation, perfect Bell measurements): what a design that ignores the physics would do.
 
