@@ -157,6 +157,7 @@ class PhysicsInformed(Scheduler):
         self.give_up_below = give_up_below
         self.confidence = confidence
         self._models: dict[tuple, RouteModel] = {}
+        self._holds: dict[tuple, dict] = {}  # per route: mean generation holds per link and node
 
     def model(self, path: list[str]) -> RouteModel:
         """The route's model (one per route, built on first use with the dispatcher's planning
@@ -263,21 +264,23 @@ class PhysicsInformed(Scheduler):
         """Per link (a frozenset of its ends) and per node of ``path``: the mean time one of its
         generations (all the route's modes) holds the link, or a communication qubit at the node
         (the longest of its links' there), from :meth:`RouteModel.generation_hold_s`."""
-        key = ("holds", tuple(path))
-        if key not in self._models:
+        key = tuple(path)
+        if key not in self._holds:
             model = self.model(path)
             holds: dict = {}
             for (u, v), hold in zip(zip(path, path[1:]), model.generation_hold_s(model.max_modes)):
                 holds[frozenset((u, v))] = hold
                 for node in (u, v):
                     holds[node] = max(holds.get(node, 0.0), hold)
-            self._models[key] = holds
-        return self._models[key]
+            self._holds[key] = holds
+        return self._holds[key]
 
     @staticmethod
     def _ends_at(path: list[str], node: str) -> int:
         """Link ends of one pair on ``path`` at ``node`` (2 at an intermediate node)."""
-        return (path[0] == node or path[-1] == node) and 1 or (2 if node in path else 0)
+        if node in (path[0], path[-1]):
+            return 1
+        return 2 if node in path else 0
 
     def _queue_wait_s(self, job: Job) -> float:
         """Expected wait a stored link pair of a new pair of ``job`` would see for generations
@@ -298,11 +301,12 @@ class PhysicsInformed(Scheduler):
         return wait
 
     def _blocked(self, job: Job) -> bool:
-        """Whether a multi-link job must wait: its stored link pairs would wait, for pairs under
-        way ahead of their partners (:meth:`_queue_wait_s`), a time that with the planner's
-        headroom reaches its storage cut-off (it would mostly regenerate them, or deliver
-        them older than planned). Where storage is harmless (a cut-off far beyond the
-        wait) it starts at once and queues."""
+        """Whether a multi-link job must wait: its guarantee needs a fresh last link pair
+        (:meth:`_needs_fresh_last`) and pairs under way share its links or swap nodes; or its
+        stored link pairs would wait, for pairs under way ahead of their partners
+        (:meth:`_queue_wait_s`), a time that with the planner's headroom reaches its storage
+        cut-off (it would mostly regenerate them). Where storage is harmless (a cut-off far
+        beyond the wait) it starts at once and queues."""
         if len(job.path) <= 2:
             return False
         if self._needs_fresh_last(job) and self._shares_swap_nodes(job, job):
