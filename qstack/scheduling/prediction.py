@@ -179,15 +179,19 @@ class RouteModel:
 
         ``last_pair_waits``: the last link pair may wait too, up to the cut-off (its Bell
         measurement queued behind other pairs' generations for a communication qubit): every
-        link pair ``age_s`` old, the worst case the network's cut-off alone bounds."""
+        link pair ``age_s`` old, the worst case the network's cut-off alone bounds. Always so
+        with purification rounds (a pair waits for the pairs it is purified with); the storage
+        may then fall before or after the rounds, and the worst split is taken."""
         key = (age_s, last_pair_waits)
         if key not in self._fidelity:
             k = len(self.link_states)
-            # The last link pair is not fresh either: it waited from its emission through the
-            # herald's flight, the Bell measurements and the messages announcing them.
-            last = age_s if last_pair_waits or k == 1 else min(age_s, self.last_pair_age_s)
-            ages = [age_s] * (k - 1) + [last]
             policy = self.network.purification
+            # The last link pair is not fresh either: it waited from its emission through the
+            # herald's flight, the Bell measurements and the messages announcing them. With
+            # purification rounds it waited for its partner pairs too (their generation is
+            # bounded only by the cut-off), as the first of two end-to-end pairs did.
+            fresh_last = not last_pair_waits and k > 1 and not policy.rounds
+            ages = [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s) if fresh_last else age_s]
             # With purification a pair may wait before its rounds or after them (the cut-off
             # counts from the oldest emission either way), and rounds undo part of the decay
             # that came before them: the worst split of the storage is taken.

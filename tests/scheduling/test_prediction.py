@@ -146,9 +146,9 @@ def test_route_state_predicts_with_a_registered_schemes_own_prediction():
 
 
 # --------------------------------------------------------------------------- communication qubits
-def _ion_chain(communication_qubits: int, pairs: int = 1, **overrides):
+def _ion_chain(communication_qubits: int, pairs: int = 1, purification: dict | None = None, **overrides):
     """Three trapped-ion nodes, two 2 km links; ``communication_qubits`` ions emit at each node
-    (``overrides``: more hardware overrides)."""
+    (``purification``: the scenario's table, if any; ``overrides``: more hardware overrides)."""
     from qstack.scenario import load_scenario
 
     return load_scenario({
@@ -160,6 +160,7 @@ def _ion_chain(communication_qubits: int, pairs: int = 1, **overrides):
         "link": {"scheme": "single_click", "bright_state_population": 0.05},
         "scheduling": {"policy": "fifo", "max_pairs_in_flight": 1},
         "requests": [{"src": "n0", "dst": "n2", "pairs": pairs, "min_fidelity": 0.0}],
+        **({"purification": purification} if purification else {}),
     })
 
 
@@ -265,3 +266,19 @@ def test_planner_floor_with_purification_lets_the_pair_wait_after_its_rounds():
             assert model.fidelity(age_s) < stored_after - 1e-3
         stored_before = model._split_fidelity([age_s], before=1.0)
         assert stored_before > stored_after + 1e-3
+
+
+def test_planner_floor_with_purification_never_counts_on_a_fresh_last_link_pair():
+    """Two ideal |Phi+> links, each purified once, in memories that only dephase: a purified
+    link pair waited for its partner pair, so even the last one may be as old as the cut-off.
+    Stored after their rounds (the worst split at these ages), all four qubits dephase for t:
+    F = (1 + c(t)^4)/2, whether or not the last pair is said to wait."""
+    scenario = _ion_chain(1, purification={"scope": "link", "rounds": 1},
+                          **{"node.memory.t1_s": 1e300, "node.memory.t2_s": 0.05})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1", "n2"], idealize=("gate_noise",))
+    relaxation = network.banks["n1"].idle_model
+    for age_s in (0.002, 0.005):
+        c = relaxation.coherence(age_s)
+        assert model.fidelity(age_s) == pytest.approx((1 + c**4) / 2, abs=1e-9)
+        assert model.fidelity(age_s) == model.fidelity(age_s, last_pair_waits=True)
