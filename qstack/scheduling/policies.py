@@ -177,10 +177,12 @@ class PhysicsInformed(Scheduler):
         if cutoff is None or cutoff < job.request.deadline_s:
             # Every link pair of a pair delivered in time is younger than the deadline: a
             # cut-off beyond it costs nothing, and then any link pair may wait up to it. A
-            # shorter one would expire link pairs needlessly: plan on a fresh last link pair
-            # instead, with the longer cut-off that allows, and keep the swap nodes free for
-            # it (see select).
-            cutoff = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+            # shorter one expires link pairs: plan on a fresh last link pair instead, with the
+            # longer cut-off that allows, and keep the swap nodes free for it (see select),
+            # unless that would hold them longer than the users who need them can wait.
+            fresh = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+            if cutoff is None or (fresh is not None and self._may_hold_swap_nodes(job, fresh)):
+                cutoff = fresh
         if cutoff is None:
             return f"predicted fidelity {model.fidelity(0.0):.4f} of a fresh pair < min_fidelity {job.request.min_fidelity}"
         if cutoff <= job.request.storage_time_s:
@@ -192,6 +194,18 @@ class PhysicsInformed(Scheduler):
             return (f"predicted {job.request.pairs} pairs at {best:.3g} s each finish in time with "
                     f"probability {chance:.2g} < {self.give_up_below}")
         return None
+
+    def _may_hold_swap_nodes(self, job: Job, cutoff_s: float) -> bool:
+        """Whether a pair of ``job`` with this cut-off may keep its route's swap nodes to itself
+        while it is under way: its predicted time, with headroom, within the deadline of every
+        other user whose route passes one of them."""
+        nodes = set(job.path[1:-1])
+        deadlines = [user.request.deadline_s for user in self.dispatcher.users.values()
+                     if user.name != job.user and nodes & set(user.path)]
+        if not deadlines:
+            return True
+        model = self.model(job.path)
+        return self.slack * model.time_per_pair_s(model.max_modes, cutoff_s) <= min(deadlines)
 
     def chance_in_time(self, job: Job, pairs: int) -> float:
         """Probability that ``pairs`` more pairs arrive before the deadline, each after an
