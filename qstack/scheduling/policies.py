@@ -8,8 +8,9 @@ under the names a scenario's ``scheduling.policy`` takes.
   per job the storage cut-off that keeps every delivered pair above the user's minimum fidelity
   with 99 % confidence over the heralding outcomes (a pair that will be too old by the time its
   partners exist is not worth storing): one that holds even when every link pair waits up to it,
-  where that cut-off outlasts the deadline, else a longer one that counts on the last link pair
-  being used at once; the expected time per pair from the links' success probabilities, attempt
+  where that cut-off outlasts the deadline, else (where the pair is quicker than the deadlines
+  of the other users through its swap nodes) a longer one that counts on the last link pair
+  being used at once, its swap nodes kept free for it; the expected time per pair from the links' success probabilities, attempt
   times, the nodes' communication qubits, the Bell measurement's success probability, extraction
   efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
   to make it (Erlang law of the remaining pairs' waiting times); serves the earliest deadline
