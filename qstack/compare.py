@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qstack.metrics import clean, num
-from qstack.report import user_table
+from qstack.report import miss_columns, miss_headings, user_table
 from qstack.runner import run_scenario
 from qstack.scenario import IDEALIZATIONS, ScenarioError, load_scenario, scheduling_policies
 
@@ -121,11 +121,11 @@ class SchedulerComparison:
     def table(self) -> str:
         lines = [
             f"scenario: {self.source}",
-            f"{'scheduler':<20}{'jobs':>6}{'met':>6}{'missed':>8}{'pairs >= min F':>16}{'fairness':>10}",
+            f"{'scheduler':<20}{'jobs':>6}{'met':>6}{miss_headings()}{'pairs >= min F':>16}{'fairness':>10}",
         ]
         for policy, sched in self.reports.items():
             lines.append(
-                f"{policy:<20}{sched['jobs']:>6}{sched['requirements_met']:>6}{sched['deadline_misses']:>8}"
+                f"{policy:<20}{sched['jobs']:>6}{sched['requirements_met']:>6}{miss_columns(sched)}"
                 f"{str(sched['pairs_meeting_min_fidelity']) + '/' + str(sched['delivered']):>16}"
                 f"{num(sched['fairness_index'], '{:.3f}'):>10}"
             )

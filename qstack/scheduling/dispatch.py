@@ -101,6 +101,7 @@ class Dispatcher:
         self.allocated: dict[str, int] = {node: 0 for node in network.banks}
         self._link_users: dict[frozenset, int] = {}  # pairs under way per link
         self._node_ends: dict[str, int] = {node: 0 for node in network.banks}  # link ends of pairs under way per node
+        self._under_way: dict[Job, None] = {}  # jobs with pairs under way (an ordered set)
         self.users: dict[str, _User] = {}
         self.jobs: list[Job] = []
         self.waiting: list[Job] = []
@@ -201,6 +202,16 @@ class Dispatcher:
         """Whether no pair under way uses any link of ``path``."""
         return not any(self.pairs_under_way(u, v) for u, v in zip(path, path[1:]))
 
+    def link_ends_at(self, node: str) -> int:
+        """Link ends at ``node`` of the pairs under way (each may hold one of its communication
+        qubits while that link generates, or ask for one for a Bell measurement)."""
+        return self._node_ends[node]
+
+    def under_way(self) -> list[Job]:
+        """Jobs with pairs under way (waiting ones and ones already past their deadline), in
+        the order they started their first pair still under way."""
+        return list(self._under_way)
+
     def communication_claimed(self, node: str) -> bool:
         """Whether pairs under way claim as many of ``node``'s communication qubits as it has
         (one per link end of theirs at the node: a new generation there would queue)."""
@@ -252,6 +263,7 @@ class Dispatcher:
         for node, slots in need.items():
             self.allocated[node] += slots
         job.in_flight += 1
+        self._under_way[job] = None
         for edge in zip(job.path, job.path[1:]):
             self._link_users[frozenset(edge)] = self._link_users.get(frozenset(edge), 0) + 1
             for node in edge:
@@ -268,6 +280,8 @@ class Dispatcher:
             for node in edge:
                 self._node_ends[node] -= 1
         job.in_flight -= 1
+        if not job.in_flight:
+            del self._under_way[job]
         user = self.users[job.user]
         record = stats.records[-1]
         user.stats.records.append(record)

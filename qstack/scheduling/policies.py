@@ -6,15 +6,22 @@ under the names a scenario's ``scheduling.policy`` takes.
 * ``fair_share``: weighted fair share; the user with the least service per unit of priority first.
 * ``physics_informed``: plans with a model of the hardware (:class:`~.prediction.RouteModel`):
   per job the storage cut-off that keeps every delivered pair above the user's minimum fidelity
-  (a pair that will be too old by the time its partners exist is not worth storing), the expected
-  time per pair from the links' success probabilities, attempt times, the Bell measurement's
-  success probability, extraction efficiency and that cut-off; rejects or abandons jobs more
-  likely to miss their deadline than to make it (Erlang law of the remaining pairs' waiting
-  times); serves the least slack (per unit of priority) first; starts no pair on a multi-link
-  route whose link or intermediate node is busy (its partners would decay meanwhile) and reserves
-  that route against later jobs until it is free; gives each unit all its route's modes unless
-  memory binds (then the fewest that still meet the deadline); and keeps every pair above its
-  user's minimum with 99 % confidence over the heralding outcomes.
+  with 99 % confidence over the heralding outcomes (a pair that will be too old by the time its
+  partners exist is not worth storing): one that holds even when every link pair waits up to it,
+  where that cut-off outlasts the deadline, else (where the pair is quicker than the deadlines
+  of the other users through its swap nodes) a longer one that counts on the last link pair
+  being used at once, its swap nodes kept free for it; the expected time per pair from the links' success probabilities, attempt
+  times, the nodes' communication qubits, the Bell measurement's success probability, extraction
+  efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
+  to make it (Erlang law of the remaining pairs' waiting times); serves the earliest deadline
+  (per unit of priority) first. It models the resources that bind: links (one generation at a
+  time) and communication qubits (one generation or Bell measurement each, held ``tau / q(modes)``
+  per generation). A multi-link pair whose stored link pairs would queue for them longer than
+  its cut-off allows, or whose guarantee needs its last link pair used at once while another
+  pair shares its swap nodes, is not started and reserves its route against later jobs; while
+  such a pair is under way no pair starts that would queue ahead of it. Each unit takes all its
+  route's modes where a communication qubit is contended (fewer would hold it longer) or memory
+  is plentiful, else the fewest that still meet the deadline.
 * ``idealized_informed``: the same planner fed idealised physics (memories that never decohere,
   certain generation, perfect Bell measurements): what a design that ignores the physics would do.
 
@@ -151,6 +158,7 @@ class PhysicsInformed(Scheduler):
         self.give_up_below = give_up_below
         self.confidence = confidence
         self._models: dict[tuple, RouteModel] = {}
+        self._holds: dict[tuple, dict] = {}  # per route: mean generation holds per link and node
 
     def model(self, path: list[str]) -> RouteModel:
         """The route's model (one per route, built on first use with the dispatcher's planning
@@ -166,7 +174,16 @@ class PhysicsInformed(Scheduler):
 
     def admit(self, job: Job) -> str | None:
         model = self.model(job.path)
-        cutoff = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+        cutoff = self._waiting_cutoff(job)
+        if cutoff is None or cutoff < job.request.deadline_s:
+            # Every link pair of a pair delivered in time is younger than the deadline: a
+            # cut-off beyond it costs nothing, and then any link pair may wait up to it. A
+            # shorter one expires link pairs: plan on a fresh last link pair instead, with the
+            # longer cut-off that allows, and keep the swap nodes free for it (see select),
+            # unless that would hold them longer than the users who need them can wait.
+            fresh = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+            if cutoff is None or (fresh is not None and self._may_hold_swap_nodes(job, fresh)):
+                cutoff = fresh
         if cutoff is None:
             return f"predicted fidelity {model.fidelity(0.0):.4f} of a fresh pair < min_fidelity {job.request.min_fidelity}"
         if cutoff <= job.request.storage_time_s:
@@ -178,6 +195,18 @@ class PhysicsInformed(Scheduler):
             return (f"predicted {job.request.pairs} pairs at {best:.3g} s each finish in time with "
                     f"probability {chance:.2g} < {self.give_up_below}")
         return None
+
+    def _may_hold_swap_nodes(self, job: Job, cutoff_s: float) -> bool:
+        """Whether a pair of ``job`` with this cut-off may keep its route's swap nodes to itself
+        while it is under way: its predicted time, with headroom, within the deadline of every
+        other user whose route passes one of them."""
+        nodes = set(job.path[1:-1])
+        deadlines = [user.request.deadline_s for user in self.dispatcher.users.values()
+                     if user.name != job.user and nodes & set(user.path)]
+        if not deadlines:
+            return True
+        model = self.model(job.path)
+        return self.slack * model.time_per_pair_s(model.max_modes, cutoff_s) <= min(deadlines)
 
     def chance_in_time(self, job: Job, pairs: int) -> float:
         """Probability that ``pairs`` more pairs arrive before the deadline, each after an
@@ -200,11 +229,13 @@ class PhysicsInformed(Scheduler):
         return self.chance_in_time(job, job.to_start) < self.give_up_below
 
     def key(self, job: Job):
-        """Least laxity first (time left to the deadline less the predicted time of the pairs
-        still to start, with all modes), laxity divided by the user's priority, so a more
-        important user's job goes first at equal urgency; then arrival."""
-        laxity = job.deadline_at_s - self.dispatcher.now - job.to_start * self._time(job, self.model(job.path).max_modes)
-        return (laxity / job.request.priority if laxity > 0 else laxity * job.request.priority, job.arrival_s, job.id)
+        """Earliest deadline first, the time left to the deadline divided by the user's priority
+        (a more important user's job goes first at equal urgency); then arrival. Not least
+        laxity: the route-alone time per pair that laxity would subtract leaves out the other
+        routes' contention, and ranking long jobs first where the links or communication
+        qubits are overloaded spends them on the jobs that cost the most."""
+        left = job.deadline_at_s - self.dispatcher.now
+        return (left / job.request.priority if left > 0 else left * job.request.priority, job.arrival_s, job.id)
 
     def modes(self, job: Job) -> int:
         """Modes by the resource that binds: all of the route's while memory is not short (link
@@ -212,13 +243,24 @@ class PhysicsInformed(Scheduler):
         all would leave another waiting job no room for a pair, the fewest that still finish
         this job in time with headroom."""
         most = self.model(job.path).max_modes
-        if math.isinf(job.deadline_at_s) or not self._memory_binds(job, most):
+        if math.isinf(job.deadline_at_s) or self._interfaces_bind(job) or not self._memory_binds(job, most):
             return most
         left = job.deadline_at_s - self.dispatcher.now
         for modes in range(1, most + 1):
             if job.to_start * self._time(job, modes) * self.slack <= left:
                 return modes
         return most
+
+    def _interfaces_bind(self, job: Job) -> bool:
+        """Whether a pair of ``job`` would queue for a communication qubit: a node of its route
+        whose pairs under way claim all of its qubits. There the interface, not memory, binds:
+        a generation holds the qubit ``tau / (1 - (1 - p)^modes)`` on average, so fewer modes
+        would keep every other pair waiting longer."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        model = self.model(path)
+        if model.generation_hold_s(1) == model.generation_hold_s(model.max_modes):
+            return False  # the model sees no cost in fewer modes (certain generation, or one mode)
+        return any(dispatcher.link_ends_at(n) + self._ends_at(path, n) > banks[n].communication_qubits for n in path)
 
     def _memory_binds(self, job: Job, modes: int) -> bool:
         """Whether ``modes`` for ``job`` would leave some other waiting job sharing a node with it
@@ -233,30 +275,146 @@ class PhysicsInformed(Scheduler):
                 return True
         return False
 
+    def _holds_s(self, path: list[str]) -> dict:
+        """Per link (a frozenset of its ends) and per node of ``path``: the mean time one of its
+        generations (all the route's modes) holds the link, or a communication qubit at the node
+        (the longest of its links' there), from :meth:`RouteModel.generation_hold_s`."""
+        key = tuple(path)
+        if key not in self._holds:
+            model = self.model(path)
+            holds: dict = {}
+            for (u, v), hold in zip(zip(path, path[1:]), model.generation_hold_s(model.max_modes)):
+                holds[frozenset((u, v))] = hold
+                for node in (u, v):
+                    holds[node] = max(holds.get(node, 0.0), hold)
+            self._holds[key] = holds
+        return self._holds[key]
+
+    @staticmethod
+    def _ends_at(path: list[str], node: str) -> int:
+        """Link ends of one pair on ``path`` at ``node`` (2 at an intermediate node)."""
+        if node in (path[0], path[-1]):
+            return 1
+        return 2 if node in path else 0
+
+    def _queue_wait_s(self, job: Job) -> float:
+        """Expected wait a stored link pair of a new pair of ``job`` would see for generations
+        of other pairs under way queued ahead of its partner: per link, the pairs under way on
+        it (a link generates one pair at a time); per node, the link ends beyond what its
+        communication qubits serve at once, each holding one for a generation, shared by its
+        qubits. The route's own turns (two links at one qubit) are in :class:`RouteModel`."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        holds = self._holds_s(path)
+        wait = 0.0
+        for u, v in zip(path, path[1:]):
+            wait = max(wait, dispatcher.pairs_under_way(u, v) * holds[frozenset((u, v))])
+        for node in path:
+            qubits = banks[node].communication_qubits
+            ahead = dispatcher.link_ends_at(node) - max(0, qubits - self._ends_at(path, node))
+            if ahead > 0:
+                wait = max(wait, ahead * holds[node] / qubits)
+        return wait
+
     def _blocked(self, job: Job) -> bool:
-        """Whether a multi-link job must wait: a link of its route is busy, or an intermediate
-        node's communication qubits are all claimed by pairs under way (see :meth:`select`)."""
-        dispatcher = self.dispatcher
-        return "decoherence" not in self.idealize and len(job.path) > 2 and (
-            not dispatcher.route_idle(job.path) or any(dispatcher.communication_claimed(n) for n in job.path[1:-1]))
+        """Whether a multi-link job must wait: its guarantee needs a fresh last link pair
+        (:meth:`_needs_fresh_last`) and pairs under way share its links or swap nodes; or its
+        stored link pairs would wait, for pairs under way ahead of their partners
+        (:meth:`_queue_wait_s`), a time that with the planner's headroom reaches its storage
+        cut-off (it would mostly regenerate them). Where storage is harmless (a cut-off far
+        beyond the wait) it starts at once and queues."""
+        if len(job.path) <= 2:
+            return False
+        if self._needs_fresh_last(job) and self._shares_swap_nodes(job, job):
+            return True
+        wait = self._queue_wait_s(job)
+        return wait > 0 and self.slack * wait >= job.cutoff_s
+
+    def _needs_fresh_last(self, job: Job) -> bool:
+        """Whether ``job``'s fidelity guarantee rests on its last link pair being used at once:
+        a multi-link route whose cut-off is longer than the one that holds when every link pair
+        may wait up to it (:meth:`RouteModel.fidelity` with ``last_pair_waits``). Its Bell
+        measurements must then not queue for a communication qubit behind other pairs'
+        generations."""
+        if len(job.path) <= 2:
+            return False
+        waiting = self._waiting_cutoff(job)
+        return waiting is None or job.cutoff_s > waiting
+
+    def _waiting_cutoff(self, job: Job) -> float | None:
+        """The storage cut-off that keeps ``job``'s pairs above its minimum even when every
+        link pair, the last included, waits up to it (None if fresh pairs miss it)."""
+        return self.model(job.path).cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s,
+                                               last_pair_waits=True)
+
+    def _shares_swap_nodes(self, job: Job, other: Job) -> bool:
+        """Whether a pair of ``job`` and the pairs under way would share a link of ``other``'s
+        route, or claim more communication qubits than an intermediate node of it has (its
+        Bell measurement could then queue behind a generation)."""
+        dispatcher, banks = self.dispatcher, self.dispatcher.network.banks
+        links = {frozenset(e) for e in zip(other.path, other.path[1:])}
+        if any(dispatcher.pairs_under_way(*e) for e in zip(job.path, job.path[1:]) if frozenset(e) in links):
+            return True
+        own = 2 if job is other else 0  # a new pair of ``other`` itself brings its two ends
+        return any(dispatcher.link_ends_at(n) > 0
+                   and dispatcher.link_ends_at(n) + own + (0 if job is other else self._ends_at(job.path, n)) > banks[n].communication_qubits
+                   for n in other.path[1:-1] if n in job.path)
+
+    def _binding(self, job: Job) -> set:
+        """What a blocked ``job`` waits for: the links of its route with pairs under way and
+        the nodes whose communication qubits it would queue for."""
+        dispatcher, banks, path = self.dispatcher, self.dispatcher.network.banks, job.path
+        links = {frozenset(e) for e in zip(path, path[1:]) if dispatcher.pairs_under_way(*e)}
+        nodes = {n for n in path if dispatcher.link_ends_at(n) + self._ends_at(path, n) > banks[n].communication_qubits}
+        return links | nodes
+
+    def _disturbs(self, job: Job) -> bool:
+        """Whether a pair of ``job`` started now would queue ahead of a link pair of another
+        multi-link job under way for longer than, with headroom, its cut-off: a shared link,
+        or a shared node whose communication qubits are all claimed."""
+        dispatcher, banks = self.dispatcher, self.dispatcher.network.banks
+        holds = self._holds_s(job.path)
+        links = {frozenset(e) for e in zip(job.path, job.path[1:])}
+        for other in dispatcher.under_way():
+            if other is job or len(other.path) <= 2:
+                continue
+            if self._needs_fresh_last(other):
+                if self._shares_swap_nodes(job, other):
+                    return True
+                continue
+            for link in links & {frozenset(e) for e in zip(other.path, other.path[1:])}:
+                if self.slack * holds[link] >= other.cutoff_s:
+                    return True
+            for node in set(job.path) & set(other.path):
+                if (dispatcher.link_ends_at(node) + self._ends_at(job.path, node) > banks[node].communication_qubits
+                        and self.slack * holds[node] >= other.cutoff_s):
+                    return True
+        return False
 
     def select(self, waiting: list[Job]) -> tuple[Job, int] | None:
-        # A link generates one pair at a time and a node's communication qubits serve one link
-        # generation each: a pair started on a multi-link route whose link or intermediate node is
-        # busy would leave its other link pairs decaying in memory while it queues. A planner that knows
-        # memories decay waits for the route to be free instead, and reserves it: jobs after it
-        # in the order may not start on its links or through its nodes meanwhile, so a long route is served
-        # once its links free up rather than starved by short routes that keep taking them.
+        # The binding resources are the links (one generation at a time) and the nodes'
+        # communication qubits (one generation or Bell measurement each). A multi-link pair
+        # whose stored link pairs would wait for them longer than its cut-off allows is not
+        # started (its link pairs would decay or be regenerated meanwhile); it reserves what it
+        # waits for, so jobs after it in the order may not start there and it is served once
+        # they free up rather than starved by short routes that keep taking them. A pair under
+        # way on such a route is protected the same way: no pair starts that would queue ahead
+        # of its partners for longer than its cut-off.
         reserved: set = set()
         dispatcher = self.dispatcher
         for job in sorted(waiting, key=self.key):
-            links = {frozenset(edge) for edge in zip(job.path, job.path[1:])}
-            if links & reserved or set(job.path[1:-1]) & reserved:
+            uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path[1:-1])
+            if uses & reserved:
                 continue
             if self._blocked(job):
-                reserved |= links | set(job.path[1:-1])
+                reserved |= self._binding(job)
+                continue
+            if self._disturbs(job):
                 continue
             modes = self.modes(job)
+            if self._interfaces_bind(job):
+                if dispatcher.fits(job.path, modes):
+                    return job, modes
+                continue  # wait for memory: fewer modes would hold the contended interface longer
             while modes >= 1 and not dispatcher.fits(job.path, modes):
                 modes -= 1  # fewer modes rather than waiting, when memory is short
             if modes >= 1:

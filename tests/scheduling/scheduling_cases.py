@@ -20,3 +20,19 @@ def two_node(t2_s=None, **settings):
     if t2_s is not None:
         data["hardware"]["overrides"]["node.memory.t2_s"] = t2_s
     return load_scenario(data, settings=settings)
+
+
+def benchmark_family(family: str, t2_s: float, load: float, seed: int, policy: str):
+    """One scenario of ``benchmarks/scheduling_families.py`` (its own definition, loaded from
+    the file), under ``policy``."""
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("scheduling_families")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("scheduling_families", ROOT / "benchmarks" / "scheduling_families.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["scheduling_families"] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    builder, _variants = module.FAMILIES[family]
+    return load_scenario({"seed": seed, **builder(t2_s, load), "scheduling": {"policy": policy}})

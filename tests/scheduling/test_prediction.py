@@ -146,8 +146,9 @@ def test_route_state_predicts_with_a_registered_schemes_own_prediction():
 
 
 # --------------------------------------------------------------------------- communication qubits
-def _ion_chain(communication_qubits: int, pairs: int = 1):
-    """Three trapped-ion nodes, two 2 km links; ``communication_qubits`` ions emit at each node."""
+def _ion_chain(communication_qubits: int, pairs: int = 1, purification: dict | None = None, **overrides):
+    """Three trapped-ion nodes, two 2 km links; ``communication_qubits`` ions emit at each node
+    (``purification``: the scenario's table, if any; ``overrides``: more hardware overrides)."""
     from qstack.scenario import load_scenario
 
     return load_scenario({
@@ -155,10 +156,11 @@ def _ion_chain(communication_qubits: int, pairs: int = 1):
         "max_time_s": 600.0,
         "network": {"topology": "chain", "nodes": 3, "link_lengths_km": [2.0]},
         "hardware": {"node": "trapped_ion", "channel": "telecom_fiber",
-                     "overrides": {"node.memory.communication_qubits": communication_qubits}},
+                     "overrides": {"node.memory.communication_qubits": communication_qubits, **overrides}},
         "link": {"scheme": "single_click", "bright_state_population": 0.05},
         "scheduling": {"policy": "fifo", "max_pairs_in_flight": 1},
         "requests": [{"src": "n0", "dst": "n2", "pairs": pairs, "min_fidelity": 0.0}],
+        **({"purification": purification} if purification else {}),
     })
 
 
@@ -210,3 +212,73 @@ def test_planner_floor_at_a_confidence_sets_aside_only_the_worst_outcomes_that_p
     assert np.array_equal(RouteModel._heralded(service, 0.95, 3), bad)
     mean = RouteModel._heralded(service, None, 1)
     assert physics.bell_fidelity(bad) < physics.bell_fidelity(mean) < 1.0
+
+
+def test_planner_generation_hold_is_attempt_time_over_multiplexed_success_plus_the_move():
+    """A generation holds its communication qubits for its attempts, tau / (1 - (1 - p)^m) on
+    average (the geometric law's mean), then the move into storage."""
+    network = build_network(two_node(**{"link.multiplexing": 4}), Simulation(1))
+    model = RouteModel(network, ["n0", "n1"])
+    p, tau, move = model.p_mode[0], model.attempt_time_s[0], model.move_time_s[0]
+    for modes in (1, 4):
+        expected = tau / (1 - (1 - p) ** modes) + move
+        assert model.generation_hold_s(modes) == [pytest.approx(expected, rel=1e-12)]
+    assert model.generation_hold_s(4)[0] < model.generation_hold_s(1)[0] / 3  # p << 1: ~m times shorter
+
+
+def test_planner_floor_with_a_waiting_last_pair_ages_every_link_pair_to_the_cutoff():
+    """Two |Phi+> links in memories that only dephase (coherence c(t) = exp(-t/T2) per qubit),
+    swapped ideally: the end-to-end pair is phase-flipped by all four qubits, F = (1 + prod c)/2.
+    With the last link pair used at once it has aged only ``last_pair_age_s``:
+    F = (1 + c(t)^2 c(l)^2)/2; when it may wait for a communication qubit, up to the cut-off:
+    F = (1 + c(t)^4)/2."""
+    scenario = _ion_chain(1, **{"node.memory.t1_s": 1e300, "node.memory.t2_s": 0.05})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1", "n2"], idealize=("gate_noise",))
+    relaxation = network.banks["n1"].idle_model
+    last = model.last_pair_age_s
+    assert 0 < last < 1e-3
+    for age_s in (0.002, 0.01, 0.04):
+        c, c_last = relaxation.coherence(age_s), relaxation.coherence(last)
+        assert model.fidelity(age_s) == pytest.approx((1 + c**2 * c_last**2) / 2, abs=1e-9)
+        assert model.fidelity(age_s, last_pair_waits=True) == pytest.approx((1 + c**4) / 2, abs=1e-9)
+        assert model.fidelity(age_s, last_pair_waits=True) < model.fidelity(age_s)
+
+
+def test_planner_floor_with_purification_lets_the_pair_wait_after_its_rounds():
+    """Ideal |Phi+> links purified (one DEJMPS round per link) in memories that only dephase.
+    Purified fresh, the pair stays |Phi+>; stored for t afterwards it has F = (1 + c(t)^2)/2,
+    the closed form of two dephased qubits: the floor is that, or lower where a split of the
+    storage around the round is worse. Stored before the round instead, the round undoes
+    part of the dephasing: a prediction that aged the pairs only before purifying (as the
+    planner once did) promised more than a pair stored after its round keeps."""
+    scenario = two_node(**{"hardware.overrides": {"node.memory.t1_s": 1e300, "node.memory.t2_s": 0.05},
+                           "purification.scope": "link", "purification.rounds": 1})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1"], idealize=("gate_noise",))
+    relaxation = network.banks["n0"].idle_model
+    for age_s in (0.005, 0.02, 0.05, 0.1):
+        c = relaxation.coherence(age_s)
+        stored_after = (1 + c**2) / 2
+        if age_s <= 0.02:  # the worst split is all storage after the round
+            assert model.fidelity(age_s) == pytest.approx(stored_after, abs=1e-9)
+        else:  # deep decay: a split inside is worse still
+            assert model.fidelity(age_s) < stored_after - 1e-3
+        stored_before = model._split_fidelity([age_s], before=1.0)
+        assert stored_before > stored_after + 1e-3
+
+
+def test_planner_floor_with_purification_never_counts_on_a_fresh_last_link_pair():
+    """Two ideal |Phi+> links, each purified once, in memories that only dephase: a purified
+    link pair waited for its partner pair, so even the last one may be as old as the cut-off.
+    Stored after their rounds (the worst split at these ages), all four qubits dephase for t:
+    F = (1 + c(t)^4)/2, whether or not the last pair is said to wait."""
+    scenario = _ion_chain(1, purification={"scope": "link", "rounds": 1},
+                          **{"node.memory.t1_s": 1e300, "node.memory.t2_s": 0.05})
+    network = build_network(scenario, Simulation(1))
+    model = RouteModel(network, ["n0", "n1", "n2"], idealize=("gate_noise",))
+    relaxation = network.banks["n1"].idle_model
+    for age_s in (0.002, 0.005):
+        c = relaxation.coherence(age_s)
+        assert model.fidelity(age_s) == pytest.approx((1 + c**4) / 2, abs=1e-9)
+        assert model.fidelity(age_s) == model.fidelity(age_s, last_pair_waits=True)
