@@ -382,7 +382,8 @@ class LinkService:
         # heralds) the k-th period's end is the later of the two.
         period_s = self._attempt_time_s
         emission_s, heralding_s = self._emission_heralding_s
-        duration_s = max(attempts * period_s, (attempts - 1) * period_s + emission_s + heralding_s)
+        cycle_s = emission_s + heralding_s
+        duration_s = attempts * period_s if cycle_s <= period_s else (attempts - 1) * period_s + cycle_s
         if (rec := self.sim.recorder) is not None: rec.generation(self.name, attempts, duration_s, modes)
         return _Attempt(requested_s, self.sim.env.now, attempts, duration_s, modes)
 
