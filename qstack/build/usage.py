@@ -197,7 +197,8 @@ STATION_RULES: dict[str, Rule] = {
 
 def check_link_keys_act(scenario: Scenario, network) -> None:
     """Raise ScenarioError for a ``link`` key the scheme does not read: a bright-state population
-    other than the default where the scheme fixes its own (``double_click``: 1/2), an optical
+    other than the default where the scheme fixes its own (``double_click``: 1/2) or has none
+    (the source schemes, all-photonic), an optical
     phase noise where the heralded state does not carry the arms' phase."""
     spec, links = scenario.link, [service.link for service in network.services]
     default_alpha = SCHEMA["link"]["bright_state_population"].default
@@ -205,6 +206,11 @@ def check_link_keys_act(scenario: Scenario, network) -> None:
     if fixed and spec.bright_state_population != default_alpha:
         raise ScenarioError(f"link.bright_state_population: cannot act here: scheme {spec.scheme!r} prepares its spins at "
                             f"alpha = {', '.join(f'{a:g}' for a in sorted(fixed))} whatever the setting")
+    if spec.bright_state_population != default_alpha and not any(getattr(link, "ALPHA_FROM_SETTING", False)
+                                                                 for link in links):
+        raise ScenarioError(f"link.bright_state_population: cannot act here: scheme {spec.scheme!r} excites no spin at a "
+                            "set bright-state population (what a stored spin feels per attempt comes from its own "
+                            "photons; only 'single_click' reads the setting)")
     if spec.optical_phase_std_rad and not all(getattr(link, "PHASE_SENSITIVE", False) for link in links):
         raise ScenarioError(f"link.optical_phase_std_rad: cannot act here: scheme {spec.scheme!r} does not carry the arms' "
                             "optical phase into its heralded state (only 'single_click' does)")

@@ -76,6 +76,10 @@ class HeraldedLink:
     """Whether the nodes' emitters make the photons (their emitter settings act)."""
 
     PAIR_SOURCE: ClassVar[bool] = False
+
+    ALPHA_FROM_SETTING: ClassVar[bool] = False
+    """Whether the scheme prepares its spins at the scenario's ``link.bright_state_population``
+    (the others fix their own, or set what a stored spin feels from their own physics)."""
     """Whether the scheme uses the scenario's pair source (``hardware.source``)."""
 
     SCHEME: ClassVar[str] = ""

@@ -155,6 +155,7 @@ class SingleClick(EmitterLink):
 
     scheme: str = "single_click"
     SCHEME = "single_click"
+    ALPHA_FROM_SETTING = True
     #: The heralded state's phase is the arms' optical phase (``link.optical_phase_std_rad`` acts).
     PHASE_SENSITIVE = True
 
