@@ -157,6 +157,7 @@ class PhysicsInformed(Scheduler):
         self.confidence = confidence
         self._models: dict[tuple, RouteModel] = {}
         self._holds: dict[tuple, dict] = {}  # per route: mean generation holds per link and node
+        self._protected: set[int] = set()  # jobs admitted on the protective plan (see _protect)
 
     def model(self, path: list[str]) -> RouteModel:
         """The route's model (one per route, built on first use with the dispatcher's planning
@@ -224,6 +225,7 @@ class PhysicsInformed(Scheduler):
             if self.chance_in_time(other, other.to_start, left) < self.give_up_below:
                 job.cutoff_s = cutoff_s
                 return False
+        self._protected.add(job.id)
         return True
 
     def _may_hold_swap_nodes(self, job: Job, cutoff_s: float) -> bool:
@@ -401,6 +403,8 @@ class PhysicsInformed(Scheduler):
         for other in dispatcher.under_way():
             if other is job or len(other.path) <= 2:
                 continue
+            if other.id in self._protected and dispatcher.now > other.deadline_at_s:
+                continue  # a protective plan past its deadline: its pair no longer serves its user in time
             if self._needs_fresh_last(other):
                 if self._shares_swap_nodes(job, other):
                     return True
