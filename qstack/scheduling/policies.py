@@ -13,7 +13,10 @@ under the names a scenario's ``scheduling.policy`` takes.
   being used at once, its swap nodes kept free for it; the expected time per pair from the links' success probabilities, attempt
   times, the nodes' communication qubits, the Bell measurement's success probability, extraction
   efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
-  to make it (Erlang law of the remaining pairs' waiting times); serves the earliest deadline
+  to make it (the remaining pairs' times drawn from the route's sampled law of the time per
+  pair: a max of geometric waits plus swaps on a multi-link route); a user who has had no pair
+  yet gets that protective plan (fresh last pair, swap nodes kept) where it makes the deadline
+  with that chance and leaves the other admitted jobs through them theirs; serves the earliest deadline
   (per unit of priority) first. It models the resources that bind: links (one generation at a
   time) and communication qubits (one generation or Bell measurement each, held ``tau / q(modes)``
   per generation). A multi-link pair whose stored link pairs would queue for them longer than
