@@ -215,7 +215,8 @@ def render_table(d: dict) -> str:
         sched = d["scheduling"]
         lines.append(
             f"scheduling ({sched['policy']})  jobs {sched['jobs']}  requirements met {sched['requirements_met']}"
-            f"  deadline misses {sched['deadline_misses']}  fairness (Jain) {num(sched['fairness_index'], '{:.3f}')}"
+            f"  misses {' '.join(f'{heading} {sched[key]}' for key, heading in MISS_CAUSES)}"
+            f"  fairness (Jain) {num(sched['fairness_index'], '{:.3f}')}"
         )
         lines.extend("  " + line for line in user_table(sched["users"]).splitlines())
     lines.append(f"simulated {num(d['sim_time_s'])} s in {num(d['wall_time_s'], '{:.3f}')} s wall, seed {d['seed']}")

@@ -131,21 +131,26 @@ for user, row in informed.items():
 #   the time its partner exists is discarded and regenerated instead of being delivered below
 #   the requirement. Schedulers without a model deliver whatever the memories hold; their
 #   fidelity failures are the pairs counted in the tables but not under `>= min F`.
-# * **It does not start a pair on a busy route.** A link makes one pair at a time. If a unit of
+# * **It does not start a pair to wait on a busy route.** A link makes one pair at a time. If a unit of
 #   `backup` (n2-n0-n4) starts while a `compute` pair is being made on n0-n4, its n2-n0 pair is
 #   heralded quickly and then sits in memory, decaying, until n0-n4 is free. The planner knows
-#   memories decay, so it waits until the whole route is idle and starts both links together.
+#   memories decay: where that wait would, with headroom, reach the cut-off, it does not start
+#   the pair but reserves the route against later jobs and starts both links together once it
+#   is free (where storage is harmless, it starts at once and queues).
 #   The idealised planner, which believes memories never decay, sees no reason to wait and
 #   interleaves units on shared links.
 # * **It rejects or abandons jobs more likely to miss their deadline than to make it**
-#   (predicted time per pair from the links' success probabilities and the cut-off; the pairs
-#   left wait an Erlang-distributed time), so memory is not spent on a job that will miss
-#   anyway. With this load it rejects none and abandons one; the rejected and abandoned columns
+#   (the law of the time per pair sampled from the links' success probabilities, the nodes'
+#   communication qubits and the cut-off; the pairs left wait the sum of that many draws), so
+#   memory is not spent on a job that will miss anyway. With this load it rejects none and abandons one; the rejected and abandoned columns
 #   show when it does.
-# * **The fewest modes that meet the deadline**: every unit takes the fewest multiplexed modes
-#   (memory slots per link end) that, with 1.5 times headroom, still finish the job in time,
-#   leaving the rest of the hub's 10 slots to other users. The prediction must be right: the
-#   idealised planner believes every attempt succeeds, so one mode always looks enough; its
+# * **Modes by the resource that binds**: a unit takes all of its route's multiplexed modes
+#   (memory slots per link end) where a communication qubit is contended or memory is
+#   plentiful (fewer modes would hold the link longer), and where taking them all would leave
+#   another waiting user no slot, the fewest that, with 1.5 times headroom, still finish the
+#   job in time. Jobs go in order of earliest deadline per unit of priority. The prediction
+#   must be right: the idealised planner believes every attempt succeeds, so one mode always
+#   looks enough; its
 #   pairs take several times longer than it planned (compare the latency columns), deadlines
 #   pass, and its pairs, kept without cut-off on interleaved routes, decay. It meets the fewest
 #   requirements of all, below the schedulers that plan nothing: a plan built on the wrong
@@ -276,8 +281,8 @@ print(f"\nfigure written to {FIGURE_PATH}; tutorial ran in {time.perf_counter() 
 # * On memories that decay, *when* a pair starts matters as much as *which* job goes first: a
 #   pair started on a busy route decays while it waits for its partner.
 # * A scheduler that plans with the physics (per-user storage cut-offs from the fidelity
-#   requirement, idle routes, admission against predicted times, the fewest modes that meet the
-#   deadline) meets the most requirements; the same planner with idealised physics meets the
+#   requirement, idle routes, admission against the predicted law of the time per pair, modes by
+#   the resource that binds) meets the most requirements; the same planner with idealised physics meets the
 #   fewest, worse than planning nothing.
 # * `qstack/Scheduling-v0` exposes exactly these decisions to reinforcement learning, on the same
 #   simulated hardware and with the same seeds as `run_scenario`.

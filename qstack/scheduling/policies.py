@@ -13,7 +13,10 @@ under the names a scenario's ``scheduling.policy`` takes.
   being used at once, its swap nodes kept free for it; the expected time per pair from the links' success probabilities, attempt
   times, the nodes' communication qubits, the Bell measurement's success probability, extraction
   efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
-  to make it (Erlang law of the remaining pairs' waiting times); serves the earliest deadline
+  to make it (the remaining pairs' times drawn from the route's sampled law of the time per
+  pair: a max of geometric waits plus swaps on a multi-link route); a user who has had no pair
+  yet gets that protective plan (fresh last pair, swap nodes kept) where it makes the deadline
+  with that chance and leaves the other admitted jobs through them theirs; serves the earliest deadline
   (per unit of priority) first. It models the resources that bind: links (one generation at a
   time) and communication qubits (one generation or Bell measurement each, held ``tau / q(modes)``
   per generation). A multi-link pair whose stored link pairs would queue for them longer than
@@ -46,8 +49,6 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
-
-from scipy.special import gammainc
 
 from qstack import registry
 from qstack.registry import register
@@ -159,6 +160,7 @@ class PhysicsInformed(Scheduler):
         self.confidence = confidence
         self._models: dict[tuple, RouteModel] = {}
         self._holds: dict[tuple, dict] = {}  # per route: mean generation holds per link and node
+        self._protected: set[int] = set()  # jobs admitted on the protective plan (see _protect)
 
     def model(self, path: list[str]) -> RouteModel:
         """The route's model (one per route, built on first use with the dispatcher's planning
@@ -190,11 +192,44 @@ class PhysicsInformed(Scheduler):
             return f"a pair would decay below min_fidelity during the {job.request.storage_time_s} s of storage"
         job.cutoff_s = cutoff
         chance = self.chance_in_time(job, job.request.pairs)
+        if chance < self.give_up_below and self._protect(job, cutoff):
+            return None
         if chance < self.give_up_below:
             best = self._time(job, model.max_modes)
             return (f"predicted {job.request.pairs} pairs at {best:.3g} s each finish in time with "
                     f"probability {chance:.2g} < {self.give_up_below}")
         return None
+
+    def _protect(self, job: Job, cutoff_s: float) -> bool:
+        """Whether ``job``, which its plan would reject, gets the protective plan instead, and
+        (if so) sets its cut-off: for a user who has had no pair yet (none delivered or under
+        way), a multi-link route planned on a fresh last link pair, its swap nodes kept for
+        it (the longest cut-off that guarantees the minimum), when that plan finishes in time
+        with probability at least ``give_up_below`` and holding the nodes for its predicted
+        time leaves every other admitted job through them that chance too. A user is thus
+        served at least once where the hardware allows it, without a special case: its
+        service is paid for by other users' slack, never by their deadlines."""
+        if len(job.path) <= 2 or self.dispatcher.service_of(job.user) > 0:
+            return False
+        model = self.model(job.path)
+        fresh = model.cutoff_for(job.request.min_fidelity, self.dispatcher.network.cutoff_s)
+        if fresh is None or fresh <= cutoff_s or fresh <= job.request.storage_time_s:
+            return False
+        job.cutoff_s = fresh
+        if self.chance_in_time(job, job.request.pairs) < self.give_up_below:
+            job.cutoff_s = cutoff_s
+            return False
+        held = job.request.pairs * self._time(job, model.max_modes)
+        nodes = set(job.path[1:-1])
+        for other in self.dispatcher.waiting:
+            if other.user == job.user or other.to_start <= 0 or not nodes & set(other.path):
+                continue
+            left = other.deadline_at_s - self.dispatcher.now - held
+            if self.chance_in_time(other, other.to_start, left) < self.give_up_below:
+                job.cutoff_s = cutoff_s
+                return False
+        self._protected.add(job.id)
+        return True
 
     def _may_hold_swap_nodes(self, job: Job, cutoff_s: float) -> bool:
         """Whether a pair of ``job`` with this cut-off may keep its route's swap nodes to itself
@@ -208,20 +243,14 @@ class PhysicsInformed(Scheduler):
         model = self.model(job.path)
         return self.slack * model.time_per_pair_s(model.max_modes, cutoff_s) <= min(deadlines)
 
-    def chance_in_time(self, job: Job, pairs: int) -> float:
-        """Probability that ``pairs`` more pairs arrive before the deadline, each after an
-        exponentially distributed time of the predicted mean (the geometric waiting law in the
-        many-attempt limit): the Erlang CDF, ``P(pairs, left / mean)`` with ``P`` the regularised
-        lower incomplete gamma function."""
-        left = job.deadline_at_s - self.dispatcher.now
-        if pairs <= 0 or math.isinf(left):
-            return 1.0
-        if left <= 0:
-            return 0.0
-        mean = self._time(job, self.model(job.path).max_modes)
-        if mean <= 0:
-            return 1.0
-        return float(gammainc(pairs, left / mean))  # 0 when the mean is infinite
+    def chance_in_time(self, job: Job, pairs: int, left_s: float | None = None) -> float:
+        """Probability that ``pairs`` more pairs arrive before the deadline (or within
+        ``left_s``), one after another, each after a time drawn from the route's predicted law
+        (:meth:`RouteModel.chance_within`: the simulated distribution, a max of geometric waits
+        plus swaps on a multi-link route, not only its mean)."""
+        left = job.deadline_at_s - self.dispatcher.now if left_s is None else left_s
+        model = self.model(job.path)
+        return model.chance_within(model.max_modes, job.cutoff_s, pairs, left)
 
     def abandon(self, job: Job) -> bool:
         if job.in_flight or math.isinf(job.deadline_at_s):
@@ -377,6 +406,8 @@ class PhysicsInformed(Scheduler):
         for other in dispatcher.under_way():
             if other is job or len(other.path) <= 2:
                 continue
+            if other.id in self._protected and dispatcher.now > other.deadline_at_s:
+                continue  # a protective plan past its deadline: its pair no longer serves its user in time
             if self._needs_fresh_last(other):
                 if self._shares_swap_nodes(job, other):
                     return True

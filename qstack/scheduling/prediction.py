@@ -130,7 +130,8 @@ class RouteModel:
         self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
         self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
         self._fidelity: dict[tuple[float, bool], float] = {}
-        self._times: dict[tuple, float] = {}
+        self._times: dict[tuple, tuple[float, ...]] = {}
+        self._sorted: dict[tuple, np.ndarray] = {}
         self._cutoffs: dict[tuple, float | None] = {}
 
     @staticmethod
@@ -278,31 +279,69 @@ class RouteModel:
         return holds
 
     def time_per_pair_s(self, modes: int, cutoff_s: float, samples: int = 200) -> float:
-        """Expected time to deliver one pair with ``modes`` per link and this cut-off [s].
+        """Expected time to deliver one pair with ``modes`` per link and this cut-off [s]: the
+        mean of :meth:`time_samples_s`. ``inf`` when the cut-off makes success hopeless."""
+        draws = self.time_samples_s(modes, cutoff_s, samples)
+        if math.isinf(draws[0]):
+            return math.inf
+        total = 0.0
+        for t in draws:  # in the order drawn, one by one (the mean's rounding does not move)
+            total += t
+        return total / samples
+
+    def time_samples_s(self, modes: int, cutoff_s: float, samples: int = 200) -> tuple[float, ...]:
+        """Draws of the time to deliver one pair with ``modes`` per link and this cut-off [s],
+        in the order drawn (cached per arguments).
 
         Monte Carlo of the route's link generations (:meth:`links_ready_s`): per attempt of
         ``tau_i`` link ``i`` succeeds with ``q_i = 1 - (1 - p_i)^modes``; a generation holds a
         communication qubit at each end through its attempts and its move into storage, so links
         meeting at a node with fewer communication qubits than links take turns; a link pair
         older than the cut-off while its partners are still missing is regenerated; a failed
-        Bell measurement or extraction starts the pair again. ``inf`` when the cut-off makes
-        success hopeless.
+        Bell measurement or extraction starts the pair again. A single ``inf`` draw (the cut-off
+        makes success hopeless) ends the sampling: ``(inf,)`` then.
         """
-        key = (modes, cutoff_s)
+        key = (modes, cutoff_s, samples)
         if key not in self._times:
-            self._times[key] = self._mean_time_s(modes, cutoff_s, samples)
+            q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
+            keep = self.swap_probability ** (len(q) - 1) * self.extraction
+            drawn = []
+            for _ in range(samples):
+                t = self._sample_time_s(q, cutoff_s, keep)
+                if math.isinf(t):
+                    drawn = None
+                    break
+                drawn.append(t)
+            self._times[key] = (math.inf,) if drawn is None else tuple(drawn)
         return self._times[key]
 
-    def _mean_time_s(self, modes: int, cutoff_s: float, samples: int) -> float:
-        q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
-        keep = self.swap_probability ** (len(q) - 1) * self.extraction
-        total = 0.0
-        for _ in range(samples):
-            t = self._sample_time_s(q, cutoff_s, keep)
-            if math.isinf(t):
-                return math.inf
-            total += t
-        return total / samples
+    def chance_within(self, modes: int, cutoff_s: float, pairs: int, left_s: float, bins: int = 512,
+                      samples: int = 200) -> float:
+        """Probability that ``pairs`` pairs, one after another, are all delivered within
+        ``left_s`` [s]: the law of the time per pair is the empirical one of
+        :meth:`time_samples_s` (for a multi-link route a max of geometric waits plus the swaps,
+        not an exponential; ``samples`` draws), and the sum of ``pairs`` independent draws of it is its
+        ``pairs``-fold convolution on a grid of ``bins`` steps up to ``left_s``, each draw
+        rounded up to the next step (so the chance is never overstated)."""
+        if pairs <= 0 or math.isinf(left_s):
+            return 1.0
+        if left_s <= 0:
+            return 0.0
+        key = (modes, cutoff_s, samples)
+        if key not in self._sorted:
+            self._sorted[key] = np.sort(self.time_samples_s(modes, cutoff_s, samples))
+        ordered = self._sorted[key]
+        if math.isinf(ordered[0]):
+            return 0.0
+        if pairs == 1:
+            return float(np.searchsorted(ordered, left_s, side="right")) / len(ordered)
+        step = left_s / bins
+        cells = np.ceil(ordered / step).astype(int)
+        one = np.bincount(cells[cells <= bins], minlength=bins + 1).astype(float) / len(ordered)
+        law = one
+        for _ in range(pairs - 1):
+            law = np.convolve(law, one)[: bins + 1]
+        return float(min(1.0, law.sum()))
 
     def _sample_time_s(self, q: list[float], cutoff_s: float, keep: float) -> float:
         """One draw of the time to a kept end-to-end pair [s]; ``inf`` if hopeless (a thousand

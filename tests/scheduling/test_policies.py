@@ -122,20 +122,25 @@ def test_physics_informed_rejects_a_job_it_cannot_finish_and_fifo_misses_it():
     assert compute_fifo.delivered > 0
 
 
-def test_chance_in_time_is_the_erlang_law_of_the_remaining_pairs():
-    """n pairs, each after an exponential time of mean T: P(done by t) = 1 - sum_{i<n} e^-x x^i / i!,
-    x = t/T. Checked against a sampled sum of exponentials."""
+def test_chance_in_time_on_a_direct_link_is_the_geometric_law_of_the_remaining_pairs():
+    """A direct link's pair comes after G attempts (geometric, success p) and the overhead c:
+    P(n pairs by t) = P(NegBin(n, p) <= (t - n c) / tau). The planner's chance, from its 200
+    sampled pair times, agrees within 4 sigma of that many samples."""
+    from scipy.stats import nbinom
+
     scenario = two_node()
-    sim = Simulation(1)
-    network = build_network(scenario, sim)
+    network = build_network(scenario, Simulation(1))
     dispatcher = Dispatcher(network, PhysicsInformed())
     path = ["n0", "n1"]
+    model = dispatcher.scheduler.model(path)
+    p, tau, c = model.p_mode[0], model.attempt_time_s[0], model.overhead_s + model.move_time_s[0]
+    assert model.extraction == 1.0 and model.swap_probability == 1.0
     mean = dispatcher.scheduler._time(Job(0, "u", Request("n0", "n1"), path, 0.0, 1.0, math.inf), 1)
-    rng = np.random.default_rng(7)
     for pairs, left in ((1, mean), (3, 2 * mean), (3, 5 * mean)):
         job = Job(0, "u", Request("n0", "n1", pairs=pairs), path, 0.0, left, math.inf)
-        sampled = (rng.exponential(mean, size=(20000, pairs)).sum(axis=1) <= left).mean()
-        assert dispatcher.scheduler.chance_in_time(job, pairs) == pytest.approx(sampled, abs=4 * 0.5 / math.sqrt(20000))
+        exact = nbinom.cdf(math.floor((left - pairs * c) / tau) - pairs, pairs, p)  # failures before the n-th success
+        sigma = math.sqrt(max(exact * (1 - exact), 0.25 / 200) / 200) * math.sqrt(pairs)
+        assert dispatcher.scheduler.chance_in_time(job, pairs) == pytest.approx(exact, abs=4 * sigma + 0.01)
 
 
 # --------------------------------------------------------------------------- binding resources

@@ -110,3 +110,11 @@ def test_rate_met_is_false_for_a_user_with_unmet_demand_even_without_a_minimum_r
     user = UserReport.of("u", request, [], [job], sim_time_s=2.0)
     assert user.rate_met is False and user.throughput_hz == 0.0 and user.active_s == 1.0
     assert user.late == 1 and user.misses == 1 and user.requirements_met == 0
+
+
+def test_the_reports_one_line_scheduling_summary_splits_the_misses_by_cause():
+    report = run_scenario(load_scenario(STAR, settings={"scheduling.policy": "fifo"}))
+    s = report.scheduling
+    line = next(line for line in report.table().splitlines() if line.startswith("scheduling (fifo)"))
+    assert f"misses rej {s.rejected} aband {s.abandoned} late {s.late} <minF {s.below_min_fidelity}" in line
+    assert "deadline misses" not in line and s.late + s.below_min_fidelity > 0
