@@ -59,22 +59,23 @@ def plot(comparisons: Sequence[Comparison], out_dir: str | Path) -> list[Path]:
     paths = []
     for name in dict.fromkeys(c.experiment for c in comparisons):
         rows = [c for c in comparisons if c.experiment == name]
-        fig, ax = plt.subplots(figsize=(6.4, 1.2 + 0.7 * len(rows)))
-        for i, c in enumerate(rows):
-            ax.errorbar([c.measured], [i + 0.12], xerr=[[c.measured_error[0]], [c.measured_error[1]]],
+        # one panel per quantity: each on its own scale (a QBER and a CHSH value share no axis)
+        fig, axes = plt.subplots(len(rows), 1, figsize=(6.4, 0.4 + 1.1 * len(rows)), squeeze=False)
+        for i, (c, ax) in enumerate(zip(rows, axes[:, 0])):
+            ax.errorbar([c.measured], [0.15], xerr=[[c.measured_error[0]], [c.measured_error[1]]],
                         fmt="o", color="black", capsize=4, label="measured" if i == 0 else None)
             if math.isfinite(c.simulated):
                 err = c.simulated_error if math.isfinite(c.simulated_error) else 0.0
-                ax.errorbar([c.simulated], [i - 0.12], xerr=[err], fmt="s", capsize=4,
+                ax.errorbar([c.simulated], [-0.15], xerr=[err], fmt="s", capsize=4,
                             color="tab:blue" if c.agrees else "tab:red",
                             label="simulated" if i == 0 else None)
-        ax.set_yticks(range(len(rows)), [c.quantity + (f" [{c.unit}]" if c.unit else "") for c in rows])
-        ax.set_ylim(-0.6, len(rows) - 0.4)
-        ax.set_title(name)
-        ax.legend(loc="best", fontsize="small")
+            ax.set_yticks([0.0], [c.quantity + (f" [{c.unit}]" if c.unit else "")])
+            ax.set_ylim(-0.6, 0.6)
+        axes[0, 0].set_title(name)
+        axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
         fig.tight_layout()
         path = out / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.45 * len(comparisons)))
@@ -88,7 +89,7 @@ def plot(comparisons: Sequence[Comparison], out_dir: str | Path) -> list[Path]:
     ax.set_title(f"qstack against experiments (grey: agreement within {COVERAGE_FACTOR:g} sigma)")
     fig.tight_layout()
     path = out / "summary.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     paths.append(path)
     return paths
