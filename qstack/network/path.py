@@ -10,6 +10,8 @@ starts their links again, until one segment spans the path.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -116,7 +118,7 @@ class PathAttempt:
         "network", "stats", "path", "plan", "env", "k", "cutoff_s",
         "started_s", "last_herald_s", "heralding_s", "swapping_s", "purification_s",
         "inbox", "wake", "generating", "segments", "ending", "joints", "alarm_at", "alarms",
-        "whole", "qubits", "oldest_s", "attempts", "last_pair", "first_started_s", "__weakref__",
+        "whole", "qubits", "oldest_s", "attempts", "last_pair", "first_started_s", "ages", "__weakref__",
     )
 
     def __init__(self, network, stats, path: list[str], plan: PathPlan):
@@ -172,13 +174,14 @@ class PathAttempt:
         self.cutoff_s = cutoff_s = self.stats.cutoff_s
         self.inbox, self.wake, self.segments = [], env.event(), segments
         self.ending, self.joints = {}, set()
+        self.ages = SegmentAges(segments) if cutoff_s < math.inf else None
         self.alarm_at, self.alarms = math.inf, []  # the cut-off alarm set last; every alarm set
         self.generating = {i: self.start_link(i) for i in range(k)}
         swapped = False
         while True:
             if not swapped and not self.inbox:  # after swaps or arrivals, look again first
                 if segments and cutoff_s < math.inf:
-                    self.arm(min([s.oldest_s for s in segments.values()]) + cutoff_s)
+                    self.arm(self.ages.oldest_s() + cutoff_s)
                 yield self.wake
             self.take_arrivals()
             if cutoff_s < math.inf:
@@ -219,7 +222,7 @@ class PathAttempt:
     def drop_expired(self, now: float) -> None:
         """Drop segments holding a qubit as old as the cut-off and start their links again."""
         segments, cutoff_s = self.segments, self.cutoff_s
-        if segments and now >= min([s.oldest_s for s in segments.values()]) + cutoff_s:
+        if segments and now >= self.ages.oldest_s() + cutoff_s:
             for segment in list(segments.values()):
                 if now >= segment.oldest_s + cutoff_s:
                     self.drop(segment)
@@ -235,6 +238,8 @@ class PathAttempt:
         left, right = segment.left, segment.right
         self.segments[left] = segment
         self.ending[right] = segment
+        if self.ages is not None:
+            self.ages.add(segment)
         neighbour = self.ending.get(left)
         if neighbour is not None and self.allows(neighbour.left, left, right):
             self.joints.add(left)
@@ -400,6 +405,38 @@ class PathAttempt:
             if alarm.callbacks:
                 alarm.callbacks.remove(self.poke)
         self.alarms = []
+
+
+class SegmentAges:
+    """The oldest ``oldest_s`` among the segments held in ``segments`` (keyed by left end), in
+    O(log k) per segment instead of a scan of all k per wake-up: a heap of every segment added,
+    whose top entries are dropped once their segment is no longer held (swapped or dropped).
+    It returns the same float as ``min(s.oldest_s for s in segments.values())`` (inf if none)."""
+
+    __slots__ = ("held", "heap", "tick")
+
+    def __init__(self, held: dict):
+        self.held, self.heap, self.tick = held, [], itertools.count()
+
+    def add(self, segment: Segment) -> None:
+        """Note a segment just held (a segment is held once: a swap makes a new one)."""
+        heap = self.heap
+        if len(heap) > 2 * len(self.held) + 32:  # drop entries of segments no longer held
+            held = self.held
+            heap[:] = [entry for entry in heap if held.get(entry[2].left) is entry[2]]
+            heapq.heapify(heap)
+        heapq.heappush(heap, (segment.oldest_s, next(self.tick), segment))
+
+    def oldest_s(self) -> float:
+        """The oldest age among the held segments [s] (inf when none is held)."""
+        heap, held = self.heap, self.held
+        while heap:
+            top = heap[0]
+            segment = top[2]
+            if held.get(segment.left) is segment:
+                return top[0]
+            heapq.heappop(heap)
+        return math.inf
 
 
 def _segment_oldest(segment: Segment) -> float:
