@@ -57,8 +57,9 @@ class Segment:
 class PathPlan:
     """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
     its duration at each position (None and 0 at the ends), the allowed swaps
-    ``(left, middle, right)`` (None: any), the time for swap results to reach both ends [s], and
-    the product of the two ends' read efficiencies."""
+    ``(left, middle, right)`` (None: any), the time for swap results to reach both ends [s],
+    the product of the two ends' read efficiencies, and the classical delays from position 0 to
+    each position (:meth:`Network.path_delays_s`; :meth:`delay_s` between two positions)."""
 
     services: tuple
     swaps: tuple
@@ -66,20 +67,29 @@ class PathPlan:
     allowed: frozenset | None
     messaging_s: float
     extraction: float
+    delays_s: tuple
+
+    def delay_s(self, i: int, j: int) -> float:
+        """Classical message time between positions ``i`` and ``j`` (as
+        :meth:`Network.classical_delay_s`, without looking the path up) [s]."""
+        delays = self.delays_s
+        return abs(delays[j] - delays[i])
 
     @classmethod
     def of(cls, network, path: list[str]) -> "PathPlan":
         """The plan of ``path`` on ``network`` (the network caches it: :meth:`Network.path_plan`)."""
         k = len(path) - 1
         inner = path[1:-1]
+        delays = tuple(network.path_delays_s(path))
         return cls(
             services=tuple(network.service(u, v) for u, v in zip(path, path[1:])),
             swaps=(None,) + tuple(network.swap_operation(node) for node in inner) + (None,),
             swap_time_s=(0.0,) + tuple(network.swap_time_s(node) for node in inner) + (0.0,),
             allowed=None if network.swapping == "asap" else nested_triples(k),
             # Every swap result must reach both ends: the farthest is one hop from the other end.
-            messaging_s=max(network.classical_delay_s(path, 0, k - 1), network.classical_delay_s(path, 1, k)) if k > 1 else 0.0,
+            messaging_s=max(abs(delays[k - 1] - delays[0]), abs(delays[k] - delays[1])) if k > 1 else 0.0,
             extraction=network.banks[path[0]].node.memory.read_efficiency * network.banks[path[-1]].node.memory.read_efficiency,
+            delays_s=delays,
         )
 
 
@@ -137,7 +147,7 @@ class PathAttempt:
         policy = network.purification
         whole = yield from purified(
             network, self.establish, release=self.discard_segment, oldest=_segment_oldest, nodes=(path[0], path[-1]),
-            delay_s=network.classical_delay_s(path, 0, self.k),
+            delay_s=self.plan.delay_s(0, self.k),
             rounds=policy.rounds if policy.scope == "end_to_end" else 0, stats=self.stats, timing=self,
         )
         self.whole, self.qubits, self.oldest_s, self.attempts = whole, whole.qubits, whole.oldest_s, whole.attempts
@@ -358,7 +368,7 @@ class PathAttempt:
         ends = (path[i], path[i + 1]) if service.banks[0] is network.banks[path[i]] else (path[i + 1], path[i])
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
-            nodes=ends, delay_s=network.classical_delay_s(path, i, i + 1),
+            nodes=ends, delay_s=self.plan.delay_s(i, i + 1),
             rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
         )
         return pair
