@@ -146,7 +146,14 @@ class Network:
 
     def classical_delay_s(self, path: list[str], i: int, j: int) -> float:
         """Classical message time along ``path`` between positions ``i`` and ``j``: the sum of
-        the links' two channel delays between them [s]."""
+        the links' two channel delays between them [s]. (O(path) per call: it looks ``path``
+        up; the hot path reads :attr:`PathPlan.delays_s` instead.)"""
+        cumulative = self.path_delays_s(path)
+        return abs(cumulative[j] - cumulative[i])
+
+    def path_delays_s(self, path: list[str]) -> list[float]:
+        """Classical message time from ``path[0]`` to each position of ``path`` (cumulative sums
+        of the links' two channel delays) [s], computed once per path."""
         key = tuple(path)
         cumulative = self._path_delays.get(key)
         if cumulative is None:
@@ -155,7 +162,7 @@ class Network:
                 link = self.service(u, v).link
                 cumulative.append(cumulative[-1] + link.channel_a.delay_s + link.channel_b.delay_s)
             self._path_delays[key] = cumulative
-        return abs(cumulative[j] - cumulative[i])
+        return cumulative
 
     def path_plan(self, path: list[str]) -> PathPlan:
         """What the hot path needs about ``path``, looked up once per path."""

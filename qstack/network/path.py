@@ -10,6 +10,8 @@ starts their links again, until one segment spans the path.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -55,8 +57,9 @@ class Segment:
 class PathPlan:
     """Per path: link services (link ``i`` joins positions ``i, i+1``), the Bell measurement and
     its duration at each position (None and 0 at the ends), the allowed swaps
-    ``(left, middle, right)`` (None: any), the time for swap results to reach both ends [s], and
-    the product of the two ends' read efficiencies."""
+    ``(left, middle, right)`` (None: any), the time for swap results to reach both ends [s],
+    the product of the two ends' read efficiencies, and the classical delays from position 0 to
+    each position (:meth:`Network.path_delays_s`; :meth:`delay_s` between two positions)."""
 
     services: tuple
     swaps: tuple
@@ -64,20 +67,29 @@ class PathPlan:
     allowed: frozenset | None
     messaging_s: float
     extraction: float
+    delays_s: tuple
+
+    def delay_s(self, i: int, j: int) -> float:
+        """Classical message time between positions ``i`` and ``j`` (as
+        :meth:`Network.classical_delay_s`, without looking the path up) [s]."""
+        delays = self.delays_s
+        return abs(delays[j] - delays[i])
 
     @classmethod
     def of(cls, network, path: list[str]) -> "PathPlan":
         """The plan of ``path`` on ``network`` (the network caches it: :meth:`Network.path_plan`)."""
         k = len(path) - 1
         inner = path[1:-1]
+        delays = tuple(network.path_delays_s(path))
         return cls(
             services=tuple(network.service(u, v) for u, v in zip(path, path[1:])),
             swaps=(None,) + tuple(network.swap_operation(node) for node in inner) + (None,),
             swap_time_s=(0.0,) + tuple(network.swap_time_s(node) for node in inner) + (0.0,),
             allowed=None if network.swapping == "asap" else nested_triples(k),
             # Every swap result must reach both ends: the farthest is one hop from the other end.
-            messaging_s=max(network.classical_delay_s(path, 0, k - 1), network.classical_delay_s(path, 1, k)) if k > 1 else 0.0,
+            messaging_s=max(abs(delays[k - 1] - delays[0]), abs(delays[k] - delays[1])) if k > 1 else 0.0,
             extraction=network.banks[path[0]].node.memory.read_efficiency * network.banks[path[-1]].node.memory.read_efficiency,
+            delays_s=delays,
         )
 
 
@@ -116,7 +128,7 @@ class PathAttempt:
         "network", "stats", "path", "plan", "env", "k", "cutoff_s",
         "started_s", "last_herald_s", "heralding_s", "swapping_s", "purification_s",
         "inbox", "wake", "generating", "segments", "ending", "joints", "alarm_at", "alarms",
-        "whole", "qubits", "oldest_s", "attempts", "last_pair", "first_started_s", "__weakref__",
+        "whole", "qubits", "oldest_s", "attempts", "last_pair", "first_started_s", "ages", "__weakref__",
     )
 
     def __init__(self, network, stats, path: list[str], plan: PathPlan):
@@ -135,7 +147,7 @@ class PathAttempt:
         policy = network.purification
         whole = yield from purified(
             network, self.establish, release=self.discard_segment, oldest=_segment_oldest, nodes=(path[0], path[-1]),
-            delay_s=network.classical_delay_s(path, 0, self.k),
+            delay_s=self.plan.delay_s(0, self.k),
             rounds=policy.rounds if policy.scope == "end_to_end" else 0, stats=self.stats, timing=self,
         )
         self.whole, self.qubits, self.oldest_s, self.attempts = whole, whole.qubits, whole.oldest_s, whole.attempts
@@ -172,13 +184,14 @@ class PathAttempt:
         self.cutoff_s = cutoff_s = self.stats.cutoff_s
         self.inbox, self.wake, self.segments = [], env.event(), segments
         self.ending, self.joints = {}, set()
+        self.ages = SegmentAges(segments) if cutoff_s < math.inf else None
         self.alarm_at, self.alarms = math.inf, []  # the cut-off alarm set last; every alarm set
         self.generating = {i: self.start_link(i) for i in range(k)}
         swapped = False
         while True:
             if not swapped and not self.inbox:  # after swaps or arrivals, look again first
                 if segments and cutoff_s < math.inf:
-                    self.arm(min([s.oldest_s for s in segments.values()]) + cutoff_s)
+                    self.arm(self.ages.oldest_s() + cutoff_s)
                 yield self.wake
             self.take_arrivals()
             if cutoff_s < math.inf:
@@ -219,7 +232,7 @@ class PathAttempt:
     def drop_expired(self, now: float) -> None:
         """Drop segments holding a qubit as old as the cut-off and start their links again."""
         segments, cutoff_s = self.segments, self.cutoff_s
-        if segments and now >= min([s.oldest_s for s in segments.values()]) + cutoff_s:
+        if segments and now >= self.ages.oldest_s() + cutoff_s:
             for segment in list(segments.values()):
                 if now >= segment.oldest_s + cutoff_s:
                     self.drop(segment)
@@ -235,6 +248,8 @@ class PathAttempt:
         left, right = segment.left, segment.right
         self.segments[left] = segment
         self.ending[right] = segment
+        if self.ages is not None:
+            self.ages.add(segment)
         neighbour = self.ending.get(left)
         if neighbour is not None and self.allows(neighbour.left, left, right):
             self.joints.add(left)
@@ -353,7 +368,7 @@ class PathAttempt:
         ends = (path[i], path[i + 1]) if service.banks[0] is network.banks[path[i]] else (path[i + 1], path[i])
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
-            nodes=ends, delay_s=network.classical_delay_s(path, i, i + 1),
+            nodes=ends, delay_s=self.plan.delay_s(i, i + 1),
             rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
         )
         return pair
@@ -400,6 +415,38 @@ class PathAttempt:
             if alarm.callbacks:
                 alarm.callbacks.remove(self.poke)
         self.alarms = []
+
+
+class SegmentAges:
+    """The oldest ``oldest_s`` among the segments held in ``segments`` (keyed by left end), in
+    O(log k) per segment instead of a scan of all k per wake-up: a heap of every segment added,
+    whose top entries are dropped once their segment is no longer held (swapped or dropped).
+    It returns the same float as ``min(s.oldest_s for s in segments.values())`` (inf if none)."""
+
+    __slots__ = ("held", "heap", "tick")
+
+    def __init__(self, held: dict):
+        self.held, self.heap, self.tick = held, [], itertools.count()
+
+    def add(self, segment: Segment) -> None:
+        """Note a segment just held (a segment is held once: a swap makes a new one)."""
+        heap = self.heap
+        if len(heap) > 2 * len(self.held) + 32:  # drop entries of segments no longer held
+            held = self.held
+            heap[:] = [entry for entry in heap if held.get(entry[2].left) is entry[2]]
+            heapq.heapify(heap)
+        heapq.heappush(heap, (segment.oldest_s, next(self.tick), segment))
+
+    def oldest_s(self) -> float:
+        """The oldest age among the held segments [s] (inf when none is held)."""
+        heap, held = self.heap, self.held
+        while heap:
+            top = heap[0]
+            segment = top[2]
+            if held.get(segment.left) is segment:
+                return top[0]
+            heapq.heappop(heap)
+        return math.inf
 
 
 def _segment_oldest(segment: Segment) -> float:

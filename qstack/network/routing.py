@@ -37,10 +37,27 @@ def hops(graph: nx.Graph | None = None) -> Weight:
     return lambda u, v, data: 1.0
 
 
+def per_link(cost: Callable[[object], float]) -> Weight:
+    """The edge weight ``cost(data["link"])``, computed once per link object (links are frozen,
+    so their cost cannot change): a route search evaluates each edge's weight several times,
+    and ``cost`` reads cached properties (``functools.cached_property`` is slow to read) or
+    takes a logarithm. An edge given another link object gets that link's cost."""
+    costs: dict[int, tuple[object, float]] = {}
+
+    def weight(u, v, data) -> float:
+        link = data["link"]
+        known = costs.get(id(link))
+        if known is None or known[0] is not link:
+            known = costs[id(link)] = (link, cost(link))
+        return known[1]
+
+    return weight
+
+
 @register("routing", "expected_rate")
 def expected_rate(graph: nx.Graph | None = None) -> Weight:
     """A link costs its expected time per heralded pair, ``t_attempt / p_success`` [s]."""
-    return lambda u, v, data: data["link"].attempt_time_s / data["link"].success_probability
+    return per_link(lambda link: link.attempt_time_s / link.success_probability)
 
 
 @register("routing", "expected_fidelity")
@@ -50,7 +67,7 @@ def expected_fidelity(graph: nx.Graph | None = None) -> Weight:
     Werner parameters multiply under ideal swapping, so the cheapest path has the largest
     product of its links' ``w``: the best end-to-end fidelity before decoherence.
     """
-    return lambda u, v, data: -math.log(max(link_werner_parameter(data["link"]), 1e-300))
+    return per_link(lambda link: -math.log(max(link_werner_parameter(link), 1e-300)))
 
 
 def link_werner_parameter(link) -> float:

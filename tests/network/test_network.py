@@ -1,10 +1,15 @@
 """The network facade: construction errors, devices, request checks, per-path timing."""
 
 import math
+import random
 
+import networkx as nx
 import pytest
 
+from qstack.engine import Simulation
+from qstack.hardware import Detector, Emitter, Fiber, Memory
 from qstack.network import Network, Request
+from qstack.physical import HeraldedLink, NodeHardware
 from qstack.protocols import GateNoise
 
 from .chains import chain
@@ -132,3 +137,24 @@ def test_purification_at_a_node_with_user_noise_gives_each_side_its_own_noise():
     assert network.purification_operation("n0", "n1") is purification_operation("dejmps", GateNoise(), noise)
     assert network.purification_operation("n1", "n1") is purification_operation("dejmps", noise)
     assert Network(Simulation(1), graph, gate_noise=False).gate_noise_at["n1"] == GateNoise()
+
+
+def test_a_path_plan_holds_the_classical_delays_network_gives_between_any_two_positions():
+    rng = random.Random(4)
+    node = NodeHardware(memory=Memory(t1_s=math.inf, t2_s=math.inf, capacity=2), emitter=Emitter(emission_time_s=5e-6))
+    graph = nx.Graph()
+    names = [f"n{i}" for i in range(12)]
+    for name in names:
+        graph.add_node(name, hardware=node)
+    for a, b in zip(names, names[1:]):  # uneven links: delays differ per link and per side
+        graph.add_edge(a, b, link=HeraldedLink(node, node, Fiber(rng.uniform(1, 30)), Fiber(rng.uniform(1, 30)), Detector()))
+    sim = Simulation(1)
+    network = Network(sim, graph)
+    plan = network.path_plan(names)
+    for i in range(len(names)):
+        for j in range(len(names)):
+            assert plan.delay_s(i, j) == network.classical_delay_s(names, i, j)
+    total = sum(graph.edges[a, b]["link"].channel_a.delay_s + graph.edges[a, b]["link"].channel_b.delay_s
+                for a, b in zip(names, names[1:]))
+    assert plan.delay_s(0, 11) == pytest.approx(total, rel=1e-12) and plan.delay_s(3, 4) > 0
+    assert plan.messaging_s == max(network.classical_delay_s(names, 0, 10), network.classical_delay_s(names, 1, 11))

@@ -77,3 +77,43 @@ def test_expected_fidelity_costs_minus_log_of_the_werner_parameter_and_prefers_t
         graph.add_edge(u, v, link=link)
     assert Network(sim, graph).route("n0", "n1") == ["n0", "n1"]
     assert Network(sim, graph, routing="expected_fidelity").route("n0", "n1") == ["n0", "x", "n1"]
+
+
+def _uneven_graph(seed):
+    """A random graph of links of random lengths (each edge its own link object)."""
+    import networkx as nx
+
+    rng = __import__("random").Random(seed)
+    node = NodeHardware(memory=qstack.hardware.Memory(t1_s=math.inf, t2_s=math.inf, capacity=4),
+                        emitter=qstack.hardware.Emitter(emission_time_s=5e-6, emitted_state_fidelity=0.97))
+    graph = nx.gnm_random_graph(40, 90, seed=seed)
+    graph = graph.subgraph(max(nx.connected_components(graph), key=len)).copy()
+    for a, b in graph.edges:
+        half = Fiber(round(rng.uniform(1, 40), 1))
+        graph.edges[a, b]["link"] = HeraldedLink(node, node, half, half, Detector(), scheme="double_click")
+    return graph, node
+
+
+@pytest.mark.parametrize("metric", ["expected_rate", "expected_fidelity"])
+def test_a_per_link_cost_computed_once_equals_the_formula_and_routes_alike(metric):
+    import networkx as nx
+
+    formula = {
+        "expected_rate": lambda link: link.attempt_time_s / link.success_probability,
+        "expected_fidelity": lambda link: -math.log(max(link_werner_parameter(link), 1e-300)),
+    }[metric]
+    graph, node = _uneven_graph(3)
+    weight = link_cost(metric, graph)
+    for _ in range(2):  # the second pass reads the memo
+        for a, b, data in graph.edges(data=True):
+            assert weight(a, b, data) == weight(b, a, data) == formula(data["link"])
+    raw = lambda u, v, data: formula(data["link"])  # noqa: E731
+    nodes = sorted(graph.nodes)
+    for src, dst in zip(nodes, reversed(nodes)):
+        if src != dst:
+            assert nx.shortest_path(graph, src, dst, weight=weight) == nx.shortest_path(graph, src, dst, weight=raw)
+    # an edge given another link costs that link's cost, not the memo of the old one
+    a, b, data = next(iter(graph.edges(data=True)))
+    before = weight(a, b, data)
+    other = data["link"] = HeraldedLink(node, node, Fiber(77.0), Fiber(77.0), Detector(), scheme="double_click")
+    assert weight(a, b, data) == formula(other) != before
