@@ -17,9 +17,11 @@ How long the pairs age:
   intervals, and on a route of several links a link pair also waits for the other links, on
   average half a route's time;
 
-plus the request's ``storage_time_s``. RouteModel ages the link pairs before they are
-purified and swapped (the route's last link pair only through its herald and the swaps'
-messages). Checked against the simulation in ``tests/build/test_purification.py``: on a single
+plus the request's ``storage_time_s``. Without a cut-off RouteModel ages the link pairs before
+they are purified and swapped (the route's last link pair only through its herald and the
+swaps' messages: ``RouteModel.fidelity(..., worst_case=False)``, the expected pair); under a
+cut-off it takes the scheduler's worst case (any link pair up to the cut-off old, the storage
+split before and after the rounds in the worst way). Checked against the simulation in ``tests/build/test_purification_policy.py``: on a single
 link and for ``scope = "end_to_end"`` the delivered mean is at or within a few standard errors
 of the prediction. With ``scope = "link"`` on a route of several links the purified link pairs
 also wait for each other after purifying, which RouteModel does not age: the prediction is
@@ -97,7 +99,8 @@ def delivered_fidelity(network: Network, path: list[str], storage_time_s: float 
     age_s = waiting_time_s(model, network.purification, network.cutoff_s)
     if math.isinf(age_s):  # the route is not expected to deliver at all
         return 0.0
-    return model.fidelity(age_s + storage_time_s)
+    # Under a cut-off the age is its bound (the worst delivered pair); without one, the mean wait.
+    return model.fidelity(age_s + storage_time_s, worst_case=math.isfinite(network.cutoff_s))
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ class Usage:
     ``absorbing``: memories absorb photons (midpoint-source links; ``node_sources`` links store
     their sources' photons but their state is post-selected on recall, so not); ``detecting``:
     a station's detectors herald; ``emitting``: the nodes' emitters make the photons;
-    ``register_presets``: node
-    presets storing in a nuclear-spin register; ``register_sees_attempts``: some node with a
+    ``register_presets``: node presets storing in a nuclear-spin register
+    (``communication_presets``: those whose pairs ``link.storage`` keeps in the communication
+    qubits instead); ``register_sees_attempts``: some node with a
     register stores a spin while another attempt runs there (two links, or several pairs at once).
     """
 
@@ -42,7 +43,6 @@ class Usage:
     roles: frozenset[str]
     dead_time_binds: bool
     shared_nodes: bool
-    # node presets with a register whose pairs ``link.storage`` keeps in the communication qubits
     communication_presets: frozenset[str] = frozenset()
     detecting: bool = True
     emitting: bool = True

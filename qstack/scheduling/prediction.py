@@ -172,7 +172,7 @@ class RouteModel:
             dephasing.append(tuple(ends))
         return dephasing
 
-    def fidelity(self, age_s: float, last_pair_waits: bool = False) -> float:
+    def fidelity(self, age_s: float, last_pair_waits: bool = False, worst_case: bool = True) -> float:
         """Predicted fidelity of a pair delivered when its oldest link pairs are ``age_s`` old:
         the worst case under a cut-off of ``age_s``. Every link pair but the last to arrive may
         have waited that long; the last is used as soon as its herald, the Bell measurements and
@@ -182,8 +182,12 @@ class RouteModel:
         measurement queued behind other pairs' generations for a communication qubit): every
         link pair ``age_s`` old, the worst case the network's cut-off alone bounds. Always so
         with purification rounds (a pair waits for the pairs it is purified with); the storage
-        may then fall before or after the rounds, and the worst split is taken."""
-        key = (age_s, last_pair_waits)
+        may then fall before or after the rounds, and the worst split is taken.
+
+        ``worst_case=False``: the expected pair when ``age_s`` is the mean wait (not a cut-off
+        bound): the link pairs wait for their partners before the rounds, and the last one is
+        used as soon as it can be (:func:`qstack.build.purification.delivered_fidelity`)."""
+        key = (age_s, last_pair_waits, worst_case)
         if key not in self._fidelity:
             k = len(self.link_states)
             policy = self.network.purification
@@ -191,12 +195,12 @@ class RouteModel:
             # herald's flight, the Bell measurements and the messages announcing them. With
             # purification rounds it waited for its partner pairs too (their generation is
             # bounded only by the cut-off), as the first of two end-to-end pairs did.
-            fresh_last = not last_pair_waits and k > 1 and not policy.rounds
+            fresh_last = not last_pair_waits and k > 1 and (not policy.rounds or not worst_case)
             ages = [age_s] * (k - 1) + [min(age_s, self.last_pair_age_s) if fresh_last else age_s]
             # With purification a pair may wait before its rounds or after them (the cut-off
             # counts from the oldest emission either way), and rounds undo part of the decay
             # that came before them: the worst split of the storage is taken.
-            splits = PURIFIED_STORAGE_SPLITS if policy.rounds and age_s > 0 else (1.0,)
+            splits = PURIFIED_STORAGE_SPLITS if worst_case and policy.rounds and age_s > 0 else (1.0,)
             self._fidelity[key] = min(self._split_fidelity(ages, before) for before in splits)
         return self._fidelity[key]
 

@@ -3,11 +3,12 @@ against closed forms; the engines agree on its circuits."""
 
 import numpy as np
 import pytest
-from engines import assert_engines_agree
 
 from qstack.hardware import Detector, Emitter, Fiber, Memory
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware, PolarisationPhotons
+
+from engines import assert_engines_agree  # tests/helpers
 
 
 def _link(collection=0.3, fidelity=1.0, visibility=1.0, p_dark=0.0, length_km=0.0, **kw):

@@ -3,11 +3,12 @@
 
 import numpy as np
 import pytest
-from engines import assert_engines_agree
 
 from qstack.hardware import Detector, Emitter, Fiber, Memory, PairSource
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware
+
+from engines import assert_engines_agree  # tests/helpers
 
 C = 299_792_458.0
 

@@ -3,12 +3,13 @@ included, against closed forms."""
 
 import numpy as np
 import pytest
-from engines import assert_engines_agree
 
 from qstack.hardware import Detector, Fiber, Memory, PairSource
 from qstack.metrics import bell_fidelity
 from qstack.physical import HeraldedLink, NodeHardware, NodeSources
 from qstack.physical.source_swap import swapped_memory_moments, truncation
+
+from engines import assert_engines_agree  # tests/helpers
 
 
 def _link(mu=0.01, length_km=0.0, collection=1.0, detector=None, fidelity=1.0, **kw):

@@ -1,5 +1,5 @@
 """Scenario building: topologies, purification settings, policies reach the network (the
-target fidelity's rounds: tests/build/test_purification.py)."""
+target fidelity's rounds: tests/build/test_purification_policy.py)."""
 
 import pytest
 
