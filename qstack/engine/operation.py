@@ -317,6 +317,26 @@ def permute_qubits(rho: np.ndarray, order: Sequence[int]) -> np.ndarray:
     return tensor.transpose(axes).reshape(2**n, 2**n)
 
 
+def partial_trace(rho: np.ndarray, n: int, traced: Sequence[int]) -> np.ndarray:
+    """Trace out qubits ``traced`` of an ``n``-qubit density matrix (little-endian); the kept
+    qubits keep their order."""
+    if not traced:
+        return rho
+    labels = list(range(2 * n))
+    for q in traced:
+        row_axis, col_axis = _axes(n, q)
+        labels[col_axis] = labels[row_axis]
+    kept = [q for q in range(n - 1, -1, -1) if q not in traced]
+    out = [labels[_axes(n, q)[0]] for q in kept] + [labels[_axes(n, q)[1]] for q in kept]
+    m = len(kept)
+    return np.einsum(rho.reshape((2,) * (2 * n)), labels, out).reshape(2**m, 2**m)
+
+
+def _axes(n: int, qubit: int) -> tuple[int, int]:
+    """Row and column tensor axes of ``qubit`` in an n-qubit density tensor."""
+    return n - 1 - qubit, 2 * n - 1 - qubit
+
+
 def _flatten(circuit: QuantumCircuit):
     for instruction in circuit.data:
         yield instruction

@@ -25,6 +25,7 @@ operation has several possible outcomes, picking the first branch (in
 :attr:`~qstack.engine.Operation.outcomes` order) whose cumulative probability exceeds it. Aer
 computes every branch (measurements as projectors onto their bits) and its seeds come from a
 stream of its own, so a run draws the same numbers, and reports the same, with either engine.
+The Aer engine is :class:`~qstack.engine.aer.AerEngine`.
 """
 
 from __future__ import annotations
@@ -36,14 +37,13 @@ from itertools import accumulate
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from qiskit import QuantumCircuit
-from qiskit.circuit import Instruction
 from qiskit.quantum_info import DensityMatrix
 
 from qstack.physics import BELL_PROJECTORS, Relaxation
 
+from .aer import AerEngine
 from .exact import apply_map as _apply_op_first, operation_first, outcomes
-from .operation import _PROJECTORS, BELL_TOLERANCE, Operation, _condition_holds, noisy, permute_qubits
+from .operation import BELL_TOLERANCE, Operation, noisy, partial_trace as _partial_trace, permute_qubits
 
 ENGINES = ("fast", "aer")
 
@@ -127,10 +127,8 @@ class StateRegistry:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.rng = rng
         self.engine = engine
-        self._aer_rng = aer_rng if aer_rng is not None or engine != "aer" else rng.spawn(1)[0]
-        self._aer_branches: dict[Operation, tuple] = {}
+        self._aer = None if engine != "aer" else AerEngine(aer_rng if aer_rng is not None else rng.spawn(1)[0], self._choose)
         self._clock = clock or (lambda: 0.0)
-        self._simulator = None
         self.live_qubits = 0
         self.bell_diagonal = bool(bell_diagonal) and engine == "fast"
         self.bell_diagonal_steps = self.bell_diagonal_fallbacks = 0
@@ -278,7 +276,7 @@ class StateRegistry:
         else:
             group = self._merge(qubits)
             positions = [group.qubits.index(q) for q in qubits]
-            result, group.rho = self._apply_aer(operation, group, positions, outcome)
+            result, group.rho = self._aer.apply(operation, group.rho, positions, outcome)
             for q in [qubits[i] for i in operation.discard]:
                 group.qubits.remove(q)
         for i in operation.discard:
@@ -334,7 +332,7 @@ class StateRegistry:
             if self.engine == "fast":
                 group.rho = idle.apply(group.rho, len(members), members.index(q), elapsed)
             else:
-                _, group.rho = self._apply_aer(Operation(idle.circuit(elapsed), name="idle"), group, [members.index(q)])
+                _, group.rho = self._aer.apply(Operation(idle.circuit(elapsed), name="idle"), group.rho, [members.index(q)])
 
     def _merge(self, qubits: Sequence[Qubit]) -> _Group:
         merged = qubits[0].group
@@ -473,61 +471,6 @@ class StateRegistry:
         group.qubits = [qubits[i] for i in operation.kept] + rest
         return branches[choice].outcome
 
-    def _apply_aer(self, operation, group, positions, outcome=None):
-        """Aer runs every branch on the group's state (one job); one is drawn (or forced) as in
-        the fast engine. Returns the outcome and the kept qubits' state."""
-        from qiskit_aer import AerSimulator
-
-        if self._simulator is None:
-            self._simulator = AerSimulator(method="density_matrix")
-        branches = (operation.circuit,) if not operation.circuit.num_clbits else self._aer_branches.get(operation)
-        if branches is None:  # operations without outcomes (idle channels, made anew each time) are not kept
-            branches = self._aer_branches[operation] = _branch_circuits(operation)
-        n = len(group.qubits)
-        state = DensityMatrix(group.rho)
-        circuits = []
-        for branch in branches:
-            circuit = QuantumCircuit(n)
-            circuit.set_density_matrix(state)
-            circuit.compose(branch, qubits=positions, inplace=True)
-            circuit.save_density_matrix(label="rho")  # all qubits: Aer renormalises a reduced save
-            circuits.append(circuit)
-        seed = int(self._aer_rng.integers(2**31 - 1))
-        result = self._simulator.run(circuits, shots=1, seed_simulator=seed).result()
-        discarded = [positions[d] for d in operation.discard]
-        states = [_partial_trace(np.asarray(result.data(i)["rho"]), n, discarded) for i in range(len(circuits))]
-        if len(states) == 1 and outcome is None:
-            return (operation.outcomes[0] if operation.circuit.num_clbits else ()), states[0]
-        probabilities = [float(np.trace(rho).real) for rho in states]  # unnormalised branches
-        choice = self._choose(probabilities, operation.outcomes, outcome, operation)
-        return operation.outcomes[choice], states[choice] / probabilities[choice]
-
-
-def _branch_circuits(operation: Operation) -> tuple[QuantumCircuit, ...]:
-    """The operation's circuit once per possible outcome (:attr:`Operation.outcomes`), without
-    classical bits: each measurement the projector onto its bit (a ``kraus`` instruction that is
-    not trace preserving, which Aer applies as given), each ``if_else`` resolved by the bits. Aer
-    then leaves the unnormalised branch state, whose trace is the branch's probability."""
-    circuit, n = operation.circuit, operation.num_qubits
-    return tuple(_append_branch(QuantumCircuit(n), circuit, list(range(n)), dict(zip(circuit.clbits, values)))
-                 for values in operation.outcomes)
-
-
-def _append_branch(out: QuantumCircuit, circuit: QuantumCircuit, qubit_map: list[int], bits: dict) -> QuantumCircuit:
-    for instruction in circuit.data:
-        operation = instruction.operation
-        qargs = [qubit_map[circuit.find_bit(q).index] for q in instruction.qubits]
-        if operation.name == "measure":
-            out.append(Instruction("kraus", 1, 0, [_PROJECTORS[bits[instruction.clbits[0]]]]), qargs)
-        elif operation.name == "if_else":
-            blocks = operation.blocks
-            body = blocks[0] if _condition_holds(operation.condition, circuit, bits) else (blocks[1] if len(blocks) > 1 else None)
-            if body is not None:  # block bits map positionally onto the instruction's bits
-                _append_branch(out, body, qargs, {b: bits[o] for b, o in zip(body.clbits, instruction.clbits)})
-        else:
-            out.append(operation, qargs)
-    return out
-
 
 def _bell_weights(rho: np.ndarray) -> np.ndarray | None:
     """The Bell weights ``(Phi+, Phi-, Psi+, Psi-)`` of a two-qubit state, or None if it is not
@@ -567,11 +510,6 @@ def _swap_pair(rho: np.ndarray) -> np.ndarray:
     return rho.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
 
 
-def _axes(n: int, qubit: int) -> tuple[int, int]:
-    """Row and column tensor axes of ``qubit`` in an n-qubit density tensor."""
-    return n - 1 - qubit, 2 * n - 1 - qubit
-
-
 def _kron(high: np.ndarray, low: np.ndarray) -> np.ndarray:
     """``high (x) low`` for density matrices (``np.kron`` without its generic overhead)."""
     dh, dl = high.shape[0], low.shape[0]
@@ -585,16 +523,3 @@ def _op_first(group: _Group, qubits: Sequence[Qubit]) -> tuple[np.ndarray, list[
     positions = [members.index(q) for q in qubits]
     rest = [q for i, q in enumerate(members) if i not in positions]
     return operation_first(group.rho, len(members), positions), rest
-
-
-def _partial_trace(rho: np.ndarray, n: int, traced: Sequence[int]) -> np.ndarray:
-    if not traced:
-        return rho
-    labels = list(range(2 * n))
-    for q in traced:
-        row_axis, col_axis = _axes(n, q)
-        labels[col_axis] = labels[row_axis]
-    kept = [q for q in range(n - 1, -1, -1) if q not in traced]
-    out = [labels[_axes(n, q)[0]] for q in kept] + [labels[_axes(n, q)[1]] for q in kept]
-    m = len(kept)
-    return np.einsum(rho.reshape((2,) * (2 * n)), labels, out).reshape(2**m, 2**m)

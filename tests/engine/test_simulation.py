@@ -57,7 +57,7 @@ def test_fast_and_aer_engines_give_the_same_report_for_the_same_seed(seed):
 
 def test_the_aer_engine_seeds_its_simulator_from_a_stream_of_its_own():
     fast, aer = Simulation(77, engine="fast"), Simulation(77, engine="aer")
-    aer_seeds = aer.registry._aer_rng.integers(2**31 - 1, size=5)
+    aer_seeds = aer.registry._aer._rng.integers(2**31 - 1, size=5)
     # The run's generator is untouched by the Aer stream: both runs draw the same numbers.
     np.testing.assert_array_equal(fast.rng.random(8), aer.rng.random(8))
     expected = np.random.default_rng(np.random.SeedSequence(77).spawn(1)[0]).integers(2**31 - 1, size=5)
