@@ -43,7 +43,7 @@ from qstack.physics import BELL_PROJECTORS, Relaxation
 
 from .aer import AerEngine
 from .exact import apply_map as _apply_op_first, operation_first, outcomes
-from .operation import BELL_TOLERANCE, Operation, noisy, partial_trace as _partial_trace, permute_qubits
+from .operation import BELL_TOLERANCE, Operation, partial_trace as _partial_trace, permute_qubits
 
 ENGINES = ("fast", "aer")
 

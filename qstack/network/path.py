@@ -218,7 +218,7 @@ class PathAttempt:
         arrivals, self.inbox = self.inbox, []
         if self.wake.triggered:
             self.wake = self.env.event()
-        generating, segments, path = self.generating, self.segments, self.path
+        generating, path = self.generating, self.path
         for i, token, pair, posted_s in arrivals:
             if generating.get(i) is not token:
                 continue  # a link restarted meanwhile; cannot happen while it is generating

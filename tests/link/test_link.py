@@ -164,7 +164,7 @@ def test_fast_and_aer_engines_agree_on_the_link_layer_circuits():
     from qiskit.quantum_info import random_density_matrix
 
     from qstack.engine import StateRegistry
-    from qstack.link import _attempt_dephasing
+    from qstack.link.dephasing import attempt_dephasing as _attempt_dephasing
 
     register = NuclearSpinRegister(coupling_hz=5e5, reset_time_constant_s=1e-6, t1_s=math.inf, t2_s=1.0, capacity=2)
     memory = Memory(t1_s=1.0, t2_s=1.0, two_qubit_gate_fidelity=0.97)
