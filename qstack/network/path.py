@@ -148,7 +148,7 @@ class PathAttempt:
         whole = yield from purified(
             network, self.establish, release=self.discard_segment, oldest=_segment_oldest, nodes=(path[0], path[-1]),
             delay_s=self.plan.delay_s(0, self.k),
-            rounds=policy.rounds if policy.scope == "end_to_end" else 0, stats=self.stats, timing=self,
+            rounds=policy.end_to_end_rounds, stats=self.stats, timing=self,
         )
         self.whole, self.qubits, self.oldest_s, self.attempts = whole, whole.qubits, whole.oldest_s, whole.attempts
         return whole
@@ -341,7 +341,7 @@ class PathAttempt:
         """
         env, policy = self.env, self.network.purification
         token = object()
-        if not (policy.scope == "link" and policy.rounds):
+        if not policy.link_rounds:
             service = self.plan.services[i]
             attempt = service.try_start(self.stats.modes)
             if attempt is not None:
@@ -362,14 +362,14 @@ class PathAttempt:
         network, path, stats = self.network, self.path, self.stats
         service = self.plan.services[i]
         policy = network.purification
-        if policy.scope != "link" or not policy.rounds:  # no rounds: the link pair as generated
+        if not policy.link_rounds:  # no rounds: the link pair as generated
             return (yield from service.generate(stats.modes))
         # the link's pairs have qubit 0 at its first bank: a round's sides follow them
         ends = (path[i], path[i + 1]) if service.banks[0] is network.banks[path[i]] else (path[i + 1], path[i])
         pair = yield from purified(
             network, lambda: service.generate(stats.modes), release=service.release, oldest=emitted_s,
             nodes=ends, delay_s=self.plan.delay_s(i, i + 1),
-            rounds=policy.rounds if policy.scope == "link" else 0, stats=stats, timing=self,
+            rounds=policy.link_rounds, stats=stats, timing=self,
         )
         return pair
 

@@ -111,6 +111,18 @@ class PurificationPolicy:
         if self.scope == "none" and self.rounds:
             raise ValueError("purification.rounds needs purification.scope 'link' or 'end_to_end'")
 
+    @property
+    def link_rounds(self) -> int:
+        """Rounds every link pair survives before it is swapped (``rounds`` for scope
+        ``"link"``, else 0)."""
+        return self.rounds if self.scope == "link" else 0
+
+    @property
+    def end_to_end_rounds(self) -> int:
+        """Rounds every end-to-end pair survives after the swaps (``rounds`` for scope
+        ``"end_to_end"``, else 0)."""
+        return self.rounds if self.scope == "end_to_end" else 0
+
     @cached_property
     def strategy(self) -> PurificationScheme:
         """The registered scheme named ``scheme``."""

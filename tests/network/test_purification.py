@@ -82,6 +82,12 @@ def test_purification_policy_validates_its_fields():
     assert PurificationPolicy().held_pairs == 1
 
 
+@pytest.mark.parametrize("scope,link,end_to_end", [("none", 0, 0), ("link", 2, 0), ("end_to_end", 0, 2)])
+def test_the_policy_says_where_its_rounds_apply(scope, link, end_to_end):
+    policy = PurificationPolicy(scope=scope, rounds=0 if scope == "none" else 2)
+    assert (policy.link_rounds, policy.end_to_end_rounds) == (link, end_to_end)
+
+
 def test_the_methods_are_the_protocols_own():
     assert PURIFICATION_METHODS is METHODS
 
