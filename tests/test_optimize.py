@@ -91,7 +91,7 @@ def test_bad_popsize_is_refused_before_any_run(monkeypatch):
     def no_run(*args):
         raise AssertionError("a run started before the arguments were checked")
 
-    monkeypatch.setattr("qstack.optimize.run_point", no_run)
+    monkeypatch.setattr("qstack.optimize.search.run_point", no_run)
     with pytest.raises(ValueError, match="popsize"):
         optimize(SCENARIO, CONTROLS, settings=LINK_PURIFICATION, popsize=0)
 
