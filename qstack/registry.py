@@ -1,5 +1,5 @@
 """Registries of the stack's choices: link schemes, schedulers, routing, purification, applications,
-topologies.
+topologies, and users' gate noise.
 
 Every choice a scenario names is looked up here, and the scenario schema's allowed values are the
 registered names, so a module that registers a new scheme makes ``qstack run`` accept it::
@@ -28,6 +28,9 @@ kind                  interface
 ``purification``      a purification strategy (see ``qstack.network``)
 ``application``       a :class:`qstack.applications.Application` subclass
 ``topology``          a topology builder (see ``qstack.topology``)
+``gate_noise``        ``f(memory) -> GateNoise | qiskit_aer NoiseModel``: a node's gate and
+                      readout noise from its :class:`~qstack.hardware.Memory` (no built-ins:
+                      the memory's fidelities are the default; ``hardware.gate_noise``)
 ====================  =======================================================================
 """
 
@@ -46,6 +49,7 @@ KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "purification": ("qstack.network",),
     "application": ("qstack.applications",),
     "topology": ("qstack.topology",),
+    "gate_noise": (),
 })
 
 ENTRY_POINT_GROUP = "qstack.plugins"

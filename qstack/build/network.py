@@ -54,16 +54,25 @@ def build_graph(scenario: Scenario, devices: Devices) -> nx.Graph:
     if storage != "register" and not any(devices.node_presets[devices.node_preset[n]].nuclear_spin for n in scenario.node_names):
         raise ScenarioError(f"link.storage: {storage!r} keeps pairs out of a nuclear-spin register, but no node preset "
                             "in use has one (their communication qubits store the pairs anyway)")
+    user_noise = _user_gate_noise(scenario)
     for name in scenario.node_names:
         preset = devices.node_presets[devices.node_preset[name]]
-        graph.add_node(name, hardware=NodeHardware(
-            memory=idealized(preset.memory, scenario.idealize),
-            emitter=idealized(preset.emitter, scenario.idealize),
-            nuclear_spin=preset.nuclear_spin,
-            name=name,
-            interface=devices.interfaces[name],
-            pair_storage=storage if preset.nuclear_spin is not None else "register",
-        ))
+        memory = idealized(preset.memory, scenario.idealize)
+        try:
+            hardware = NodeHardware(
+                memory=memory,
+                emitter=idealized(preset.emitter, scenario.idealize),
+                nuclear_spin=preset.nuclear_spin,
+                name=name,
+                interface=devices.interfaces[name],
+                noise=None if user_noise is None else user_noise(memory),
+                pair_storage=storage if preset.nuclear_spin is not None else "register",
+            )
+        except ValueError as exc:
+            if user_noise is None:
+                raise
+            raise ScenarioError(f"hardware.gate_noise: {scenario.hardware.gate_noise!r} at node {name}: {exc}") from exc
+        graph.add_node(name, hardware=hardware)
     for a, b, length_km in scenario.edges():
         channel = devices.edge_channels.get((a, b), devices.channel)
         try:
@@ -72,6 +81,18 @@ def build_graph(scenario: Scenario, devices: Devices) -> nx.Graph:
             raise ScenarioError(str(exc)) from exc
         graph.add_edge(a, b, link=link, length_km=length_km)
     return graph
+
+
+def _user_gate_noise(scenario: Scenario):
+    """The registered ``hardware.gate_noise`` factory ``f(memory) -> GateNoise | NoiseModel``,
+    or None: every node's gates then carry its memory's fidelities."""
+    name = scenario.hardware.gate_noise
+    if name is None:
+        return None
+    try:
+        return registry.lookup("gate_noise", name, "hardware.gate_noise")
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from exc
 
 
 def _link(scenario: Scenario, devices: Devices, end_a, end_b, channel, length_km: float):

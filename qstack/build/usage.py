@@ -217,12 +217,17 @@ def check_link_keys_act(scenario: Scenario, network) -> None:
 
 
 def check_overrides_act(scenario: Scenario, devices, network) -> None:
-    """Raise ScenarioError (one line naming the key and why) for an override that cannot act."""
+    """Raise ScenarioError (one line naming the key and why) for an override, a pair source or a
+    user's ``hardware.gate_noise`` that cannot act."""
     check_link_keys_act(scenario, network)
     overrides = scenario.hardware.overrides
-    if not overrides and scenario.hardware.source is None:
+    if not overrides and scenario.hardware.source is None and scenario.hardware.gate_noise is None:
         return
     usage = usage_of(scenario, devices, network)
+    if scenario.hardware.gate_noise is not None:
+        reason = _two_qubit_gates(usage, frozenset(devices.node_preset[n] for n in scenario.node_names))
+        if reason is not None:
+            raise ScenarioError(f"hardware.gate_noise: cannot act here: {reason}")
     if scenario.hardware.source is not None and "source" not in usage.roles:
         raise ScenarioError("hardware.source: only link.schemes 'midpoint_source' and 'node_sources' use a pair source")
     for key in overrides:

@@ -74,7 +74,11 @@ def _registered(kind: str, extra: tuple[str, ...] = ()) -> Callable[[str, Any], 
     """A choice among the names registered in ``kind`` (read at validation time) and ``extra``."""
 
     def check(key: str, value: Any) -> str:
-        return _choice(extra + registry.names(kind))(key, value)
+        options = extra + registry.names(kind)
+        if not options:
+            raise ScenarioError(f"{key}: must be a name registered as {kind!r} (qstack.register({kind!r}, name) in a "
+                                f"module named by the scenario's plugins); none is registered; got {show(value)}")
+        return _choice(options)(key, value)
 
     return check
 
@@ -218,6 +222,8 @@ SCHEMA: dict[str, Any] = {
         "nodes": _Field(_preset_table, {}),
         "interfaces": _Field(_preset_table, {}),
         "overrides": _Field(_overrides, {}),
+        # a user's gate and readout noise per node, from its memory (registry kind gate_noise)
+        "gate_noise": _Field(_registered("gate_noise"), None),
     },
     "link": {
         "scheme": _Field(_registered("link_scheme"), "single_click"),

@@ -54,7 +54,8 @@ class PurificationSpec:
 
 @dataclass(frozen=True)
 class HardwareSpec:
-    """Preset names per role and the overrides ``role.section.field = value``."""
+    """Preset names per role, the overrides ``role.section.field = value``, and the registered
+    ``gate_noise`` that gives every node's gate and readout noise (None: the memory's fidelities)."""
 
     node: str
     channel: str
@@ -65,6 +66,7 @@ class HardwareSpec:
     nodes: Mapping[str, str]
     interfaces: Mapping[str, str]
     overrides: Mapping[str, float]
+    gate_noise: str | None = None
 
 
 @dataclass(frozen=True)
