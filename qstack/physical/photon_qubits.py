@@ -3,14 +3,14 @@ a linear-optics Bell-state measurement of the two photons heralds.
 
 Each node's emitter leaves its spin and photon in ``(|0 H> + |1 V>)/sqrt2`` (fidelity
 ``emitted_state_fidelity``, the error on the spin as for every emitter); the photon reaches the
-station with the arm efficiency (emission, collection, interface, channel, detector). There a
-50:50 beam splitter, a polarising beam splitter in each output and four threshold detectors
-(``cH, cV, dH, dV``) measure: two clicks with orthogonal polarisations in different outputs
-herald ``Psi-``, in the same output ``Psi+`` of the photons, hence of the spins (entanglement
-swapping; success ``eta_a eta_b / 2``). This is the protocol of trapped-ion networks (Moehring
-et al., Nature 449, 68 (2007); Stephenson et al., PRL 124, 110501 (2020); Krutyanskiy et al.,
-PRL 130, 050803 (2023)), one emission per node and attempt, where ``double_click`` (Barrett-Kok)
-emits twice with a spin flip between.
+station with the arm efficiency (emission, collection, interface, channel, detector). There a 50:50
+beam splitter, a polarising beam splitter in each output and four detectors (``cH, cV, dH, dV``;
+threshold, or number-resolving: see below) measure: two clicks with orthogonal polarisations in
+different outputs herald ``Psi-``, in the same output ``Psi+`` of the photons, hence of the spins
+(entanglement swapping; success ``eta_a eta_b / 2``). This is the protocol of trapped-ion networks
+(Moehring et al., Nature 449, 68 (2007); Stephenson et al., PRL 124, 110501 (2020); Krutyanskiy et
+al., PRL 130, 050803 (2023)), one emission per node and attempt, where ``double_click``
+(Barrett-Kok) emits twice with a spin flip between.
 
 How it is computed (exact, per photon-number case)
     Both photons arrive (``eta_a eta_b``), one (``eta_a (1 - eta_b)``, the lost photon's spin

@@ -1,13 +1,13 @@
 """``node_sources``: a pair source at each node, a photonic Bell-state measurement in the middle.
 
-Each node holds an SPDC source of polarisation-entangled photon pairs: one photon (mode ``m``)
-goes into the node's absorptive memory, the other (mode ``s``) down the channel to the station,
-where a 50:50 beam splitter, a polarising beam splitter in each output and four threshold
-detectors (``cH, cV, dH, dV``) perform the linear-optics Bell-state measurement. Two clicks with
-orthogonal polarisations herald: in different outputs ``Psi-``, in the same output ``Psi+``
-(the two other Bell states bunch into one detector: the measurement's 1/2). Entanglement
-swapping then leaves the two memories in ``Psi-`` / ``Psi+``, corrected to ``Phi+`` (Liu et
-al., Nature 594, 41 (2021); Simon et al., PRL 98, 190503 (2007)).
+Each node holds an SPDC source of polarisation-entangled photon pairs: one photon (mode ``m``) goes
+into the node's absorptive memory, the other (mode ``s``) down the channel to the station, where a
+50:50 beam splitter, a polarising beam splitter in each output and four detectors (``cH, cV, dH,
+dV``; threshold, or number-resolving: see below) perform the linear-optics Bell-state measurement.
+Two clicks with orthogonal polarisations herald: in different outputs ``Psi-``, in the same output
+``Psi+`` (the two other Bell states bunch into one detector: the measurement's 1/2). Entanglement
+swapping then leaves the two memories in ``Psi-`` / ``Psi+``, corrected to ``Phi+`` (Liu et al.,
+Nature 594, 41 (2021); Simon et al., PRL 98, 190503 (2007)).
 
 Multi-pair emission
     Each source is two two-mode squeezers, ``H_m H_s`` and ``V_m V_s``, each with thermal
