@@ -245,12 +245,12 @@ class MidpointSource(HeraldedLink):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        # No emitter is excited here: a stored spin's neighbour (the absorbing communication qubit)
-        # changes only when a photon of the source is absorbed, with probability p_pair eta_arm
-        # per attempt (the more exposed end's); the nuclear-spin dephasing per attempt reads it.
         if self.detector.number_resolving:
             raise ValueError("detector.number_resolving: cannot act here: the memories' absorption heralds "
                              "midpoint-source pairs; no station detector counts photons (set it false)")
+        # No emitter is excited here: a stored spin's neighbour (the absorbing communication qubit)
+        # changes only when a photon of the source is absorbed, with probability p_pair eta_arm
+        # per attempt (the more exposed end's); the nuclear-spin dephasing per attempt reads it.
         absorbed = max(self.pair_source.pair_probability * self.arm_efficiency(side) for side in ("a", "b"))
         # Kept inside (0, 1): dataclasses.replace (the outcome table's key) validates the field again.
         object.__setattr__(self, "bright_state_population", min(max(absorbed, 1e-300), 1.0 - 1e-16))
