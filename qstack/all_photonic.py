@@ -27,7 +27,8 @@ their own emitters' errors on their memories. The heralded state is computed by 
 engine from these Aer errors on a Bell pair (Pauli-frame corrections from the measurement
 outcomes assumed applied). Dark counts (1e-8 per window against per-photon arrival
 probabilities near 1) and the interfaces' noise photons are neglected for the tree-encoded
-photons.
+photons; with no multi-photon events modelled, a number-resolving detector
+(``Detector.number_resolving``) would change nothing and is refused.
 
 Timing: the sender emits the ``N`` photons of a tree one by one (each photon at least as long
 as its interface's bandwidth allows), ``t_gen = N max(t_emission, 1/B)``; the photons reach the
@@ -96,6 +97,9 @@ class AllPhotonicChain:
     name: str = field(default="", compare=False)
 
     scheme = SCHEME
+    READS_PHOTON_NUMBER = False
+    """The stations are modelled by their photons' loss and detection efficiency only: a
+    number-resolving detector (``Detector.number_resolving``) has nothing to act on and is refused."""
     bright_state_population = 0.5
     """Each attempt excites the ends' emitters as a balanced spin-photon state (nuclear-spin
     dephasing per attempt uses it)."""
@@ -110,6 +114,10 @@ class AllPhotonicChain:
         for end, side in ((self.end_a, "a"), (self.end_b, "b")):
             if end.emitter is None:
                 raise ValueError(f"link.end_{side} needs an emitter for scheme {SCHEME!r}")
+        if self.detector.number_resolving:
+            raise ValueError("detector.number_resolving: cannot act here: the all-photonic chain's stations are "
+                             "modelled by their tree photons' loss and detection efficiency; no photon counts are "
+                             "modelled there (set it false)")
 
     @classmethod
     def from_setting(cls, setting) -> "AllPhotonicChain":

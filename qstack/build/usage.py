@@ -27,7 +27,9 @@ class Usage:
     purification or an application runs gates and readouts at the end nodes;
     ``absorbing``: memories absorb photons (midpoint-source links; ``node_sources`` links store
     their sources' photons but their state is post-selected on recall, so not); ``detecting``:
-    a station's detectors herald; ``emitting``: the nodes' emitters make the photons;
+    a station's detectors herald; ``counting``: some link's heralds read whether its detectors
+    resolve photon numbers (``READS_PHOTON_NUMBER``: not a midpoint source's absorption, not the
+    all-photonic chain's loss-only stations); ``emitting``: the nodes' emitters make the photons;
     ``register_presets``: node presets storing in a nuclear-spin register
     (``communication_presets``: those whose pairs ``link.storage`` keeps in the communication
     qubits instead); ``register_sees_attempts``: some node with a
@@ -46,6 +48,7 @@ class Usage:
     communication_presets: frozenset[str] = frozenset()
     detecting: bool = True
     emitting: bool = True
+    counting: bool = True
 
 
 def usage_of(scenario: Scenario, devices, network) -> Usage:
@@ -64,6 +67,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
     absorbing = any(getattr(link, "ABSORBS", not getattr(link, "DETECTS", True)) for link in links)
     detecting = any(getattr(link, "DETECTS", True) for link in links)
     emitting = any(getattr(link, "EMITS", True) for link in links)
+    counting = any(getattr(link, "READS_PHOTON_NUMBER", getattr(link, "DETECTS", True)) for link in links)
     sourced = any(getattr(link, "PAIR_SOURCE", not getattr(link, "DETECTS", True)) for link in links)
     dead_time_binds = any(
         getattr(link, "DETECTS", True) and link.detector.dead_time_s >= link.emission_time_s + link.heralding_time_s
@@ -85,6 +89,7 @@ def usage_of(scenario: Scenario, devices, network) -> Usage:
         absorbing=absorbing,
         detecting=detecting,
         emitting=emitting,
+        counting=counting,
         register_presets=frozenset(registers),
         register_sees_attempts=any(network.graph.degree(n) > 1 for n in register_nodes) or several,
         roles=frozenset(roles),
@@ -154,6 +159,12 @@ def _dead_time(usage: Usage, presets: frozenset) -> str | None:
         "attempt's photons (a dead time longer than an attempt would bound the attempt period)"))
 
 
+def _number_resolving(usage: Usage, presets: frozenset) -> str | None:
+    return _detector(usage, presets) or (None if usage.counting else (
+        "the all-photonic chain's stations are modelled by their tree photons' loss and detection efficiency; "
+        "no photon counts are modelled there"))
+
+
 def _communication(usage: Usage, presets: frozenset) -> str | None:
     return None if usage.shared_nodes or presets & usage.communication_presets else (
         "a node with one link runs one generation at a time, so a second communication qubit is never used "
@@ -181,6 +192,7 @@ RULES: dict[str, Rule] = {
     "memory.measurement_time_s": _swap_timing,
     "nuclear_spin.reset_time_constant_s": _reset_time,
     "detector.dead_time_s": _dead_time,
+    "detector.number_resolving": _number_resolving,
     "memory.communication_qubits": _communication,
 }
 _SECTION_RULES: dict[str, Rule] = {"emitter": _emitter, "detector": _detector, "nuclear_spin": _nuclear_spin}
@@ -192,6 +204,7 @@ STATION_RULES: dict[str, Rule] = {
                                        "sets the attempt time (override node.emitter.emission_time_s)"),
     "emitter.photon_indistinguishability": _always(_STATION + " efficiency; no two-photon interference is modelled"),
     "detector.dark_count_probability": _always(_STATION + " efficiency; dark counts are not modelled there"),
+    "detector.number_resolving": _always(_STATION + " efficiency; no photon counts are modelled there"),
 }
 
 

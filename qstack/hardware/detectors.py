@@ -21,7 +21,13 @@ class Detector:
         efficiency: detection efficiency, in [0, 1].
         dark_count_probability: probability of a dark count per detection window, in [0, 1].
         dead_time_s: time after a click during which it cannot click again [s], >= 0.
-        number_resolving: whether it tells one photon from several.
+        number_resolving: whether it counts photons (a photon-number-resolving detector) or
+            only tells none from some (a threshold detector, every preset). A station of
+            number-resolving detectors rejects an event with two counts in one detector (a
+            bunched photon pair, or a photon and a dark count) where a threshold detector clicks
+            once (:mod:`qstack.physical.optics`, ``photon_qubits``, ``source_swap``); schemes
+            without a counting station (``midpoint_source``, the all-photonic chain) refuse
+            ``True``.
     """
 
     efficiency: float = 1.0

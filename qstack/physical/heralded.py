@@ -43,7 +43,8 @@ class HeraldedLink:
     channel_a, channel_b:
         Channel from each node to the heralding station (fiber or free space).
     detector:
-        The station's detectors.
+        The station's detectors (all alike: one efficiency, dark-count probability and
+        ``number_resolving``).
     scheme:
         A registered heralding scheme: ``"single_click"``, ``"double_click"``,
         ``"midpoint_source"`` or a plugin's. ``HeraldedLink(...)`` returns that scheme's class.
@@ -76,6 +77,10 @@ class HeraldedLink:
     """Whether the nodes' emitters make the photons (their emitter settings act)."""
 
     PAIR_SOURCE: ClassVar[bool] = False
+
+    READS_PHOTON_NUMBER: ClassVar[bool] = True
+    """Whether the heralds read ``Detector.number_resolving`` (two counts in one detector herald
+    nothing); a scheme that cannot act on it refuses ``number_resolving = true``."""
 
     ALPHA_FROM_SETTING: ClassVar[bool] = False
     """Whether the scheme prepares its spins at the scenario's ``link.bright_state_population``
@@ -201,6 +206,13 @@ class HeraldedLink:
     def interface_efficiencies(self) -> tuple[float, float]:
         """Efficiency of each end's interface (1 where there is none)."""
         return (self.end_a.interface_efficiency, self.end_b.interface_efficiency)
+
+    @property
+    def number_resolving(self) -> bool:
+        """Whether the station's detectors count photons (``Detector.number_resolving``): two
+        counts in one detector then herald nothing. Part of :attr:`hardware_key` (through the
+        detector), so threshold and number-resolving links keep their own outcome tables."""
+        return self.detector.number_resolving
 
     @cached_property
     def dark_count_probability(self) -> float:

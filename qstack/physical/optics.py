@@ -1,10 +1,25 @@
 """The optics of a heralding station and the circuits of the heralding schemes.
 
 Photons are qubits of the circuits: a photon-number qubit (``|1>`` photon, ``|0>`` vacuum) whose
-loss is amplitude damping ``1 - eta``. The station's beam splitter and threshold detectors are one
-measurement instrument built from the optics (:func:`detection_kraus`); dark counts flip its
+loss is amplitude damping ``1 - eta``. The station's beam splitter and detectors are one
+measurement instrument built from the optics (:func:`detection_kraus`); dark counts add to its
 record; a transducer's noise photon excites the photon-number qubit. Circuits that depend only on
 hardware are cached, so links differing only in length share their compiled instruments.
+
+Threshold or number-resolving detectors (``Detector.number_resolving``)
+    The record is two bits, (``c`` registered, ``d`` registered); a scheme heralds on exactly one
+    of them. Threshold detectors register one photon and two alike: a bunched pair writes a
+    single click. A number-resolving detector counts: a bunched pair, or a photon and a dark count
+    in one detector, is two counts in it, which no scheme accepts, so the instrument writes the
+    record ``(1, 1)`` (both), which no scheme heralds on and dark counts never leave.
+
+    The detectors' efficiency is folded into each arm's loss before the beam splitter
+    (amplitude damping of the photon-number qubit). That is exact for detectors of equal
+    efficiency (one ``Detector`` serves the station): equal loss on both outputs of a lossless
+    beam splitter is the same channel as that loss on both of its inputs (loss commutes with a
+    passive linear-optical unitary when it is the same on every mode), so the photons that reach
+    the beam splitter are the ones that would have been detected, and a two-photon component
+    there is seen by an ideal detector as two photons.
 """
 
 from __future__ import annotations
@@ -21,16 +36,20 @@ from qstack.engine import Operation, noisy
 from qstack.hardware import Emitter, Transducer
 
 
-def detection_kraus(visibility: float = 1.0) -> Kraus:
+def detection_kraus(visibility: float = 1.0, number_resolving: bool = False) -> Kraus:
     """The heralding station on two photon-number qubits (photon A, photon B).
 
     A 50:50 beam splitter maps ``(a +- b)/sqrt2`` to detector ``c`` / ``d``; two photons bunch
     (Hong-Ou-Mandel) into one port with probability ``(1 + V)/2``, ``V`` the two-photon
-    interference visibility. Threshold detectors record clicks; the instrument writes the
-    record onto the same two qubits, qubit 0 = detector ``c`` clicked, qubit 1 = ``d`` clicked.
-    Partially distinguishable single photons interfere with reduced coherence: the which-path
-    coherence is multiplied by ``sqrt(V)`` (a dephasing applied before, see
-    :func:`distinguishability_kraus`).
+    interference visibility, and leave by different ports with ``(1 - V)/2``. The instrument
+    writes the record onto the same two qubits, qubit 0 = detector ``c`` registered, qubit 1 =
+    ``d``. Threshold detectors (``number_resolving`` false) record a bunched pair as one click:
+    ``sqrt((1 + V)/4) |c><ab|`` and ``sqrt((1 + V)/4) |d><ab|``. Number-resolving detectors count
+    it as two photons in one detector, rejected like a coincidence: the whole two-photon
+    component writes ``|both><ab|`` (the two Kraus operators of weights ``(1 + V)/2`` and
+    ``(1 - V)/2`` that would write it give the same channel as this one). Partially
+    distinguishable single photons interfere with reduced coherence: the which-path coherence is
+    multiplied by ``sqrt(V)`` (a dephasing applied before, see :func:`distinguishability_kraus`).
     """
     if not 0.0 <= visibility <= 1.0:
         raise ValueError(f"visibility must be in [0, 1], got {visibility}")
@@ -39,14 +58,15 @@ def detection_kraus(visibility: float = 1.0) -> Kraus:
     psi_plus = (a + b) / math.sqrt(2)
     psi_minus = (a - b) / math.sqrt(2)
     click_c, click_d, both = e[1], e[2], e[3]
-    operators = [
-        np.outer(vac, vac),
-        np.outer(click_c, psi_plus),
-        np.outer(click_d, psi_minus),
-        math.sqrt((1 + visibility) / 4) * np.outer(click_c, ab),
-        math.sqrt((1 + visibility) / 4) * np.outer(click_d, ab),
-        math.sqrt((1 - visibility) / 2) * np.outer(both, ab),
-    ]
+    operators = [np.outer(vac, vac), np.outer(click_c, psi_plus), np.outer(click_d, psi_minus)]
+    if number_resolving:
+        operators.append(np.outer(both, ab))
+    else:
+        operators += [
+            math.sqrt((1 + visibility) / 4) * np.outer(click_c, ab),
+            math.sqrt((1 + visibility) / 4) * np.outer(click_d, ab),
+            math.sqrt((1 - visibility) / 2) * np.outer(both, ab),
+        ]
     return Kraus([op for op in operators if np.any(op)])
 
 
@@ -76,6 +96,31 @@ def dark_count_kraus(probability: float) -> Kraus:
     keep = np.array([[math.sqrt(1 - probability), 0.0], [0.0, 1.0]])
     flip = np.array([[0.0, 0.0], [math.sqrt(probability), 0.0]])
     return Kraus([keep, flip])
+
+
+def counting_dark_count_kraus(probability: float) -> Kraus:
+    """Number-resolving detectors' record (qubit 0 = ``c``, qubit 1 = ``d``) after independent
+    dark counts of probability ``p`` in each: a dark count is one more count. From no count the
+    record becomes ``c`` or ``d`` with ``p (1 - p)`` each and ``both`` with ``p^2``; from one count
+    (``c`` or ``d``) any dark count (``1 - (1 - p)^2``) makes two counts or two detectors, so
+    ``both``; ``both`` stays. The record is classical here (every detection Kraus operator writes
+    one record state), so the stochastic map's Kraus operators ``sqrt(T[j, i]) |j><i|`` are exact.
+    """
+    p, q = probability, 1.0 - probability
+    none, click_c, click_d, both = 0, 1, 2, 3
+    transitions = [
+        (none, none, q * q), (none, click_c, p * q), (none, click_d, p * q), (none, both, p * p),
+        (click_c, click_c, q * q), (click_c, both, 1.0 - q * q),
+        (click_d, click_d, q * q), (click_d, both, 1.0 - q * q),
+        (both, both, 1.0),
+    ]
+    operators = []
+    for before, after, weight in transitions:
+        if weight > 0.0:
+            op = np.zeros((4, 4))
+            op[after, before] = math.sqrt(weight)
+            operators.append(op)
+    return Kraus(operators)
 
 
 def pauli_circuit(name: str, *gates: tuple[str, int]) -> Operation:
@@ -144,17 +189,21 @@ def false_photon_kraus(probability: float) -> Kraus:
 
 
 @functools.lru_cache(maxsize=64)
-def detection_op(visibility: float, dark_count_probability: float, optical_phase_std_rad: float = 0.0) -> Operation:
-    """Beam splitter and threshold detectors on photons (0, 1); outcome (click c, click d).
-    ``optical_phase_std_rad``: the arms' Gaussian phase noise before the beam splitter
-    (:func:`optical_phase_kraus`)."""
+def detection_op(visibility: float, dark_count_probability: float, optical_phase_std_rad: float = 0.0,
+                 number_resolving: bool = False) -> Operation:
+    """Beam splitter and detectors on photons (0, 1); outcome (c registered, d registered),
+    ``(1, 1)`` also for two counts in one number-resolving detector (:func:`detection_kraus`,
+    :func:`counting_dark_count_kraus`). ``optical_phase_std_rad``: the arms' Gaussian phase noise
+    before the beam splitter (:func:`optical_phase_kraus`)."""
     qc = QuantumCircuit(2, 2, name="detection")
     if optical_phase_std_rad > 0:
         qc.append(optical_phase_kraus(optical_phase_std_rad), [0, 1])
     if visibility < 1:
         qc.append(distinguishability_kraus(visibility), [0, 1])
-    qc.append(detection_kraus(visibility), [0, 1])
-    if dark_count_probability > 0:
+    qc.append(detection_kraus(visibility, number_resolving), [0, 1])
+    if dark_count_probability > 0 and number_resolving:
+        qc.append(counting_dark_count_kraus(dark_count_probability), [0, 1])
+    elif dark_count_probability > 0:
         qc.append(dark_count_kraus(dark_count_probability), [0])
         qc.append(dark_count_kraus(dark_count_probability), [1])
     qc.measure(0, 0)

@@ -3,14 +3,14 @@ a linear-optics Bell-state measurement of the two photons heralds.
 
 Each node's emitter leaves its spin and photon in ``(|0 H> + |1 V>)/sqrt2`` (fidelity
 ``emitted_state_fidelity``, the error on the spin as for every emitter); the photon reaches the
-station with the arm efficiency (emission, collection, interface, channel, detector). There a
-50:50 beam splitter, a polarising beam splitter in each output and four threshold detectors
-(``cH, cV, dH, dV``) measure: two clicks with orthogonal polarisations in different outputs
-herald ``Psi-``, in the same output ``Psi+`` of the photons, hence of the spins (entanglement
-swapping; success ``eta_a eta_b / 2``). This is the protocol of trapped-ion networks (Moehring
-et al., Nature 449, 68 (2007); Stephenson et al., PRL 124, 110501 (2020); Krutyanskiy et al.,
-PRL 130, 050803 (2023)), one emission per node and attempt, where ``double_click`` (Barrett-Kok)
-emits twice with a spin flip between.
+station with the arm efficiency (emission, collection, interface, channel, detector). There a 50:50
+beam splitter, a polarising beam splitter in each output and four detectors (``cH, cV, dH, dV``;
+threshold, or number-resolving: see below) measure: two clicks with orthogonal polarisations in
+different outputs herald ``Psi-``, in the same output ``Psi+`` of the photons, hence of the spins
+(entanglement swapping; success ``eta_a eta_b / 2``). This is the protocol of trapped-ion networks
+(Moehring et al., Nature 449, 68 (2007); Stephenson et al., PRL 124, 110501 (2020); Krutyanskiy et
+al., PRL 130, 050803 (2023)), one emission per node and attempt, where ``double_click``
+(Barrett-Kok) emits twice with a spin flip between.
 
 How it is computed (exact, per photon-number case)
     Both photons arrive (``eta_a eta_b``), one (``eta_a (1 - eta_b)``, the lost photon's spin
@@ -22,7 +22,12 @@ How it is computed (exact, per photon-number case)
     into one detector; distinguishable photons (``1 - V``) take each output independently, their
     polarisations measured without interference. A threshold detector clicks on any photon or a
     dark count; a herald is exactly its two detectors clicking, so a photon and a dark count, or
-    a bunched pair and a dark count, herald too. Each case's Kraus operators act on the spins'
+    a bunched pair and a dark count, herald too. A number-resolving detector
+    (``Detector.number_resolving``) counts photons and dark counts: a herald is exactly one count
+    in each of its two detectors and none elsewhere, so a bunched pair (two photons in one
+    detector) never heralds, nor a photon with a dark count in its detector. The detectors'
+    efficiency is in the arm efficiency, exact for the station's four equal detectors (equal loss
+    commutes with the beam splitters: :mod:`qstack.physical.optics`). Each case's Kraus operators act on the spins'
     and photons' density matrix; the emission noise and the Pauli correction are circuits run by
     the state engine.
 """
@@ -82,7 +87,7 @@ class PolarisationPhotons(EmitterLink):
         emit_a, emit_b, plus, minus = self.operations
         pair_a, pair_b = _deterministic(emit_a, _GROUND_2), _deterministic(emit_b, _GROUND_2)
         raw = swapped_spins(pair_a, pair_b, self.arm_efficiency("a"), self.arm_efficiency("b"), self.visibility,
-                            self.dark_count_probability)
+                            self.dark_count_probability, self.number_resolving)
         states = []
         for pattern, rho in raw.items():
             probability = float(np.real(np.trace(rho)))
@@ -115,10 +120,11 @@ def _deterministic(operation: Operation, rho: np.ndarray) -> np.ndarray:
 
 
 def swapped_spins(pair_a: np.ndarray, pair_b: np.ndarray, eta_a: float, eta_b: float, visibility: float,
-                  p_dark: float) -> dict[tuple, np.ndarray]:
+                  p_dark: float, number_resolving: bool = False) -> dict[tuple, np.ndarray]:
     """Per herald pattern: the unnormalised state of the spins (qubit 0 = a) after it (trace =
     the pattern's probability per attempt). ``pair_a``, ``pair_b``: spin (qubit 0) and photon
-    polarisation (qubit 1) of each node, Qiskit order."""
+    polarisation (qubit 1) of each node, Qiskit order; ``number_resolving``: the detectors count
+    (:func:`_click_weight`)."""
     spins = {pattern: np.zeros((4, 4), dtype=complex) for pattern in _HERALDS}
     # rho on (spin a, spin b, pol a, pol b): qubit order 0..3 -> tensor axes reversed.
     joint = _reorder(np.kron(pair_b, pair_a))  # Qiskit: kron(high, low); low = pair a (spin a q0, pol a q1)
@@ -136,7 +142,7 @@ def swapped_spins(pair_a: np.ndarray, pair_b: np.ndarray, eta_a: float, eta_b: f
             continue
         for counts, kraus_ops in events:
             for pattern in _HERALDS:
-                w = _click_weight(counts, pattern, p_dark)
+                w = _click_weight(counts, pattern, p_dark, number_resolving)
                 if w == 0.0:
                     continue
                 for kraus in kraus_ops:
@@ -144,7 +150,7 @@ def swapped_spins(pair_a: np.ndarray, pair_b: np.ndarray, eta_a: float, eta_b: f
     weight = (1 - eta_a) * (1 - eta_b)
     if weight > 0.0:
         for pattern in _HERALDS:
-            spins[pattern] += weight * _click_weight({}, pattern, p_dark) * nothing
+            spins[pattern] += weight * _click_weight({}, pattern, p_dark, number_resolving) * nothing
     return spins
 
 
@@ -218,13 +224,17 @@ def _one_photon_events(pol_qubit: int):
     return tuple(result)
 
 
-def _click_weight(counts: dict, pattern: tuple, p_dark: float) -> float:
-    """Probability that exactly the two detectors of ``pattern`` click, given the photons each
-    detector holds (threshold detectors; a dark count clicks an empty one)."""
+def _click_weight(counts: dict, pattern: tuple, p_dark: float, number_resolving: bool = False) -> float:
+    """Probability that exactly the two detectors of ``pattern`` register, given the photons each
+    detector holds. Threshold detectors: a detector of the pattern clicks on any photon number or
+    on a dark count when empty. Number-resolving: each detector of the pattern counts exactly one
+    (one photon and no dark count, or a dark count and no photon)."""
     weight = 1.0
     for detector in _DETECTORS:
         photons = counts.get(detector, 0)
-        if detector in pattern:
+        if detector in pattern and number_resolving:
+            weight *= {0: p_dark, 1: 1.0 - p_dark}.get(photons, 0.0)
+        elif detector in pattern:
             weight *= 1.0 if photons else p_dark
         elif photons:
             return 0.0

@@ -20,6 +20,16 @@
     by the nuclear-spin dephasing) is the absorption of a photon, ``p_pair eta_arm``, not the
     setting.
 
+Detection (:mod:`qstack.physical.optics`): with threshold detectors a bunched photon pair (both
+spins bright in ``single_click``) is one click and heralds ``|11>``; with number-resolving
+detectors (``Detector.number_resolving``) two counts in one detector, a bunched pair or a photon
+and a dark count, are rejected, so ``single_click`` heralds ``2 alpha (1 - alpha) eta +
+2 alpha^2 eta (1 - eta)`` (equal arms, ``V = 1``, no dark counts) instead of ``2 alpha (1 - alpha)
+eta + alpha^2 (1 - (1 - eta)^2)``. The photon-number qubits hold at most one photon per arm: a
+transducer's noise photon on top of an emitted one is not a second photon (for threshold and
+number-resolving detectors alike). ``midpoint_source`` has no station detector and refuses a
+number-resolving one.
+
 The success probability and the heralded states are computed exactly by the engine
 (:func:`qstack.engine.outcomes`) from the hardware, not given. Heterogeneous links: each node may
 have its own hardware and an ``interface`` (a transducer or frequency converter) that a photon
@@ -126,12 +136,15 @@ class EmitterLink(HeraldedLink):
             )
         else:
             loss = loss_op(1 - self.arm_efficiency("a"), 1 - self.arm_efficiency("b"))
-        detection = detection_op(visibility, self.dark_count_probability, self.optical_phase_std_rad)
+        detection = detection_op(visibility, self.dark_count_probability, self.optical_phase_std_rad,
+                                 self.number_resolving)
         return emission_op(self.end_a.emitter, self.end_b.emitter), loss, detection
 
     def _clicks(self, spins: np.ndarray, round_ops: tuple[Operation, Operation, Operation]):
         """The rounds' single clicks on spins in state ``spins``: ``(detector, p, spins after)``
-        for each outcome in which exactly one detector (``"c"`` or ``"d"``) clicked."""
+        for each outcome in which exactly one detector (``"c"`` or ``"d"``) clicked (with
+        number-resolving detectors: registered exactly one count; two counts in one detector
+        write the record ``(1, 1)``, never a herald)."""
         emission, loss, detection = round_ops
         rho = evolve(emission, _kron(_GROUND_2, spins))  # photons are qubits 2, 3
         rho = evolve(loss, rho, (2, 3))  # now (photon a, photon b, spin a, spin b)
@@ -222,6 +235,7 @@ class MidpointSource(HeraldedLink):
     """
 
     DETECTS = False  # the memories' absorption heralds the pairs (no station detector)
+    READS_PHOTON_NUMBER = False
     ABSORBS = True
     EMITS = False
     PAIR_SOURCE = True
@@ -231,6 +245,9 @@ class MidpointSource(HeraldedLink):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.detector.number_resolving:
+            raise ValueError("detector.number_resolving: cannot act here: the memories' absorption heralds "
+                             "midpoint-source pairs; no station detector counts photons (set it false)")
         # No emitter is excited here: a stored spin's neighbour (the absorbing communication qubit)
         # changes only when a photon of the source is absorbed, with probability p_pair eta_arm
         # per attempt (the more exposed end's); the nuclear-spin dephasing per attempt reads it.

@@ -1,13 +1,13 @@
 """``node_sources``: a pair source at each node, a photonic Bell-state measurement in the middle.
 
-Each node holds an SPDC source of polarisation-entangled photon pairs: one photon (mode ``m``)
-goes into the node's absorptive memory, the other (mode ``s``) down the channel to the station,
-where a 50:50 beam splitter, a polarising beam splitter in each output and four threshold
-detectors (``cH, cV, dH, dV``) perform the linear-optics Bell-state measurement. Two clicks with
-orthogonal polarisations herald: in different outputs ``Psi-``, in the same output ``Psi+``
-(the two other Bell states bunch into one detector: the measurement's 1/2). Entanglement
-swapping then leaves the two memories in ``Psi-`` / ``Psi+``, corrected to ``Phi+`` (Liu et
-al., Nature 594, 41 (2021); Simon et al., PRL 98, 190503 (2007)).
+Each node holds an SPDC source of polarisation-entangled photon pairs: one photon (mode ``m``) goes
+into the node's absorptive memory, the other (mode ``s``) down the channel to the station, where a
+50:50 beam splitter, a polarising beam splitter in each output and four detectors (``cH, cV, dH,
+dV``; threshold, or number-resolving: see below) perform the linear-optics Bell-state measurement.
+Two clicks with orthogonal polarisations herald: in different outputs ``Psi-``, in the same output
+``Psi+`` (the two other Bell states bunch into one detector: the measurement's 1/2). Entanglement
+swapping then leaves the two memories in ``Psi-`` / ``Psi+``, corrected to ``Phi+`` (Liu et al.,
+Nature 594, 41 (2021); Simon et al., PRL 98, 190503 (2007)).
 
 Multi-pair emission
     Each source is two two-mode squeezers, ``H_m H_s`` and ``V_m V_s``, each with thermal
@@ -25,6 +25,14 @@ How the heralded state is computed (exact up to a truncation that is checked)
     polarisation), and a heralding click pattern projects them (a threshold detector clicks on
     any photon number; dark counts click an empty detector with ``p_dark``). What remains is a
     pure state of the four memory modes per branch and click pattern.
+
+    Number-resolving detectors (``Detector.number_resolving``): a herald needs exactly one count
+    in each of its two detectors (one photon and no dark count, or a dark count and no photon)
+    and none in the other two, so every multi-photon detection is rejected; the same projection
+    per detector, still one condition per polarisation's two detectors, so the computation stays
+    exact. Folding the detectors' efficiency into ``t`` is exact too: the four detectors are
+    alike, and equal loss on every output mode of the (lossless) beam splitters is the same
+    channel as that loss on their inputs.
 
 What the stored pair is
     The experiment reads the memories out and counts coincidences of the recalled photons behind
@@ -129,7 +137,7 @@ class NodeSources(HeraldedLink):
         noise, plus, minus = self.operations
         raw = swapped_memory_moments(
             self.pair_source.pair_probability, self.arm_efficiency("a"), self.arm_efficiency("b"),
-            self.dark_count_probability,
+            self.dark_count_probability, self.number_resolving,
         )
         states = []
         for pattern, (probability, moments) in raw.items():
@@ -167,30 +175,32 @@ def truncation(mean_pair_number: float) -> int:
     return max(2, math.ceil(math.log(_NEGLECTED_PAIR_PROBABILITY) / math.log(l2)) - 1)
 
 
-def swapped_memory_moments(mean_pair_number: float, eta_a: float, eta_b: float, dark_count_probability: float
-                           ) -> dict[tuple[int, int], tuple[float, np.ndarray]]:
+def swapped_memory_moments(mean_pair_number: float, eta_a: float, eta_b: float, dark_count_probability: float,
+                           number_resolving: bool = False) -> dict[tuple[int, int], tuple[float, np.ndarray]]:
     """Per heralding click pattern: its probability per pulse pair and the (unnormalised)
     matrix ``M[(i j), (k l)] = <a_k^+ b_l^+ b_j a_i>`` of the memory modes after it.
 
     Qubit order as everywhere in qstack (Qiskit's): index ``i + 2 j``, ``i`` node a's
     polarisation (0 = H, 1 = V), ``j`` node b's. ``eta_a``, ``eta_b``: probability that a station
-    photon of that node reaches (and fires) its detector.
+    photon of that node reaches (and fires) its detector. ``number_resolving``: a heralding
+    detector must count exactly one (:func:`_click_weight`).
 
     The two polarisations are independent systems (each source is a product of an ``H`` and a
     ``V`` squeezer, loss and the beam splitter act on each polarisation alone, and a click pattern
     is a condition on each polarisation's two detectors), so the heralded state is a product of
     one two-mode memory state per polarisation and each moment a product of their moments.
     """
-    return _moments(float(mean_pair_number), float(eta_a), float(eta_b), float(dark_count_probability))
+    return _moments(float(mean_pair_number), float(eta_a), float(eta_b), float(dark_count_probability),
+                    bool(number_resolving))
 
 
 @lru_cache(maxsize=256)
-def _moments(mu: float, eta_a: float, eta_b: float, p_dark: float):
+def _moments(mu: float, eta_a: float, eta_b: float, p_dark: float, number_resolving: bool):
     n_max = truncation(mu)
     l2 = (mu / 2) / (1 + mu / 2)
     # One polarisation: per (click c, click d) condition, the conditional two-mode memory state.
     system = {
-        condition: _polarisation_system(n_max, l2, eta_a, eta_b, p_dark, condition)
+        condition: _polarisation_system(n_max, l2, eta_a, eta_b, p_dark, condition, number_resolving)
         for condition in itertools.product((False, True), repeat=2)
     }
     result = {}
@@ -211,7 +221,8 @@ def _moments(mu: float, eta_a: float, eta_b: float, p_dark: float):
 
 
 def _polarisation_system(n_max: int, l2: float, eta_a: float, eta_b: float, p_dark: float,
-                         condition: tuple[bool, bool]) -> list[tuple[float, dict[tuple[int, int], float]]]:
+                         condition: tuple[bool, bool], number_resolving: bool = False
+                         ) -> list[tuple[float, dict[tuple[int, int], float]]]:
     """One polarisation of both sources after loss, beam splitter and the condition ``(click c,
     click d)`` on its two detectors: ``(weight, memory amplitudes over (n_a, n_b))`` per
     incoherent branch (photons lost at a and b, photons at c and d)."""
@@ -227,7 +238,8 @@ def _polarisation_system(n_max: int, l2: float, eta_a: float, eta_b: float, p_da
                         vector = per_outcome.setdefault(outcome, {})
                         vector[memory] = vector.get(memory, 0.0) + amp_a * amp_b * amp_bs
             for (n_c, n_d), vector in per_outcome.items():
-                weight = _click_weight(n_c, condition[0], p_dark) * _click_weight(n_d, condition[1], p_dark)
+                weight = (_click_weight(n_c, condition[0], p_dark, number_resolving)
+                          * _click_weight(n_d, condition[1], p_dark, number_resolving))
                 if weight > 0.0:
                     branches.append((weight, vector))
     return branches
@@ -264,8 +276,13 @@ def _beam_splitter(n_a: int, n_b: int) -> dict[tuple[int, int], float]:
     }
 
 
-def _click_weight(photons: int, clicks: bool, p_dark: float) -> float:
-    """Probability that a threshold detector holding ``photons`` clicks (``clicks``) or not."""
+def _click_weight(photons: int, clicks: bool, p_dark: float, number_resolving: bool = False) -> float:
+    """Probability that a detector holding ``photons`` registers (``clicks``) or not: a threshold
+    detector on any photon number or a dark count; a number-resolving one (``number_resolving``)
+    registers a herald's count only for exactly one, one photon and no dark count or a dark count
+    alone."""
+    if clicks and number_resolving:
+        return {0: p_dark, 1: 1.0 - p_dark}.get(photons, 0.0)
     if clicks:
         return 1.0 if photons else p_dark
     return 0.0 if photons else 1.0 - p_dark

@@ -127,9 +127,11 @@ def _grid(key: str, value: Any) -> tuple[int, int]:
     return tuple(value)
 
 
-def _overrides(key: str, value: Any) -> dict[str, float]:
+def _overrides(key: str, value: Any) -> dict[str, float | bool]:
+    """``role.section.field = value``: a number, or true/false for a flag (``detector.number_resolving``);
+    the device model checks that the type fits its field."""
     if not isinstance(value, dict):
-        raise ScenarioError(f"{key}: must be a table of 'role.section.field' = number")
+        raise ScenarioError(f"{key}: must be a table of 'role.section.field' = number (or true/false for a flag)")
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, table: dict) -> None:
@@ -146,8 +148,10 @@ def _overrides(key: str, value: Any) -> dict[str, float]:
             raise ScenarioError(
                 f"{short(key + '.' + path)}: override keys are '{'|'.join(OVERRIDE_ROLES)}.<section>.<field>', got {show(path)}"
             )
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ScenarioError(f"{short(key + '.' + path)}: must be a number, got {show(v)}")
+        if isinstance(v, bool):
+            continue  # a flag's value; a numeric field refuses it in its device model
+        if not isinstance(v, (int, float)):
+            raise ScenarioError(f"{short(key + '.' + path)}: must be a number (or true/false for a flag), got {show(v)}")
         if isinstance(v, int) and v.bit_length() > 1000:
             raise ScenarioError(f"{short(key + '.' + path)}: must be a number that fits a float, got {show(v)}")
     return flat

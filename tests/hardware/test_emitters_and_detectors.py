@@ -107,3 +107,13 @@ def test_double_excitation_dephases_a_bright_spin_by_sqrt_one_minus_p_and_spares
     assert plus[1, 1] == pytest.approx(0.5, abs=1e-12)  # populations kept
     dark = DensityMatrix(np.diag([1.0, 0.0])).evolve(error.to_quantumchannel()).data
     np.testing.assert_allclose(dark, np.diag([1.0, 0.0]), atol=1e-12)
+
+
+def test_bundled_detectors_are_threshold_detectors_and_an_override_makes_one_count():
+    from qstack.hardware import list_presets, load_preset
+
+    detectors = {name: load_preset(name).detector for name in list_presets() if load_preset(name).detector}
+    assert detectors and all(d.number_resolving is False for d in detectors.values())
+    counting = load_preset("nv_centre", {"detector.number_resolving": True})
+    assert counting.detector.number_resolving is True
+    assert counting.sources["detector.number_resolving"] == "override"
