@@ -433,7 +433,7 @@ class PhysicsInformed(Scheduler):
         reserved: set = set()
         dispatcher = self.dispatcher
         for job in sorted(waiting, key=self.key):
-            uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path[1:-1])
+            uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path)
             if uses & reserved:
                 continue
             if self._blocked(job):
