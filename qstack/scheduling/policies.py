@@ -427,7 +427,9 @@ class PhysicsInformed(Scheduler):
         # whose stored link pairs would wait for them longer than its cut-off allows is not
         # started (its link pairs would decay or be regenerated meanwhile); it reserves what it
         # waits for, so jobs after it in the order may not start there and it is served once
-        # they free up rather than starved by short routes that keep taking them. A pair under
+        # they free up rather than starved by short routes that keep taking them. A reserved
+        # node's communication qubits are claimed by every link end there, so the reservation
+        # holds against a route that ends at the node as well as one that swaps there. A pair under
         # way on such a route is protected the same way: no pair starts that would queue ahead
         # of its partners for longer than its cut-off.
         reserved: set = set()
