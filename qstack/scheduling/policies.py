@@ -365,6 +365,16 @@ class PhysicsInformed(Scheduler):
         wait = self._queue_wait_s(job)
         return wait > 0 and self.slack * wait >= job.cutoff_s
 
+    def _may_generate(self, job: Job) -> bool:
+        """Whether some link of ``job``'s route could begin generating at once: no pair under
+        way on it and a communication qubit unclaimed at both its ends. A pair none of whose
+        links could would only queue at the nodes first come, first served: started now it
+        gains nothing, and fixes its place ahead of a later, more urgent job. It waits in the
+        planner's order instead, and reserves what it waits for."""
+        dispatcher = self.dispatcher
+        return any(not dispatcher.pairs_under_way(u, v) and not dispatcher.communication_claimed(u)
+                   and not dispatcher.communication_claimed(v) for u, v in zip(job.path, job.path[1:]))
+
     def _needs_fresh_last(self, job: Job) -> bool:
         """Whether ``job``'s fidelity guarantee rests on its last link pair being used at once:
         a multi-link route whose cut-off is longer than the one that holds when every link pair
@@ -445,7 +455,7 @@ class PhysicsInformed(Scheduler):
             uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path)
             if uses & reserved:
                 continue
-            if self._blocked(job):
+            if self._blocked(job) or not self._may_generate(job):
                 reserved |= self._binding(job)
                 continue
             if self._disturbs(job):
