@@ -365,27 +365,6 @@ class PhysicsInformed(Scheduler):
         wait = self._queue_wait_s(job)
         return wait > 0 and self.slack * wait >= job.cutoff_s
 
-    def _may_generate(self, job: Job) -> bool:
-        """Whether some link of ``job``'s route could begin generating without queueing: no
-        pair under way on it and fewer link ends of pairs under way at each of its ends than
-        the node's communication qubits. A pair that would only queue at every link gains
-        nothing by starting now (a node serves its queue first come, first served) and would
-        take its place ahead of a later, more urgent job: it waits in the planner's order
-        instead, and reserves what it waits for. Pairs under way past their job's deadline
-        are left out where they span several links: such a pair, its link pairs expiring
-        while it waits for the rest, may hold its route for long after, holding a qubit only
-        while one of its links generates; a new pair is not held back for it."""
-        dispatcher, banks, now = self.dispatcher, self.dispatcher.network.banks, self.dispatcher.now
-        claims: dict = {}
-        for other in dispatcher.under_way():
-            if len(other.path) > 2 and now > other.deadline_at_s:
-                continue
-            for u, v in zip(other.path, other.path[1:]):
-                for key in (frozenset((u, v)), u, v):
-                    claims[key] = claims.get(key, 0) + other.in_flight
-        return any(not claims.get(frozenset((u, v))) and claims.get(u, 0) < banks[u].communication_qubits
-                   and claims.get(v, 0) < banks[v].communication_qubits for u, v in zip(job.path, job.path[1:]))
-
     def _needs_fresh_last(self, job: Job) -> bool:
         """Whether ``job``'s fidelity guarantee rests on its last link pair being used at once:
         a multi-link route whose cut-off is longer than the one that holds when every link pair
@@ -466,7 +445,7 @@ class PhysicsInformed(Scheduler):
             uses = {frozenset(edge) for edge in zip(job.path, job.path[1:])} | set(job.path)
             if uses & reserved:
                 continue
-            if self._blocked(job) or not self._may_generate(job):
+            if self._blocked(job):
                 reserved |= self._binding(job)
                 continue
             if self._disturbs(job):

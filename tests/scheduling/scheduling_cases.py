@@ -22,10 +22,9 @@ def two_node(t2_s=None, **settings):
     return load_scenario(data, settings=settings)
 
 
-def benchmark_family(family: str, t2_s: float, load: float, seed: int, policy: str, **overrides):
+def benchmark_family(family: str, t2_s: float, load: float, seed: int, policy: str):
     """One scenario of ``benchmarks/scheduling_families.py`` (its own definition, loaded from
-    the file), under ``policy``; ``overrides``: hardware overrides added to the family's
-    (``{"node.memory.communication_qubits": 2}`` as keyword arguments of a dict)."""
+    the file), under ``policy``."""
     import importlib.util
     import sys
 
@@ -36,6 +35,4 @@ def benchmark_family(family: str, t2_s: float, load: float, seed: int, policy: s
         sys.modules["scheduling_families"] = module  # its dataclasses look their module up
         spec.loader.exec_module(module)
     builder, _variants = module.FAMILIES[family]
-    data = builder(t2_s, load)
-    data["hardware"]["overrides"] = {**data["hardware"].get("overrides", {}), **overrides}
-    return load_scenario({"seed": seed, **data, "scheduling": {"policy": policy}})
+    return load_scenario({"seed": seed, **builder(t2_s, load), "scheduling": {"policy": policy}})

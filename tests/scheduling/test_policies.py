@@ -144,14 +144,12 @@ def test_chance_in_time_on_a_direct_link_is_the_geometric_law_of_the_remaining_p
 
 
 # --------------------------------------------------------------------------- binding resources
-def _hub_star_dispatcher(t2_s: float, communication_qubits: int = 1):
-    """The benchmark's rare-earth star (by default one communication qubit at the hub for four
-    16-mode links) with a physics-informed dispatcher, and one admitted job per user, nothing
-    started."""
+def _hub_star_dispatcher(t2_s: float):
+    """The benchmark's rare-earth star (one communication qubit at the hub for four 16-mode
+    links) with a physics-informed dispatcher, and one admitted job per user, nothing started."""
     from scheduling_cases import benchmark_family
 
-    overrides = {"node.memory.communication_qubits": communication_qubits} if communication_qubits != 1 else {}
-    scenario = benchmark_family("re_star", t2_s, 1.0, 1, "physics_informed", **overrides)
+    scenario = benchmark_family("re_star", t2_s, 1.0, 1, "physics_informed")
     network = build_network(scenario, Simulation(1))
     policy = PhysicsInformed()
     dispatcher = Dispatcher(network, policy)
@@ -167,26 +165,24 @@ def _hub_star_dispatcher(t2_s: float, communication_qubits: int = 1):
 def test_a_cross_hub_pair_whose_floor_needs_a_fresh_last_link_pair_keeps_the_hub_to_itself():
     """T2 10 ms: the cross-hub route's pairs, all as old as its cut-off, would miss its minimum,
     so its Bell measurement at the hub must not queue behind a spoke's generation: it waits
-    while a spoke pair is under way, and no spoke pair starts while it is under way. (Two
-    communication qubits at the hub, so that a spoke pair could start beside another.)"""
-    dispatcher, policy, jobs = _hub_star_dispatcher(0.01, communication_qubits=2)
-    cross, spoke, other_spoke = jobs["cross13"], jobs["spoke2"], jobs["spoke1"]
+    while a spoke pair is under way, and no spoke pair starts while it is under way."""
+    dispatcher, policy, jobs = _hub_star_dispatcher(0.01)
+    cross, spoke = jobs["cross13"], jobs["spoke2"]
     assert policy._needs_fresh_last(cross) and not policy._needs_fresh_last(spoke)
     assert not policy._blocked(cross) and policy.select([cross]) == (cross, 16)
     dispatcher.start(spoke, 16)
     assert policy._blocked(cross)
-    assert policy.select([cross, other_spoke])[0] is other_spoke  # a spoke may go on; the cross waits
-    other_dispatcher, other_policy, other_jobs = _hub_star_dispatcher(0.01, communication_qubits=2)
+    assert policy.select([cross, spoke])[0] is spoke  # the spoke may go on; the cross waits
+    other_dispatcher, other_policy, other_jobs = _hub_star_dispatcher(0.01)
     other_dispatcher.start(other_jobs["cross13"], 16)
     assert other_policy._disturbs(other_jobs["spoke2"])
     assert other_policy.select([other_jobs["spoke2"]]) is None
 
 
-def test_where_storage_is_harmless_a_cross_hub_pair_shares_the_hub_at_once():
-    """The preset's hours of T2: no pair waits long enough to matter, so a cross-hub pair
-    starts beside a spoke pair on the hub's second communication qubit (then claimed by both,
-    where a later pair would queue), with all the links' modes."""
-    dispatcher, policy, jobs = _hub_star_dispatcher(math.inf, communication_qubits=2)
+def test_where_storage_is_harmless_a_cross_hub_pair_queues_for_the_hub_at_once():
+    """The preset's hours of T2: no pair waits long enough to matter, so pairs share the hub's
+    communication qubit and queue (what FIFO does), with all the links' modes."""
+    dispatcher, policy, jobs = _hub_star_dispatcher(math.inf)
     cross, spoke = jobs["cross13"], jobs["spoke2"]
     assert not policy._needs_fresh_last(cross)
     dispatcher.start(spoke, 16)
@@ -197,35 +193,15 @@ def test_where_storage_is_harmless_a_cross_hub_pair_shares_the_hub_at_once():
     assert policy.modes(spoke) == 16  # the interface binds: fewer modes would hold it longer
 
 
-def test_a_pair_that_could_only_queue_at_a_claimed_communication_qubit_waits_in_the_order():
-    """One communication qubit at the hub, a spoke pair generating there: another spoke's
-    pair could only queue behind it (first come, first served), so it is not started; it
-    would be beside it with two qubits. A cross-hub pair under way claims the hub as well,
-    until its job's deadline has passed: from then on a new pair is not held back for it."""
-    dispatcher, policy, jobs = _hub_star_dispatcher(math.inf)
-    spoke1, spoke2, cross = jobs["spoke1"], jobs["spoke2"], jobs["cross13"]
-    dispatcher.start(spoke2, 16)
-    assert not policy._may_generate(spoke1) and policy.select([spoke1]) is None
-    two_dispatcher, two_policy, two_jobs = _hub_star_dispatcher(math.inf, communication_qubits=2)
-    two_dispatcher.start(two_jobs["spoke2"], 16)
-    assert two_policy._may_generate(two_jobs["spoke1"]) and two_policy.select([two_jobs["spoke1"]]) == (two_jobs["spoke1"], 16)
-    other_dispatcher, other_policy, other_jobs = _hub_star_dispatcher(math.inf)
-    other_dispatcher.start(other_jobs["cross13"], 16)
-    assert not other_policy._may_generate(other_jobs["spoke2"])
-    other_jobs["cross13"].deadline_at_s = other_dispatcher.now - 1e-3  # its deadline has passed
-    assert other_policy._may_generate(other_jobs["spoke2"])
-    assert other_policy.select([other_jobs["spoke2"]]) == (other_jobs["spoke2"], 16)
-
-
 def test_a_waiting_cross_hub_pair_reserves_the_hubs_qubit_against_later_spoke_pairs_that_end_there():
-    """T2 10 ms, two communication qubits at the hub: a cross-hub pair (n1 -> n0 -> n3) that
-    must wait while a spoke pair holds one of them reserves the hub: a spoke job later in the
-    order whose route *ends* at the hub (n0 -> n1) would claim its other qubit as surely as one
-    swapping there, so it does not start; ahead of the cross job in the order it may."""
-    dispatcher, policy, jobs = _hub_star_dispatcher(0.01, communication_qubits=2)
+    """T2 10 ms: a cross-hub pair (n1 -> n0 -> n3) that must wait while a spoke pair holds the
+    hub's one communication qubit reserves it: a spoke job later in the order whose route
+    *ends* at the hub (n0 -> n1) would claim that qubit as surely as one swapping there, so
+    it does not start; ahead of the cross job in the order it may."""
+    dispatcher, policy, jobs = _hub_star_dispatcher(0.01)
     cross, spoke1, spoke2 = jobs["cross13"], jobs["spoke1"], jobs["spoke2"]
     dispatcher.start(spoke2, 16)
-    assert policy._blocked(cross) and policy._binding(cross) == {"n0"} and policy._may_generate(spoke1)
+    assert policy._blocked(cross) and policy._binding(cross) == {"n0"}
     cross.deadline_at_s = spoke1.deadline_at_s / 2  # the cross job first in the order
     assert policy.select([cross, spoke1]) is None
     cross.deadline_at_s = 2 * spoke1.deadline_at_s  # the spoke job first: it goes
