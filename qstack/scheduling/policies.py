@@ -14,14 +14,18 @@ under the names a scenario's ``scheduling.policy`` takes.
   times, the nodes' communication qubits, the Bell measurement's success probability, extraction
   efficiency and that cut-off; rejects or abandons jobs more likely to miss their deadline than
   to make it (the remaining pairs' times drawn from the route's sampled law of the time per
-  pair: a max of geometric waits plus swaps on a multi-link route); a user who has had no pair
+  pair: a max of geometric waits plus swaps on a multi-link route; from as many draws as it
+  takes for the Monte Carlo error not to decide which side of ``give_up_below`` the chance
+  falls, 200 doubled up to 3200); a user who has had no pair
   yet gets that protective plan (fresh last pair, swap nodes kept) where it makes the deadline
   with that chance and leaves the other admitted jobs through them theirs; serves the earliest deadline
   (per unit of priority) first. It models the resources that bind: links (one generation at a
   time) and communication qubits (one generation or Bell measurement each, held ``tau / q(modes)``
   per generation). A multi-link pair whose stored link pairs would queue for them longer than
   its cut-off allows, or whose guarantee needs its last link pair used at once while another
-  pair shares its swap nodes, is not started and reserves its route against later jobs; while
+  pair shares its swap nodes, is not started and reserves its route against later jobs (a
+  reserved node's communication qubits against every job with a link end there, a route
+  that ends at the node as well as one that swaps there); while
   such a pair is under way no pair starts that would queue ahead of it. Each unit takes all its
   route's modes where a communication qubit is contended (fewer would hold it longer) or memory
   is plentiful, else the fewest that still meet the deadline.
@@ -251,7 +255,7 @@ class PhysicsInformed(Scheduler):
 
         Every decision compares it with ``give_up_below``, so it is estimated from as many
         draws as that comparison needs (:meth:`RouteModel.settled_chance_within`: 200, doubled
-        up to 3200 while the estimate lies within two standard errors of the floor): from 200
+        up to 3200 while the estimate lies within three standard errors of the floor): from 200
         draws alone (a standard error of 0.035 at 0.5), a chance of 0.55 would fall below 0.5
         on about one seed in thirteen, and whether a job is served would be a coin flip of
         the planner's Monte Carlo rather than a property of the hardware."""

@@ -347,7 +347,7 @@ class RouteModel:
         return float(min(1.0, law.sum()))
 
     def settled_chance_within(self, modes: int, cutoff_s: float, pairs: int, left_s: float, threshold: float,
-                              samples: int = 200, most_samples: int = 3200, z: float = 2.0) -> float:
+                              samples: int = 200, most_samples: int = 3200, z: float = 3.0) -> float:
         """:meth:`chance_within` from enough draws that its Monte Carlo error does not decide
         which side of ``threshold`` it falls: the draws double, from ``samples`` up to
         ``most_samples``, while the estimate ``c`` from ``n`` draws lies within ``z`` standard

@@ -326,8 +326,8 @@ def test_a_chance_near_the_floor_is_settled_by_more_draws_not_left_to_the_monte_
     (t - pairs c) / tau - pairs) (failures before the last success), set to about 0.55, against
     a floor of 0.5. From 200 draws (a standard error of 0.035 for one pair) the estimate falls
     below the floor on about one in thirteen of 80 planners' seeds; settled (draws doubled up
-    to 3200 while within two standard errors of the floor) it does on none (a wrong side then
-    needs a 3.4-sigma error at 200 draws or more at more), and it agrees with the law."""
+    to 3200 while within three standard errors of the floor) it does on none (a wrong side then
+    needs an error of more than 4 sigma at any number of draws), and it agrees with the law."""
     from scipy.stats import nbinom
 
     network = build_network(two_node(), Simulation(1))
