@@ -144,7 +144,7 @@ for user, row in informed.items():
 #   (the law of the time per pair sampled from the links' success probabilities, the nodes'
 #   communication qubits and the cut-off; the pairs left wait the sum of that many draws; near
 #   one half it draws more, up to 3200, until the Monte Carlo error cannot decide the side), so
-#   memory is not spent on a job that will miss anyway. With this load it rejects none and abandons one; the rejected and abandoned columns
+#   memory is not spent on a job that will miss anyway. With this load it rejects and abandons none; the rejected and abandoned columns
 #   show when it does.
 # * **Modes by the resource that binds**: a unit takes all of its route's multiplexed modes
 #   (memory slots per link end) where a communication qubit is contended or memory is
