@@ -135,14 +135,16 @@ for user, row in informed.items():
 #   `backup` (n2-n0-n4) starts while a `compute` pair is being made on n0-n4, its n2-n0 pair is
 #   heralded quickly and then sits in memory, decaying, until n0-n4 is free. The planner knows
 #   memories decay: where that wait would, with headroom, reach the cut-off, it does not start
-#   the pair but reserves the route against later jobs and starts both links together once it
-#   is free (where storage is harmless, it starts at once and queues).
+#   the pair but reserves the route against later jobs (a reserved node against every job with
+#   a link end there) and starts both links together once it is free (where storage is
+#   harmless, it starts at once and queues).
 #   The idealised planner, which believes memories never decay, sees no reason to wait and
 #   interleaves units on shared links.
 # * **It rejects or abandons jobs more likely to miss their deadline than to make it**
 #   (the law of the time per pair sampled from the links' success probabilities, the nodes'
-#   communication qubits and the cut-off; the pairs left wait the sum of that many draws), so
-#   memory is not spent on a job that will miss anyway. With this load it rejects none and abandons one; the rejected and abandoned columns
+#   communication qubits and the cut-off; the pairs left wait the sum of that many draws; near
+#   one half it draws more, up to 3200, until the Monte Carlo error cannot decide the side), so
+#   memory is not spent on a job that will miss anyway. With this load it rejects and abandons none; the rejected and abandoned columns
 #   show when it does.
 # * **Modes by the resource that binds**: a unit takes all of its route's multiplexed modes
 #   (memory slots per link end) where a communication qubit is contended or memory is

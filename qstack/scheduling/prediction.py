@@ -130,7 +130,7 @@ class RouteModel:
         self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
         self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
         self._fidelity: dict[tuple[float, bool], float] = {}
-        self._times: dict[tuple, tuple[float, ...]] = {}
+        self._draws: dict[tuple, list[float]] = {}  # per (modes, cut-off): the draws so far, in order
         self._sorted: dict[tuple, np.ndarray] = {}
         self._cutoffs: dict[tuple, float | None] = {}
 
@@ -294,8 +294,9 @@ class RouteModel:
         return total / samples
 
     def time_samples_s(self, modes: int, cutoff_s: float, samples: int = 200) -> tuple[float, ...]:
-        """Draws of the time to deliver one pair with ``modes`` per link and this cut-off [s],
-        in the order drawn (cached per arguments).
+        """The first ``samples`` draws of the time to deliver one pair with ``modes`` per link
+        and this cut-off [s], in the order drawn (cached: a later call for more draws extends
+        the same sequence, so 400 draws are the 200 first ones and 200 more).
 
         Monte Carlo of the route's link generations (:meth:`links_ready_s`): per attempt of
         ``tau_i`` link ``i`` succeeds with ``q_i = 1 - (1 - p_i)^modes``; a generation holds a
@@ -305,19 +306,17 @@ class RouteModel:
         Bell measurement or extraction starts the pair again. A single ``inf`` draw (the cut-off
         makes success hopeless) ends the sampling: ``(inf,)`` then.
         """
-        key = (modes, cutoff_s, samples)
-        if key not in self._times:
+        drawn = self._draws.setdefault((modes, cutoff_s), [])
+        if len(drawn) < samples and not (drawn and math.isinf(drawn[-1])):
             q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
             keep = self.swap_probability ** (len(q) - 1) * self.extraction
-            drawn = []
-            for _ in range(samples):
+            while len(drawn) < samples:
                 t = self._sample_time_s(q, cutoff_s, keep)
                 if math.isinf(t):
-                    drawn = None
+                    drawn[:] = [math.inf]
                     break
                 drawn.append(t)
-            self._times[key] = (math.inf,) if drawn is None else tuple(drawn)
-        return self._times[key]
+        return (math.inf,) if math.isinf(drawn[-1]) else tuple(drawn[:samples])
 
     def chance_within(self, modes: int, cutoff_s: float, pairs: int, left_s: float, bins: int = 512,
                       samples: int = 200) -> float:
@@ -346,6 +345,25 @@ class RouteModel:
         for _ in range(pairs - 1):
             law = np.convolve(law, one)[: bins + 1]
         return float(min(1.0, law.sum()))
+
+    def settled_chance_within(self, modes: int, cutoff_s: float, pairs: int, left_s: float, threshold: float,
+                              samples: int = 200, most_samples: int = 3200, z: float = 3.0) -> float:
+        """:meth:`chance_within` from enough draws that its Monte Carlo error does not decide
+        which side of ``threshold`` it falls: the draws double, from ``samples`` up to
+        ``most_samples``, while the estimate ``c`` from ``n`` draws lies within ``z`` standard
+        errors ``pairs * sqrt(c (1 - c) / n)`` of the threshold. For one pair that is the
+        binomial error of an empirical CDF; for more, the estimate is a V-statistic of order
+        ``pairs`` in the draws, whose first-order (Hoeffding) variance ``pairs^2 Var(h)/n`` has
+        ``h`` in [0, 1] of mean ``c``, so ``Var(h) <= c (1 - c)``: a bound. An estimate of 0 or 1
+        is settled at once (no draw fell on the other side); at ``most_samples`` the estimate
+        stands as it is."""
+        n = samples
+        while True:
+            chance = self.chance_within(modes, cutoff_s, pairs, left_s, samples=n)
+            error = pairs * math.sqrt(chance * (1 - chance) / n)
+            if abs(chance - threshold) > z * error or n >= most_samples:
+                return chance
+            n = min(2 * n, most_samples)
 
     def _sample_time_s(self, q: list[float], cutoff_s: float, keep: float) -> float:
         """One draw of the time to a kept end-to-end pair [s]; ``inf`` if hopeless (a thousand
