@@ -47,12 +47,12 @@ def route_state(
     prediction for planners; reported results never use it.
     """
     states = list(link_states)
-    if policy.scope == "link" and policy.rounds:
+    if policy.link_rounds:
         states = [policy.predict(rho, purification_noise).data for rho in states]
     rho = states[0]
     for other, noise in zip(states[1:], swap_noises):
         rho = swap(rho, other, noise, bsm=bsm).data
-    if policy.scope == "end_to_end" and policy.rounds:
+    if policy.end_to_end_rounds:
         rho = policy.predict(rho, purification_noise).data
     return rho
 
@@ -213,14 +213,14 @@ class RouteModel:
         for rho, (a, b), deph, age in zip(self.link_states, self.idle, self._dephasing, ages):
             first, then = before * age, (1 - before) * age
             rho = _aged(rho, a, b, first, tuple(self._dephasing_error(d, first) for d in deph))
-            if policy.scope == "link" and policy.rounds:
+            if policy.link_rounds:
                 rho = policy.predict(rho, self.purification_noise).data
             if policy.scope != "end_to_end":
                 rho = _aged(rho, a, b, then, tuple(self._dephasing_error(d, then) for d in deph))
             states.append(rho)
         bare = PurificationPolicy() if policy.scope == "link" else policy
         rho = route_state(states, self.swap_noises, bare, self.purification_noise)
-        if policy.scope == "end_to_end" and policy.rounds:
+        if policy.end_to_end_rounds:
             then = (1 - before) * max(ages)
             rho = _aged(rho, self.idle[0][0], self.idle[-1][1], then)
         return bell_fidelity(rho)
