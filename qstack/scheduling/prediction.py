@@ -19,7 +19,7 @@ from qstack import physics
 from qstack.engine import permute_qubits
 from qstack.network import Network, PurificationPolicy
 from qstack.physics import PHI_PLUS, bell_fidelity, multiplexed_success_probability
-from qstack.protocols import GateNoise, swap
+from qstack.protocols import GateNoise, swap, swap_with_probability
 
 #: Fractions of a stored pair's age spent before its purification rounds that
 #: :meth:`RouteModel.fidelity` tries (the worst is taken). The worst split is often an end
@@ -111,7 +111,6 @@ class RouteModel:
         self.move_time_s = [max(b.node.storage.move_time_s for b in s.banks) for s in services]
         self.communication_qubits = [network.banks[node].communication_qubits for node in path]
         self.max_modes = min(s.link.multiplexing for s in services)
-        self.swap_probability = 0.5 if network.bsm == "linear_optics" and "bsm" not in idealize else 1.0
         self.extraction = 1.0 if "loss" in idealize else plan.extraction
         # Bell measurements (in parallel) and the classical messages that announce them.
         self.overhead_s = max(plan.swap_time_s) + plan.messaging_s
@@ -129,6 +128,8 @@ class RouteModel:
         self._dephasing = [(None, None)] * len(services) if ideal_states else self._attempt_dephasing(services)
         self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
         self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
+        self.swap_probability = self._swap_success("linear_optics" if network.bsm == "linear_optics"
+                                                   and "bsm" not in idealize else "deterministic")
         self._fidelity: dict[tuple[float, bool], float] = {}
         self._draws: dict[tuple, list[float]] = {}  # per (modes, cut-off): the draws so far, in order
         self._sorted: dict[tuple, np.ndarray] = {}
@@ -293,6 +294,20 @@ class RouteModel:
             total += t
         return total / samples
 
+    def _swap_success(self, bsm: str) -> float:
+        """Probability that every Bell measurement of the route succeeds, from the swap circuit
+        itself (:func:`~qstack.protocols.swapping.swap_with_probability`) on the expected link
+        states swapped in order, with each node's gate noise: 1 for deterministic measurements;
+        for linear optics 1/2 per swap on Bell-diagonal pairs, the probability that the inner
+        qubits read different bits in general."""
+        if bsm == "deterministic":
+            return 1.0
+        rho, success = self.link_states[0], 1.0
+        for other, noise in zip(self.link_states[1:], self.swap_noises):
+            state, probability = swap_with_probability(rho, other, noise, bsm=bsm)
+            rho, success = state.data, success * probability
+        return success
+
     def time_samples_s(self, modes: int, cutoff_s: float, samples: int = 200) -> tuple[float, ...]:
         """The first ``samples`` draws of the time to deliver one pair with ``modes`` per link
         and this cut-off [s], in the order drawn (cached: a later call for more draws extends
@@ -309,7 +324,7 @@ class RouteModel:
         drawn = self._draws.setdefault((modes, cutoff_s), [])
         if len(drawn) < samples and not (drawn and math.isinf(drawn[-1])):
             q = [multiplexed_success_probability(p, modes) for p in self.p_mode]
-            keep = self.swap_probability ** (len(q) - 1) * self.extraction
+            keep = self.swap_probability * self.extraction
             while len(drawn) < samples:
                 t = self._sample_time_s(q, cutoff_s, keep)
                 if math.isinf(t):

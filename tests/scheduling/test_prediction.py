@@ -11,7 +11,7 @@ from qstack import physics
 from qstack.engine import Simulation
 from qstack.build import build_network
 from qstack.runner import run_scenario
-from qstack.network import PurificationPolicy, PurificationScheme
+from qstack.network import PurificationPolicy, PurificationScheme, Request
 from qstack.protocols import GateNoise, pump, purify_rounds, swap
 from qstack.scheduling import RouteModel, route_state
 
@@ -360,3 +360,37 @@ def test_more_draws_of_a_routes_time_extend_the_same_sequence():
     assert len(first) == 200 and len(more) == 400 and more[:200] == first and len(set(more)) > 200 // 2
     again = RouteModel(network, ["n0", "n1"], rng=np.random.default_rng(4)).time_samples_s(1, math.inf, samples=400)
     assert again == more
+
+
+
+def test_planner_swap_success_is_the_swap_circuits_own_on_the_route_and_what_the_network_measures():
+    """Linear-optics Bell measurements succeed when the inner qubits read different bits: 1/2 per
+    swap on Bell-diagonal pairs (ideal link states: a 3-link route keeps (1/2)^2), but not on
+    single-click pairs at a bright-state population of 0.45, whose |11> part tilts the inner bits.
+    The planner takes the swap circuit's own probability on the route's states (here 0.59); the
+    simulated chain's swap record agrees within 4 binomial sigma, and is > 6 sigma from 1/2.
+    Deterministic measurements always succeed."""
+    from qstack.scenario import load_scenario
+
+    def chain(nodes: int) -> dict:
+        return {
+            "seed": 4, "max_time_s": 6000.0,
+            "network": {"topology": "chain", "nodes": nodes, "link_lengths_km": [2.0], "bsm": "linear_optics"},
+            "hardware": {"node": "trapped_ion", "channel": "telecom_fiber"},
+            "link": {"scheme": "single_click", "bright_state_population": 0.45},
+            "requests": [{"src": "n0", "dst": f"n{nodes - 1}", "pairs": 1}],
+        }
+
+    long = build_network(load_scenario(chain(4)), Simulation(4))
+    path = ["n0", "n1", "n2", "n3"]
+    assert RouteModel(long, path, idealize=("gate_noise",)).swap_probability == pytest.approx(0.25, abs=1e-12)
+    assert RouteModel(long, path, idealize=("bsm",)).swap_probability == 1.0
+    sim = Simulation(4)
+    network = build_network(load_scenario(chain(3)), sim)
+    predicted = RouteModel(network, ["n0", "n1", "n2"]).swap_probability
+    sim.env.run(until=network.submit(Request("n0", "n2", pairs=1000)))
+    swaps = network.swaps
+    measured = 1 - network.swap_failures / swaps
+    sigma = math.sqrt(predicted * (1 - predicted) / swaps)
+    assert abs(predicted - 0.5) > 6 * sigma
+    assert measured == pytest.approx(predicted, abs=4 * sigma)
