@@ -128,8 +128,9 @@ class RouteModel:
         self._dephasing = [(None, None)] * len(services) if ideal_states else self._attempt_dephasing(services)
         self.swap_noises = [GateNoise() if ideal_states else network.gate_noise_at[node] for node in path[1:-1]]
         self.purification_noise = GateNoise() if ideal_states else network.gate_noise_at[path[0]]
-        self.swap_probability = self._swap_success("linear_optics" if network.bsm == "linear_optics"
-                                                   and "bsm" not in idealize else "deterministic")
+        # The route's Bell measurements: their success and, on success, the state they leave.
+        self.bsm = "deterministic" if "bsm" in idealize else network.bsm
+        self.swap_probability = self._swap_success(self.bsm)
         self._fidelity: dict[tuple[float, bool], float] = {}
         self._draws: dict[tuple, list[float]] = {}  # per (modes, cut-off): the draws so far, in order
         self._sorted: dict[tuple, np.ndarray] = {}
@@ -220,7 +221,7 @@ class RouteModel:
                 rho = _aged(rho, a, b, then, tuple(self._dephasing_error(d, then) for d in deph))
             states.append(rho)
         bare = PurificationPolicy() if policy.scope == "link" else policy
-        rho = route_state(states, self.swap_noises, bare, self.purification_noise)
+        rho = route_state(states, self.swap_noises, bare, self.purification_noise, bsm=self.bsm)
         if policy.end_to_end_rounds:
             then = (1 - before) * max(ages)
             rho = _aged(rho, self.idle[0][0], self.idle[-1][1], then)

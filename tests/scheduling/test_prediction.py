@@ -366,7 +366,8 @@ def test_more_draws_of_a_routes_time_extend_the_same_sequence():
 def test_planner_swap_success_is_the_swap_circuits_own_on_the_route_and_what_the_network_measures():
     """Linear-optics Bell measurements succeed when the inner qubits read different bits: 1/2 per
     swap on Bell-diagonal pairs (ideal link states: a 3-link route keeps (1/2)^2), but not on
-    single-click pairs at a bright-state population of 0.45, whose |11> part tilts the inner bits.
+    single-click pairs at a bright-state population of 0.45, whose |11> part tilts the inner bits,
+    and the pair it leaves is the success branch's.
     The planner takes the swap circuit's own probability on the route's states (here 0.59); the
     simulated chain's swap record agrees within 4 binomial sigma, and is > 6 sigma from 1/2.
     Deterministic measurements always succeed."""
@@ -388,9 +389,16 @@ def test_planner_swap_success_is_the_swap_circuits_own_on_the_route_and_what_the
     sim = Simulation(4)
     network = build_network(load_scenario(chain(3)), sim)
     predicted = RouteModel(network, ["n0", "n1", "n2"]).swap_probability
+    model = RouteModel(network, ["n0", "n1", "n2"])
     sim.env.run(until=network.submit(Request("n0", "n2", pairs=1000)))
     swaps = network.swaps
     measured = 1 - network.swap_failures / swaps
     sigma = math.sqrt(predicted * (1 - predicted) / swaps)
     assert abs(predicted - 0.5) > 6 * sigma
     assert measured == pytest.approx(predicted, abs=4 * sigma)
+    # On success the pair is the circuit's post-selected state: the planner's fresh-pair fidelity
+    # is the delivered pairs' (T2 = 660 s: storage of milliseconds moves it by < 1e-6), where
+    # averaging over every outcome, as a deterministic measurement would, says 0.381.
+    delivered = np.mean([record.fidelity for record in network.stats[0].records])
+    assert model.fidelity(0.0, worst_case=False) == pytest.approx(delivered, abs=1e-5)
+    assert abs(delivered - 0.381) > 0.015
