@@ -4,11 +4,10 @@ chain)."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from qstack.cli import main
+from cli_runs import run_with  # tests/helpers
 
 _COMMON = {"hardware.overrides": {}, "max_time_s": 2000.0, "requests.0.pairs": 3}
 _MIDPOINT = {"hardware.node": "rare_earth_multimode", "link.scheme": "midpoint_source", "hardware.source": "spdc_source"}
@@ -16,17 +15,7 @@ _CHAIN = {"hardware.node": "trapped_ion", "link.scheme": "all_photonic", "link.s
 
 
 def _run(settings: dict, capsys):
-    args = ["run", "--json", "--compact"]
-    for key, value in {**_COMMON, **settings}.items():
-        args += ["--set", f"{key}={json.dumps(value)}"]
-    code = main(args)
-    out = capsys.readouterr()
-    if code:
-        return code, out.err.strip()
-    report = json.loads(out.out)
-    report.pop("wall_time_s")
-    report.pop("scenario")
-    return 0, report
+    return run_with({**_COMMON, **settings}, capsys)
 
 
 def test_single_click_with_number_resolving_detectors_rejects_bunched_pairs(capsys):

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from qstack.cli import main
+from cli_runs import run_with  # tests/helpers
 from qstack.hardware import list_presets, load_preset
 
 # preset -> (role, base settings that put it to use); every base delivers two pairs quickly.
@@ -92,17 +92,7 @@ def _cases():
 
 
 def _run(settings: dict, capsys):
-    args = ["run", "--json", "--compact"]
-    for key, value in {**_COMMON, **settings}.items():
-        args += ["--set", f"{key}={json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else 'inf'}"]
-    code = main(args)
-    out = capsys.readouterr()
-    if code:
-        return code, out.err.strip()
-    report = json.loads(out.out)
-    report.pop("wall_time_s")
-    report.pop("scenario")
-    return 0, report
+    return run_with({**_COMMON, **settings}, capsys)
 
 
 _BASE_REPORTS: dict = {}
